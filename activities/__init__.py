@@ -1,0 +1,1 @@
+"""Every side effect, as an idempotent, retryable Temporal activity."""

@@ -1,0 +1,1 @@
+"""The HTTP API: starts claim workflows, reads their state, takes decisions."""

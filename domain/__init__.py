@@ -1,0 +1,1 @@
+"""The claim itself: models, status machine, rules, money. Pure: no I/O."""

@@ -1,0 +1,146 @@
+"""Adjuster decisions and the checks that refuse an invalid one before it is recorded."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.adjudication import Adjustment, GroupCode, LineAdjudication
+from domain.errors import ConflictError, RefusedError
+from domain.money import Money, total
+from domain.status import ClaimStatus
+
+
+class DecisionAction(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+    PARTIAL = "partial"
+    REQUEST_INFO = "request_info"
+
+
+class LineDecision(BaseModel):
+    """An adjuster's amount (and reason, when less than billed) for one line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_number: Annotated[int, Field(ge=1)]
+    approved_amount: Money
+    reason_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None
+
+
+class Decision(BaseModel):
+    """What an adjuster decided about a claim in review."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: DecisionAction
+    lines: list[LineDecision] = []
+    reason_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class BilledLine(BaseModel):
+    """The billed facts of one line that decisions are checked against (no PHI)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line_number: int
+    charge: Money
+
+
+class DecisionRefusedError(RefusedError):
+    """A decision that breaks a rule (HTTP 422)."""
+
+    code = "decision_refused"
+
+
+class DecisionConflictError(ConflictError):
+    """A decision the claim's state or assignment does not allow (HTTP 409)."""
+
+    code = "decision_conflict"
+
+
+def check_decision(
+    decision: Decision,
+    *,
+    status: ClaimStatus,
+    assigned_adjuster: str | None,
+    decided_by: str,
+    decided_by_supervisor: bool,
+    authority_limit: Decimal | None,
+    lines: list[BilledLine],
+) -> None:
+    """Raise if the decision may not be recorded; return None if it may."""
+    if status is not ClaimStatus.IN_REVIEW:
+        raise DecisionConflictError(f"the claim is {status.value}; decisions are taken only while it is in_review")
+    if assigned_adjuster != decided_by and not decided_by_supervisor:
+        raise DecisionConflictError("the claim is assigned to another adjuster; only they or a supervisor may decide it")
+    billed = {line.line_number: line.charge for line in lines}
+    seen: set[int] = set()
+    for index, line in enumerate(decision.lines):
+        where = f"lines[{index}]"
+        if line.line_number not in billed:
+            raise DecisionRefusedError(f"{where}.line_number: the claim has no line {line.line_number} (it has 1..{len(billed)})")
+        if line.line_number in seen:
+            raise DecisionRefusedError(f"{where}.line_number: line {line.line_number} is decided twice")
+        seen.add(line.line_number)
+        if line.approved_amount > billed[line.line_number]:
+            raise DecisionRefusedError(
+                f"{where}.approved_amount: {line.approved_amount} is more than the {billed[line.line_number]} billed"
+            )
+        if line.approved_amount < billed[line.line_number] and not line.reason_code:
+            raise DecisionRefusedError(f"{where}.reason_code: a line approved for less than billed needs a CARC reason code")
+    match decision.action:
+        case DecisionAction.DENY:
+            if not decision.reason_code and not any(line.reason_code for line in decision.lines):
+                raise DecisionRefusedError("reason_code: a denial needs a reason code (CARC, e.g. 50)")
+        case DecisionAction.PARTIAL:
+            if not decision.lines:
+                raise DecisionRefusedError("lines: a partial approval names the lines and the amount approved for each")
+            if approved_total(decision, lines) >= total([line.charge for line in lines]):
+                raise DecisionRefusedError("lines: a partial approval approves less than billed; approve the claim instead")
+        case DecisionAction.APPROVE | DecisionAction.REQUEST_INFO:
+            pass
+    if decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL) and authority_limit is not None:
+        amount = approved_total(decision, lines)
+        if amount > authority_limit:
+            raise DecisionConflictError(
+                f"approving {amount} is above this adjuster's authority limit of {authority_limit}; a supervisor must decide"
+            )
+    if decision.action is DecisionAction.REQUEST_INFO and not decision.note:
+        raise DecisionRefusedError("note: say what information is requested from the submitter")
+
+
+def approved_total(decision: Decision, lines: list[BilledLine]) -> Decimal:
+    """The amount a decision approves: named lines at their amount, others in full (approve) or zero."""
+    named = {line.line_number: line.approved_amount for line in decision.lines}
+    match decision.action:
+        case DecisionAction.APPROVE:
+            return total([named.get(line.line_number, line.charge) for line in lines])
+        case DecisionAction.PARTIAL:
+            return total([named.get(line.line_number, Decimal("0.00")) for line in lines])
+        case DecisionAction.DENY | DecisionAction.REQUEST_INFO:
+            return Decimal("0.00")
+
+
+def adjudicate(decision: Decision, lines: list[BilledLine]) -> list[LineAdjudication]:
+    """Line adjudication that results from an approve or partial decision."""
+    named = {line.line_number: line for line in decision.lines}
+    result: list[LineAdjudication] = []
+    for line in lines:
+        chosen = named.get(line.line_number)
+        if chosen is not None:
+            paid = chosen.approved_amount
+        elif decision.action is DecisionAction.APPROVE:
+            paid = line.charge
+        else:
+            paid = Decimal("0.00")
+        adjustments: list[Adjustment] = []
+        if paid < line.charge:
+            reason = (chosen.reason_code if chosen else None) or decision.reason_code or "45"
+            adjustments.append(Adjustment(group_code=GroupCode.CONTRACTUAL, reason_code=reason, amount=line.charge - paid))
+        result.append(LineAdjudication(line_number=line.line_number, billed=line.charge, allowed=paid, paid=paid, adjustments=adjustments))
+    return result

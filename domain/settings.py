@@ -1,0 +1,85 @@
+"""Settings: one class, read from CLAIMFLOW_* variables by the composition root only."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "claimflow-local-dev-key-not-for-production-use"
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with embedded defaults that run on a laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="CLAIMFLOW_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEV
+    data_dir: Path = Path(".claimflow")
+    database_url: str = ""  # empty: SQLite file under data_dir
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "claims"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_api_url: str = ""  # where the processor sends webhooks; empty: http://api_host:api_port
+
+    processor_url: str = "http://127.0.0.1:8100"
+    sandbox_port: int = 8100
+    processor_timeout_seconds: float = 10.0
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "claimflow"
+    jwt_ttl_minutes: int = 60 * 12
+    webhook_secret: str = "claimflow-local-webhook-secret"
+
+    auto_approve_limit: Decimal = Decimal("1000.00")
+    poll_initial_seconds: float = 2.0
+    poll_max_seconds: float = 4 * 3600.0
+    poll_deadline_days: float = 30.0
+    review_sla_hours: float = 48.0
+    info_deadline_days: float = 30.0
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_dev(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_secret == DEV_JWT_SECRET:
+                raise ValueError("CLAIMFLOW_JWT_SECRET must be set to a secret of your own in production")
+            if not self.database_url:
+                raise ValueError("CLAIMFLOW_DATABASE_URL must point at PostgreSQL in production")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The async SQLAlchemy URL: the configured one, or a SQLite file under data_dir."""
+        if self.database_url:
+            return async_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'claimflow.db').resolve()}"
+
+    @property
+    def webhook_base_url(self) -> str:
+        return self.public_api_url or f"http://{self.api_host}:{self.api_port}"
+
+
+def async_url(url: str) -> str:
+    """Map a plain database URL to the async driver SQLAlchemy uses here."""
+    for prefix, driver in (
+        ("postgresql://", "postgresql+psycopg://"),
+        ("postgres://", "postgresql+psycopg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    return url

@@ -1,0 +1,84 @@
+"""The claim status machine: every status and the one table of allowed moves."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.errors import DomainError
+
+
+class ClaimStatus(StrEnum):
+    """Where a claim is in its lifecycle."""
+
+    RECEIVED = "received"
+    VALIDATING = "validating"
+    INVALID = "invalid"
+    SUBMITTED = "submitted"
+    PENDING = "pending"
+    IN_REVIEW = "in_review"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    PARTIALLY_APPROVED = "partially_approved"
+    DENIED = "denied"
+    PAID = "paid"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+S = ClaimStatus
+
+#: The statuses a claim never leaves.
+FINAL: frozenset[ClaimStatus] = frozenset({S.INVALID, S.DENIED, S.CLOSED, S.CANCELLED})
+
+#: Statuses from which a claim may be withdrawn. Once approved, payment is on its
+#: way: withdrawing then is a void claim (frequency code 8), not a cancellation.
+CANCELLABLE: frozenset[ClaimStatus] = frozenset(
+    {S.RECEIVED, S.VALIDATING, S.SUBMITTED, S.PENDING, S.IN_REVIEW, S.INFO_REQUESTED}
+)
+
+#: The one table of allowed moves.
+TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    S.RECEIVED: frozenset({S.VALIDATING}),
+    S.VALIDATING: frozenset({S.INVALID, S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.PENDING, S.IN_REVIEW}),
+    S.PENDING: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.IN_REVIEW}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.INFO_REQUESTED}),
+    S.INFO_REQUESTED: frozenset({S.IN_REVIEW, S.DENIED}),
+    S.APPROVED: frozenset({S.PAID}),
+    S.PARTIALLY_APPROVED: frozenset({S.PAID}),
+    S.PAID: frozenset({S.CLOSED}),
+    S.INVALID: frozenset(),
+    S.DENIED: frozenset(),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+for _status in CANCELLABLE:
+    TRANSITIONS[_status] = TRANSITIONS[_status] | {S.CANCELLED}
+
+
+class InvalidTransitionError(DomainError):
+    """A move the status machine does not allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, current: ClaimStatus, target: ClaimStatus) -> None:
+        super().__init__(f"a claim that is {current.value} cannot become {target.value}")
+        self.current = current
+        self.target = target
+
+
+def can_move(current: ClaimStatus, target: ClaimStatus) -> bool:
+    """Whether the status machine allows current -> target."""
+    return target in TRANSITIONS[current]
+
+
+def move(current: ClaimStatus, target: ClaimStatus) -> ClaimStatus:
+    """Return target if the move is allowed, else raise InvalidTransitionError."""
+    if not can_move(current, target):
+        raise InvalidTransitionError(current, target)
+    return target
+
+
+def is_final(status: ClaimStatus) -> bool:
+    """Whether a claim in this status will never change again."""
+    return status in FINAL

@@ -1,0 +1,1 @@
+"""The processes: worker, CLI, dev stack. The composition root."""

@@ -77,13 +77,17 @@ def check_decision(
     if status is not ClaimStatus.IN_REVIEW:
         raise DecisionConflictError(f"the claim is {status.value}; decisions are taken only while it is in_review")
     if assigned_adjuster != decided_by and not decided_by_supervisor:
-        raise DecisionConflictError("the claim is assigned to another adjuster; only they or a supervisor may decide it")
+        raise DecisionConflictError(
+            "the claim is assigned to another adjuster; only they or a supervisor may decide it"
+        )
     billed = {line.line_number: line.charge for line in lines}
     seen: set[int] = set()
     for index, line in enumerate(decision.lines):
         where = f"lines[{index}]"
         if line.line_number not in billed:
-            raise DecisionRefusedError(f"{where}.line_number: the claim has no line {line.line_number} (it has 1..{len(billed)})")
+            raise DecisionRefusedError(
+                f"{where}.line_number: the claim has no line {line.line_number} (it has 1..{len(billed)})"
+            )
         if line.line_number in seen:
             raise DecisionRefusedError(f"{where}.line_number: line {line.line_number} is decided twice")
         seen.add(line.line_number)
@@ -92,7 +96,9 @@ def check_decision(
                 f"{where}.approved_amount: {line.approved_amount} is more than the {billed[line.line_number]} billed"
             )
         if line.approved_amount < billed[line.line_number] and not line.reason_code:
-            raise DecisionRefusedError(f"{where}.reason_code: a line approved for less than billed needs a CARC reason code")
+            raise DecisionRefusedError(
+                f"{where}.reason_code: a line approved for less than billed needs a CARC reason code"
+            )
     match decision.action:
         case DecisionAction.DENY:
             if not decision.reason_code and not any(line.reason_code for line in decision.lines):
@@ -101,7 +107,9 @@ def check_decision(
             if not decision.lines:
                 raise DecisionRefusedError("lines: a partial approval names the lines and the amount approved for each")
             if approved_total(decision, lines) >= total([line.charge for line in lines]):
-                raise DecisionRefusedError("lines: a partial approval approves less than billed; approve the claim instead")
+                raise DecisionRefusedError(
+                    "lines: a partial approval approves less than billed; approve the claim instead"
+                )
         case DecisionAction.APPROVE | DecisionAction.REQUEST_INFO:
             pass
     if decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL) and authority_limit is not None:
@@ -141,6 +149,12 @@ def adjudicate(decision: Decision, lines: list[BilledLine]) -> list[LineAdjudica
         adjustments: list[Adjustment] = []
         if paid < line.charge:
             reason = (chosen.reason_code if chosen else None) or decision.reason_code or "45"
-            adjustments.append(Adjustment(group_code=GroupCode.CONTRACTUAL, reason_code=reason, amount=line.charge - paid))
-        result.append(LineAdjudication(line_number=line.line_number, billed=line.charge, allowed=paid, paid=paid, adjustments=adjustments))
+            adjustments.append(
+                Adjustment(group_code=GroupCode.CONTRACTUAL, reason_code=reason, amount=line.charge - paid)
+            )
+        result.append(
+            LineAdjudication(
+                line_number=line.line_number, billed=line.charge, allowed=paid, paid=paid, adjustments=adjustments
+            )
+        )
     return result

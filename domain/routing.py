@@ -40,7 +40,12 @@ def route(answer: ProcessorStatus, total_charge: Decimal, auto_approve_limit: De
         return Routing(status=ClaimStatus.IN_REVIEW, reason=why.value, review_reason=why)
 
     match answer.category:
-        case Category.UNPROCESSABLE | Category.NOT_FOUND | Category.REJECTED_MISSING_INFO | Category.REJECTED_INVALID_INFO:
+        case (
+            Category.UNPROCESSABLE
+            | Category.NOT_FOUND
+            | Category.REJECTED_MISSING_INFO
+            | Category.REJECTED_INVALID_INFO
+        ):
             return review(ReviewReason.REJECTED_BY_PROCESSOR)
         case Category.PENDING_INFO_FROM_PROVIDER | Category.PENDING_INFO_FROM_PATIENT:
             return review(ReviewReason.INFORMATION_REQUESTED_BY_PAYER)
@@ -54,10 +59,5 @@ def route(answer: ProcessorStatus, total_charge: Decimal, auto_approve_limit: De
             if total_charge > auto_approve_limit:
                 return review(ReviewReason.ABOVE_AUTO_APPROVAL_LIMIT)
             return Routing(status=ClaimStatus.APPROVED, reason="paid_in_full_by_payer")
-        case (
-            Category.RECEIVED
-            | Category.ACCEPTED
-            | Category.PENDING
-            | Category.PENDING_PAYER_REVIEW
-        ):
+        case Category.RECEIVED | Category.ACCEPTED | Category.PENDING | Category.PENDING_PAYER_REVIEW:
             return Routing(status=ClaimStatus.PENDING, reason=f"processor_{answer.category.value}")

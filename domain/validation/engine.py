@@ -23,9 +23,17 @@ def validate_claim(claim: Claim, *, today: date) -> ValidationReport:
         if line.units <= 0:
             fail("line.units.positive", f"{at}.units", "units must be at least 1")
         if line.service_date > today:
-            fail("line.service_date.future", f"{at}.service_date", "the service date is in the future; bill after the service")
+            fail(
+                "line.service_date.future",
+                f"{at}.service_date",
+                "the service date is in the future; bill after the service",
+            )
         if line.service_date < claim.patient.date_of_birth:
-            fail("line.service_date.before_birth", f"{at}.service_date", "the service date is before the patient's date of birth")
+            fail(
+                "line.service_date.before_birth",
+                f"{at}.service_date",
+                "the service date is before the patient's date of birth",
+            )
         for j, pointer in enumerate(line.diagnosis_pointers):
             if not 1 <= pointer <= len(claim.diagnosis_codes):
                 fail(

@@ -6,12 +6,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.codes import canonical_icd10
 from domain.money import Money
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+#: An ICD-10-CM code, spelled canonically (`e119` -> `E11.9`); whether it exists is a rule, not shape.
+DiagnosisCode = Annotated[Code, AfterValidator(canonical_icd10)]
 
 
 class Sex(StrEnum):
@@ -95,7 +98,7 @@ class Claim(ClaimModel):
     billing_provider: BillingProvider
     rendering_provider: Provider | None = None
     referring_provider: Provider | None = None
-    diagnosis_codes: Annotated[list[Code], Field(min_length=1, max_length=24)]
+    diagnosis_codes: Annotated[list[DiagnosisCode], Field(min_length=1, max_length=24)]
     lines: Annotated[list[ServiceLine], Field(min_length=1, max_length=50)]
     total_charge: Money
     bill_ids: Annotated[list[Code], Field(max_length=50)] = []

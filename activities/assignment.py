@@ -1,0 +1,53 @@
+"""Activity that assigns a claim in review to an adjuster by the work-management rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from db.uow import UnitOfWork
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from domain.assignment import NoAdjusterError, WorkItem, choose_adjuster
+
+
+class AssignAdjusterInput(BaseModel):
+    claim_id: str
+    payer_id: str
+    amount: Decimal
+    escalate: bool = False
+    exclude: list[str] = []
+
+
+class AssignAdjusterResult(BaseModel):
+    adjuster_id: str | None
+    supervisor: bool = False
+    reason: str
+
+
+class AssignmentActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name="assign_adjuster")
+    async def assign_adjuster(self, input: AssignAdjusterInput) -> AssignAdjusterResult:
+        """Choose by skills and authority, then the least loaded; no one eligible leaves it unassigned."""
+        async with UnitOfWork(self._sessions) as uow:
+            adjusters = await uow.reference.adjusters()
+            load = await uow.reference.open_load()
+        try:
+            chosen = choose_adjuster(
+                WorkItem(payer_id=input.payer_id, amount=input.amount),
+                adjusters,
+                load,
+                escalate=input.escalate,
+                exclude=frozenset(input.exclude),
+            )
+        except NoAdjusterError as exc:
+            return AssignAdjusterResult(adjuster_id=None, reason=exc.message)
+        return AssignAdjusterResult(
+            adjuster_id=chosen.adjuster_id,
+            supervisor=chosen.supervisor,
+            reason="escalated" if input.escalate else "assigned by skills, authority and load",
+        )

@@ -1,0 +1,167 @@
+"""Activities that read and write the claim's system of record: validation, snapshot, status, payment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from db.uow import UnitOfWork
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.code_sets import CodeSetCache
+from activities.errors import CLAIM_NOT_FOUND, permanent
+from db.errors import ClaimNotFoundError
+from domain.adjudication import LineAdjudication
+from domain.decision import BilledLine
+from domain.status import ClaimStatus
+from domain.validation import ValidationIssue, validate_claim
+from domain.validation.duplicates import duplicate_issues, duplicate_keys
+from domain.validation.issues import ValidationReport
+
+
+class ClaimFacts(BaseModel):
+    """What the workflow keeps of a claim: amounts and line numbers, never patient data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payer_id: str
+    total_charge: Decimal
+    lines: list[BilledLine]
+
+
+class ValidateClaimInput(BaseModel):
+    claim_id: str
+    today: date
+
+
+class ValidateClaimResult(BaseModel):
+    valid: bool
+    errors: list[ValidationIssue]
+    warnings: list[ValidationIssue]
+    facts: ClaimFacts
+
+
+class SnapshotClaimInput(BaseModel):
+    claim_id: str
+    version: int = 1
+    taken_at: datetime
+
+
+class SnapshotClaimResult(BaseModel):
+    created: bool
+
+
+class RecordPaymentInput(BaseModel):
+    claim_id: str
+    payment_id: str
+    amount: Decimal
+    paid_at: datetime
+
+
+class RecordStatusInput(BaseModel):
+    claim_id: str
+    seq: int
+    status: ClaimStatus
+    reason: str
+    at: datetime
+    actor: str
+    assigned_adjuster: str | None = None
+    payer_claim_id: str | None = None
+    validation_errors: list[ValidationIssue] | None = None
+    adjudication: list[LineAdjudication] | None = None
+    adjudication_source: str | None = None
+    payment: RecordPaymentInput | None = None
+
+
+class RecordStatusResult(BaseModel):
+    recorded: bool
+
+
+class ClaimRecordActivities:
+    """Database-backed activities; every one is idempotent and safe to retry."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], codes: CodeSetCache | None = None) -> None:
+        self._sessions = sessions
+        self._codes = codes or CodeSetCache()
+
+    @activity.defn(name="validate_claim")
+    async def validate_claim(self, input: ValidateClaimInput) -> ValidateClaimResult:
+        """Run every edit, including the database-backed duplicate check."""
+        async with UnitOfWork(self._sessions) as uow:
+            try:
+                claim = await uow.claims.load_claim(input.claim_id)
+            except ClaimNotFoundError as exc:
+                raise permanent(str(exc), CLAIM_NOT_FOUND) from exc
+            report = validate_claim(claim, today=input.today, codes=await self._codes.get(uow))
+            keys = duplicate_keys(claim)
+            found = await uow.claims.find_duplicates(
+                claim_id=input.claim_id,
+                payer_id=claim.insurance.payer_id,
+                member_id=claim.insurance.member_id,
+                billing_npi=claim.billing_provider.npi,
+                lines=[(key.procedure_code, key.service_date) for key in keys],
+            )
+        matches = {
+            key: found[(key.procedure_code, key.service_date)]
+            for key in keys
+            if (key.procedure_code, key.service_date) in found
+        }
+        report = ValidationReport(issues=[*report.issues, *duplicate_issues(claim, matches)])
+        facts = ClaimFacts(
+            payer_id=claim.insurance.payer_id,
+            total_charge=claim.total_charge,
+            lines=[BilledLine(line_number=n, charge=line.charge) for n, line in enumerate(claim.lines, start=1)],
+        )
+        return ValidateClaimResult(valid=report.valid, errors=report.errors, warnings=report.warnings, facts=facts)
+
+    @activity.defn(name="snapshot_claim")
+    async def snapshot_claim(self, input: SnapshotClaimInput) -> SnapshotClaimResult:
+        """Copy the claim into the snapshot tables in one transaction; a repeat writes nothing."""
+        async with UnitOfWork(self._sessions) as uow:
+            try:
+                claim = await uow.claims.load_claim(input.claim_id)
+            except ClaimNotFoundError as exc:
+                raise permanent(str(exc), CLAIM_NOT_FOUND) from exc
+            created = await uow.claims.write_snapshot(
+                claim_id=input.claim_id, version=input.version, claim=claim, taken_at=input.taken_at
+            )
+            await uow.commit()
+        return SnapshotClaimResult(created=created)
+
+    @activity.defn(name="record_status")
+    async def record_status(self, input: RecordStatusInput) -> RecordStatusResult:
+        """Write the status-history row, the audit row and the register's current status at once."""
+        async with UnitOfWork(self._sessions) as uow:
+            if input.adjudication:
+                await uow.claims.record_adjudication(
+                    claim_id=input.claim_id,
+                    lines=input.adjudication,
+                    source=input.adjudication_source or "processor",
+                    at=input.at,
+                )
+            recorded = await uow.claims.record_status(
+                claim_id=input.claim_id,
+                seq=input.seq,
+                status=input.status,
+                reason=input.reason,
+                at=input.at,
+                actor=input.actor,
+                assigned_adjuster=input.assigned_adjuster,
+                payer_claim_id=input.payer_claim_id,
+                validation_errors=(
+                    [issue.model_dump(mode="json") for issue in input.validation_errors]
+                    if input.validation_errors is not None
+                    else None
+                ),
+            )
+            if input.payment is not None:
+                await uow.claims.record_payment(
+                    claim_id=input.claim_id,
+                    payment_id=input.payment.payment_id,
+                    amount=input.payment.amount,
+                    paid_at=input.payment.paid_at,
+                )
+            await uow.commit()
+        return RecordStatusResult(recorded=recorded)

@@ -1,0 +1,91 @@
+"""Dependencies routes take: the runtime context, a unit of work, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from db.uow import UnitOfWork
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.auth import AuthError, Principal, Role, read_token
+from api.errors import Forbidden, Unauthorized
+from workflows.claim_contract import ClaimPolicy
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """What the API needs to know, passed in by the composition root."""
+
+    task_queue: str
+    jwt_secret: str
+    jwt_issuer: str
+    webhook_secret: str
+    policy: ClaimPolicy
+    max_body_bytes: int = 1_000_000
+
+
+@dataclass
+class ApiContext:
+    """Held in the app lifespan: one Temporal client and one session factory per process."""
+
+    config: ApiConfig
+    temporal: Client
+    sessions: async_sessionmaker[AsyncSession]
+
+
+def get_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[ApiContext, Depends(get_context)]
+
+
+async def get_uow(context: ContextDep) -> AsyncIterator[UnitOfWork]:
+    async with UnitOfWork(context.sessions) as uow:
+        yield uow
+
+
+UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+
+bearer = HTTPBearer(auto_error=False)
+
+
+def current_principal(
+    context: ContextDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized(
+            "send 'Authorization: Bearer <token>'; mint a local one with `claimflow token --role submitter --org ORG`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    try:
+        return read_token(credentials.credentials, secret=context.config.jwt_secret, issuer=context.config.jwt_issuer)
+    except AuthError as exc:
+        raise Unauthorized(str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency that admits only the given roles."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Forbidden(f"this needs one of the roles: {allowed}; your token has {principal.role.value}")
+        return principal
+
+    return Depends(check)
+
+
+Submitter = Annotated[Principal, require(Role.SUBMITTER, Role.ADMIN)]
+Reviewer = Annotated[Principal, require(Role.ADJUSTER, Role.SUPERVISOR)]
+Reader = Annotated[Principal, require(Role.SUBMITTER, Role.ADJUSTER, Role.SUPERVISOR, Role.ADMIN)]
+Withdrawer = Annotated[Principal, require(Role.SUBMITTER, Role.SUPERVISOR, Role.ADMIN)]

@@ -1,0 +1,140 @@
+"""/v1/claims: submit, read, list, decide, cancel, provide information."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from api import claim_service
+from api.auth import Role
+from api.deps import ContextDep, Reader, Reviewer, Submitter, UowDep, Withdrawer
+from api.errors import Forbidden
+from api.schemas.claims import (
+    CancelRequest,
+    ClaimAccepted,
+    ClaimPage,
+    ClaimRead,
+    ClaimSummaryRead,
+    InformationRequest,
+)
+from domain.claim import Claim
+from domain.decision import Decision
+from domain.status import ClaimStatus
+from workflows.claim_contract import UpdateResult
+
+router = APIRouter(prefix="/v1/claims", tags=["claims"])
+
+PROBLEMS: dict[int | str, dict[str, object]] = {
+    401: {"description": "No or an invalid bearer token"},
+    403: {"description": "The token's role may not do this"},
+    404: {"description": "No such claim that you can see"},
+}
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9._:\-]+$",
+        description="Retry-safe submission: the same key and body return the same claim",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ClaimAccepted,
+    responses={**PROBLEMS, 409: {"description": "Idempotency-Key reused with another body"}, 413: {}, 422: {}},
+)
+async def submit_claim(
+    claim: Claim,
+    principal: Submitter,
+    context: ContextDep,
+    uow: UowDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ClaimAccepted:
+    """Submit a claim: it is recorded, then its workflow starts. Answers 202; follow the Location."""
+    accepted, created = await claim_service.submit(context, uow, principal, claim, idempotency_key)
+    response.headers["Location"] = f"/v1/claims/{accepted.claim_id}"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return accepted
+
+
+@router.get("", response_model=ClaimPage, responses={**PROBLEMS, 400: {"description": "Bad cursor"}})
+async def list_claims(
+    principal: Reader,
+    uow: UowDep,
+    status_: Annotated[ClaimStatus | None, Query(alias="status")] = None,
+    payer_id: Annotated[str | None, Query(max_length=30)] = None,
+    adjuster: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> ClaimPage:
+    """Claims newest first, filtered; a submitter sees only its own organization's."""
+    page = await uow.claims.list_page(
+        org_id=principal.org if principal.role is Role.SUBMITTER else None,
+        status=status_,
+        payer_id=payer_id,
+        adjuster=adjuster,
+        limit=limit,
+        cursor=cursor,
+    )
+    items = [ClaimSummaryRead.model_validate(item.model_dump()) for item in page.items]
+    return ClaimPage(data=items, count=len(items), next_cursor=page.next_cursor)
+
+
+@router.get("/{claim_id}", response_model=ClaimRead, responses=PROBLEMS)
+async def read_claim(claim_id: str, principal: Reader, context: ContextDep, uow: UowDep) -> ClaimRead:
+    """The claim's snapshot with its live state: status, history, adjudication, adjuster, errors."""
+    record = await claim_service.visible_record(uow, principal, claim_id)
+    live = await claim_service.live_state(context, record)
+    await claim_service.audit_read(uow, principal, claim_id)
+    return claim_service.present(record, live)
+
+
+@router.post(
+    "/{claim_id}/decision",
+    response_model=UpdateResult,
+    responses={
+        **PROBLEMS,
+        409: {"description": "Wrong state or not assigned to you"},
+        422: {"description": "Decision breaks a rule"},
+    },
+)
+async def decide(
+    claim_id: str, decision: Decision, principal: Reviewer, context: ContextDep, uow: UowDep
+) -> UpdateResult:
+    """An adjuster's decision on a claim in review: approve, deny, partial, request_info."""
+    record = await claim_service.visible_record(uow, principal, claim_id)
+    return await claim_service.decide(context, uow, principal, record, decision)
+
+
+@router.post(
+    "/{claim_id}/cancel", response_model=UpdateResult, responses={**PROBLEMS, 409: {"description": "Already final"}}
+)
+async def cancel(
+    claim_id: str, principal: Withdrawer, context: ContextDep, uow: UowDep, body: CancelRequest | None = None
+) -> UpdateResult:
+    """Withdraw a claim that is not final and not yet approved."""
+    record = await claim_service.visible_record(uow, principal, claim_id)
+    return await claim_service.cancel(context, principal, record, (body or CancelRequest()).reason)
+
+
+@router.post(
+    "/{claim_id}/information",
+    response_model=UpdateResult,
+    responses={**PROBLEMS, 409: {"description": "Not requested"}},
+)
+async def provide_information(
+    claim_id: str, body: InformationRequest, principal: Submitter, context: ContextDep, uow: UowDep
+) -> UpdateResult:
+    """Answer an adjuster's request for information; the claim goes back to review."""
+    record = await claim_service.visible_record(uow, principal, claim_id)
+    if principal.role is not Role.SUBMITTER and principal.role is not Role.ADMIN:
+        raise Forbidden("only the submitter answers a request for information")
+    return await claim_service.provide_information(context, principal, record, body.note)

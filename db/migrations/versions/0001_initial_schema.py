@@ -1,0 +1,314 @@
+"""Initial schema: claim register, snapshot tables, history, audit (append-only), payment, reference data.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-23
+
+Written by hand, for PostgreSQL and SQLite alike. Types are spelled out here rather than
+imported from the models, so this revision never changes when the models do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+MONEY = sa.Numeric(precision=12, scale=2)
+TIMESTAMP = sa.DateTime(timezone=True)
+CLAIM_ID = sa.String(length=32)
+
+APPEND_ONLY_MESSAGE = "audit_log is append-only: UPDATE and DELETE are refused"
+
+
+def created_at() -> sa.Column[object]:
+    return sa.Column("created_at", TIMESTAMP, server_default=sa.func.now(), nullable=False)
+
+
+def timestamps() -> list[sa.Column[object]]:
+    return [created_at(), sa.Column("updated_at", TIMESTAMP, server_default=sa.func.now(), nullable=False)]
+
+
+def snapshot_key() -> list[sa.Column[object]]:
+    return [sa.Column("claim_id", CLAIM_ID, nullable=False), sa.Column("version", sa.Integer(), nullable=False)]
+
+
+def snapshot_parent(table: str) -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["claim_id", "version"],
+        ["insurance_claim.claim_id", "insurance_claim.version"],
+        name=f"fk_{table}_claim_id_insurance_claim",
+    )
+
+
+def upgrade() -> None:
+    create_reference_tables()
+    create_claim_tables()
+    create_snapshot_tables()
+    create_audit_log()
+
+
+def create_reference_tables() -> None:
+    op.create_table(
+        "payer",
+        sa.Column("payer_id", sa.String(length=30), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("payer_id", name="pk_payer"),
+    )
+    op.create_table(
+        "provider",
+        sa.Column("npi", sa.String(length=30), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=True),
+        sa.Column("tax_id", sa.String(length=30), nullable=True),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("npi", name="pk_provider"),
+    )
+    op.create_table(
+        "patient",
+        sa.Column("patient_id", sa.String(length=32), nullable=False),
+        sa.Column("first_name", sa.String(length=60), nullable=False),
+        sa.Column("last_name", sa.String(length=60), nullable=False),
+        sa.Column("date_of_birth", sa.Date(), nullable=False),
+        sa.Column("sex", sa.String(length=1), nullable=False),
+        sa.Column("payer_id", sa.String(length=30), nullable=False),
+        sa.Column("member_id", sa.String(length=30), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("patient_id", name="pk_patient"),
+    )
+    op.create_table(
+        "adjuster",
+        sa.Column("adjuster_id", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("payer_ids", JSON, nullable=False),
+        sa.Column("authority_limit", MONEY, nullable=False),
+        sa.Column("supervisor", sa.Boolean(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("adjuster_id", name="pk_adjuster"),
+    )
+    op.create_table(
+        "icd10_code",
+        sa.Column("code", sa.String(length=8), nullable=False),
+        sa.Column("description", sa.String(length=255), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("termination_date", sa.Date(), nullable=True),
+        sa.Column("billable", sa.Boolean(), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("code", name="pk_icd10_code"),
+    )
+    op.create_table(
+        "cpt_code",
+        sa.Column("code", sa.String(length=5), nullable=False),
+        sa.Column("description", sa.String(length=255), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("termination_date", sa.Date(), nullable=True),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("code", name="pk_cpt_code"),
+    )
+
+
+def create_claim_tables() -> None:
+    op.create_table(
+        "claim",
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=255), nullable=True),
+        sa.Column("request_hash", sa.String(length=128), nullable=False),
+        sa.Column("patient_control_number", sa.String(length=38), nullable=False),
+        sa.Column("payer_id", sa.String(length=30), nullable=False),
+        sa.Column("total_charge", MONEY, nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("status_seq", sa.Integer(), nullable=False),
+        sa.Column("assigned_adjuster", sa.String(length=64), nullable=True),
+        sa.Column("payer_claim_id", sa.String(length=64), nullable=True),
+        sa.Column("document", JSON, nullable=False),
+        sa.Column("validation_errors", JSON, nullable=False),
+        *timestamps(),
+        sa.UniqueConstraint("org_id", "idempotency_key", name="uq_claim_org_id_idempotency_key"),
+        sa.PrimaryKeyConstraint("claim_id", name="pk_claim"),
+    )
+    for columns in (
+        ["org_id", "created_at", "claim_id"],
+        ["created_at", "claim_id"],
+        ["status", "created_at", "claim_id"],
+        ["payer_id", "created_at", "claim_id"],
+        ["assigned_adjuster", "created_at", "claim_id"],
+    ):
+        op.create_index(f"ix_claim_{'_'.join(columns)}", "claim", columns)
+    op.create_table(
+        "claim_status_history",
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("at", TIMESTAMP, nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("claim_id", "seq", name="pk_claim_status_history"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_status_history_claim_id_claim"),
+    )
+    op.create_table(
+        "claim_line_adjudication",
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("line_number", sa.Integer(), nullable=False),
+        sa.Column("billed", MONEY, nullable=False),
+        sa.Column("allowed", MONEY, nullable=False),
+        sa.Column("paid", MONEY, nullable=False),
+        sa.Column("adjustments", JSON, nullable=False),
+        sa.Column("remark_codes", JSON, nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("adjudicated_at", TIMESTAMP, nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("claim_id", "line_number", name="pk_claim_line_adjudication"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_line_adjudication_claim_id_claim"),
+    )
+    op.create_table(
+        "payment",
+        sa.Column("payment_id", sa.String(length=64), nullable=False),
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("amount", MONEY, nullable=False),
+        sa.Column("paid_at", TIMESTAMP, nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("payment_id", name="pk_payment"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_payment_claim_id_claim"),
+        sa.UniqueConstraint("claim_id", name="uq_payment_claim_id"),
+    )
+
+
+def create_snapshot_tables() -> None:
+    op.create_table(
+        "insurance_claim",
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("patient_control_number", sa.String(length=38), nullable=False),
+        sa.Column("patient_first_name", sa.String(length=60), nullable=False),
+        sa.Column("patient_last_name", sa.String(length=60), nullable=False),
+        sa.Column("patient_date_of_birth", sa.Date(), nullable=False),
+        sa.Column("patient_sex", sa.String(length=1), nullable=False),
+        sa.Column("patient_member_id", sa.String(length=30), nullable=False),
+        sa.Column("payer_id", sa.String(length=30), nullable=False),
+        sa.Column("member_id", sa.String(length=30), nullable=False),
+        sa.Column("group_number", sa.String(length=30), nullable=True),
+        sa.Column("plan", sa.String(length=60), nullable=True),
+        sa.Column("diagnosis_codes", JSON, nullable=False),
+        sa.Column("total_charge", MONEY, nullable=False),
+        sa.Column("frequency_code", sa.String(length=1), nullable=False),
+        sa.Column("original_payer_claim_id", sa.String(length=30), nullable=True),
+        sa.Column("taken_at", TIMESTAMP, nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("claim_id", "version", name="pk_insurance_claim"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_insurance_claim_claim_id_claim"),
+    )
+    op.create_index("ix_insurance_claim_payer_id_member_id", "insurance_claim", ["payer_id", "member_id"])
+    op.create_table(
+        "claim_provider_info",
+        *snapshot_key(),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("npi", sa.String(length=30), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=True),
+        sa.Column("tax_id", sa.String(length=30), nullable=True),
+        created_at(),
+        sa.PrimaryKeyConstraint("claim_id", "version", "role", name="pk_claim_provider_info"),
+        snapshot_parent("claim_provider_info"),
+    )
+    op.create_index("ix_claim_provider_info_npi_role", "claim_provider_info", ["npi", "role"])
+    op.create_table(
+        "claim_test_relation",
+        *snapshot_key(),
+        sa.Column("line_number", sa.Integer(), nullable=False),
+        sa.Column("procedure_code", sa.String(length=30), nullable=False),
+        sa.Column("modifiers", JSON, nullable=False),
+        sa.Column("charge", MONEY, nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("service_date", sa.Date(), nullable=False),
+        sa.Column("place_of_service", sa.String(length=2), nullable=False),
+        sa.Column("diagnosis_pointers", JSON, nullable=False),
+        sa.Column("line_control_number", sa.String(length=30), nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("claim_id", "version", "line_number", name="pk_claim_test_relation"),
+        snapshot_parent("claim_test_relation"),
+    )
+    op.create_index(
+        "ix_claim_test_relation_procedure_code_service_date", "claim_test_relation", ["procedure_code", "service_date"]
+    )
+    op.create_table(
+        "bill_claim_relation",
+        *snapshot_key(),
+        sa.Column("bill_id", sa.String(length=30), nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("claim_id", "version", "bill_id", name="pk_bill_claim_relation"),
+        snapshot_parent("bill_claim_relation"),
+    )
+    op.create_index("ix_bill_claim_relation_bill_id", "bill_claim_relation", ["bill_id"])
+
+
+def create_audit_log() -> None:
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False, autoincrement=True),
+        sa.Column("event_key", sa.String(length=200), nullable=False),
+        sa.Column("claim_id", CLAIM_ID, nullable=True),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("at", TIMESTAMP, nullable=False),
+        sa.Column("details", JSON, nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
+        sa.UniqueConstraint("event_key", name="uq_audit_log_event_key"),
+    )
+    op.create_index("ix_audit_log_claim_id_id", "audit_log", ["claim_id", "id"])
+    # The database itself keeps the audit log append-only (TRUNCATE, an owner's tool, is not blocked).
+    if op.get_context().dialect.name == "postgresql":
+        op.execute(
+            f"""
+            CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'restrict_violation';
+            END;
+            $$
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"
+        )
+    else:
+        for event in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER audit_log_refuse_{event.lower()} BEFORE {event} ON audit_log "
+                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
+            )
+
+
+def downgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+        op.execute("DROP FUNCTION IF EXISTS audit_log_refuse_change()")
+    for table in (
+        "audit_log",
+        "bill_claim_relation",
+        "claim_test_relation",
+        "claim_provider_info",
+        "insurance_claim",
+        "payment",
+        "claim_line_adjudication",
+        "claim_status_history",
+        "claim",
+        "cpt_code",
+        "icd10_code",
+        "adjuster",
+        "patient",
+        "provider",
+        "payer",
+    ):
+        op.drop_table(table)  # indexes and SQLite triggers go with their table

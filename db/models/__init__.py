@@ -1,0 +1,35 @@
+"""Every mapped table, imported here so `Base.metadata` is complete."""
+
+from db.models.adjuster import Adjuster
+from db.models.audit_log import AuditLog
+from db.models.bill_claim_relation import BillClaimRelation
+from db.models.claim import ClaimRegister
+from db.models.claim_line_adjudication import ClaimLineAdjudication
+from db.models.claim_provider_info import ClaimProviderInfo
+from db.models.claim_status_history import ClaimStatusHistory
+from db.models.claim_test_relation import ClaimTestRelation
+from db.models.cpt_code import CPTCode
+from db.models.icd10_code import ICD10Code
+from db.models.insurance_claim import InsuranceClaim
+from db.models.patient import Patient
+from db.models.payer import Payer
+from db.models.payment import Payment
+from db.models.provider import Provider
+
+__all__ = [
+    "Adjuster",
+    "AuditLog",
+    "BillClaimRelation",
+    "CPTCode",
+    "ClaimLineAdjudication",
+    "ClaimProviderInfo",
+    "ClaimRegister",
+    "ClaimStatusHistory",
+    "ClaimTestRelation",
+    "ICD10Code",
+    "InsuranceClaim",
+    "Patient",
+    "Payer",
+    "Payment",
+    "Provider",
+]

@@ -1,0 +1,23 @@
+"""Adjuster: who reviews claims, for which payers, up to which amount."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import JSON_DOCUMENT, Base, TimestampMixin
+
+
+class Adjuster(TimestampMixin, Base):
+    """An adjuster; empty `payer_ids` means every payer."""
+
+    __tablename__ = "adjuster"
+
+    adjuster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    payer_ids: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    authority_limit: Mapped[Decimal]
+    supervisor: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

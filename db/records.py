@@ -1,0 +1,129 @@
+"""Read models the repositories return: frozen pydantic records, never mapped rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.adjudication import LineAdjudication
+from domain.claim import Claim
+from domain.status import ClaimStatus
+
+
+class Record(BaseModel):
+    """Base of every read model: immutable."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class StatusEntry(Record):
+    """One row of a claim's status history."""
+
+    seq: int
+    status: ClaimStatus
+    reason: str
+    at: datetime
+    actor: str
+
+
+class PaymentRecord(Record):
+    """The payment a claim received."""
+
+    payment_id: str
+    amount: Decimal
+    paid_at: datetime
+
+
+class ClaimSummary(Record):
+    """A claim as listings show it: ids, status, amount, who has it (no patient data)."""
+
+    claim_id: str
+    org_id: str
+    patient_control_number: str
+    payer_id: str
+    status: ClaimStatus
+    total_charge: Decimal
+    assigned_adjuster: str | None
+    payer_claim_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClaimRecord(ClaimSummary):
+    """Everything the database holds about one claim."""
+
+    claim: Claim
+    validation_errors: list[dict[str, str]]
+    status_history: list[StatusEntry]
+    adjudication: list[LineAdjudication]
+    snapshot_version: int | None
+    payment: PaymentRecord | None
+    request_hash: str
+    idempotency_key: str | None
+
+
+class IntakeResult(Record):
+    """The claim an intake resolved to, and whether this call created it."""
+
+    claim_id: str
+    created: bool
+    request_hash: str
+
+
+class ClaimPage(Record):
+    """One page of claims, newest first; pass `next_cursor` back for the next page."""
+
+    items: list[ClaimSummary]
+    next_cursor: str | None
+
+
+class AuditEntry(Record):
+    """One audit log row."""
+
+    id: int
+    claim_id: str | None
+    actor: str
+    action: str
+    at: datetime
+    details: dict[str, Any]
+
+
+class CodeRow(Record):
+    """One ICD-10-CM or CPT/HCPCS code with its validity window."""
+
+    code: str
+    description: str
+    effective_date: date
+    termination_date: date | None
+    billable: bool
+
+
+class PayerRow(Record):
+    """A payer."""
+
+    payer_id: str
+    name: str
+    active: bool
+
+
+class ProviderRow(Record):
+    """A provider as last seen (reference data, not a snapshot)."""
+
+    npi: str
+    name: str | None
+    tax_id: str | None
+
+
+class PatientRow(Record):
+    """A reference patient."""
+
+    patient_id: str
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    sex: str
+    payer_id: str
+    member_id: str

@@ -1,0 +1,1 @@
+"""Repositories: the queries and writes of one area each; they flush, the unit of work commits."""

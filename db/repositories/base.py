@@ -1,0 +1,19 @@
+"""What every repository shares: the session it works in and dialect-aware inserts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.dialect import Insert, insert_for
+
+
+class Repository:
+    """Works inside the caller's transaction: executes and flushes, never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self, table: Any) -> Insert:
+        return insert_for(self.session.get_bind().dialect.name, table)

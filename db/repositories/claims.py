@@ -1,0 +1,337 @@
+"""ClaimRepository: take claims in, snapshot them, record their status, adjudication and payment."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.base import utcnow
+from db.errors import ClaimNotFoundError
+from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, InsuranceClaim, Payment
+from db.records import ClaimPage, ClaimRecord, ClaimSummary, IntakeResult, PaymentRecord, StatusEntry
+from db.repositories.audit import AuditRepository
+from db.repositories.base import Repository
+from db.repositories.cursor import decode_cursor, encode_cursor
+from db.repositories.snapshots import SnapshotWriter
+from domain.adjudication import LineAdjudication
+from domain.claim import Claim
+from domain.status import ClaimStatus
+
+#: The register columns a listing shows (never the claim document).
+SUMMARY_COLUMNS = (
+    ClaimRegister.claim_id,
+    ClaimRegister.org_id,
+    ClaimRegister.patient_control_number,
+    ClaimRegister.payer_id,
+    ClaimRegister.status,
+    ClaimRegister.total_charge,
+    ClaimRegister.assigned_adjuster,
+    ClaimRegister.payer_claim_id,
+    ClaimRegister.created_at,
+    ClaimRegister.updated_at,
+)
+#: Updates that bypass the ORM identity map; reads use populate_existing.
+NO_SYNC = {"synchronize_session": False}
+
+
+def summary_fields(row: object) -> dict[str, Any]:
+    """The ClaimSummary fields of a register row or summary row."""
+    return {column.key: getattr(row, column.key) for column in SUMMARY_COLUMNS}
+
+
+class ClaimRepository(Repository):
+    """Claims, their snapshots and everything recorded about them, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._audit = AuditRepository(session)
+        self._snapshots = SnapshotWriter(session)
+
+    async def intake(
+        self,
+        *,
+        claim_id: str,
+        org_id: str,
+        idempotency_key: str | None,
+        request_hash: str,
+        claim: Claim,
+        received_at: datetime,
+    ) -> IntakeResult:
+        """Register a claim, race-safely: when this claim id or this (org, idempotency key) is
+        already taken, write nothing and return the existing claim with created=False."""
+        stmt = (
+            self._insert(ClaimRegister)
+            .values(
+                claim_id=claim_id,
+                org_id=org_id,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                patient_control_number=claim.patient_control_number,
+                payer_id=claim.insurance.payer_id,
+                total_charge=claim.total_charge,
+                status=ClaimStatus.RECEIVED.value,
+                status_seq=0,
+                document=claim.model_dump(mode="json"),
+                validation_errors=[],
+                created_at=received_at,
+                updated_at=received_at,
+            )
+            .on_conflict_do_nothing()
+            .returning(ClaimRegister.claim_id)
+        )
+        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
+            return await self._existing(claim_id, org_id, idempotency_key)
+        actor = f"org:{org_id}"
+        await self._add_history(claim_id, 0, ClaimStatus.RECEIVED, "received", received_at, actor)
+        await self._audit.append(
+            claim_id=claim_id,
+            actor=actor,
+            action="claim.received",
+            at=received_at,
+            details={"status": ClaimStatus.RECEIVED.value, "seq": 0, "payer_id": claim.insurance.payer_id},
+            event_key=f"claim:{claim_id}:received",
+        )
+        return IntakeResult(claim_id=claim_id, created=True, request_hash=request_hash)
+
+    async def _existing(self, claim_id: str, org_id: str, idempotency_key: str | None) -> IntakeResult:
+        columns = select(ClaimRegister.claim_id, ClaimRegister.request_hash)
+        row = None
+        if idempotency_key is not None:
+            by_key = columns.where(ClaimRegister.org_id == org_id, ClaimRegister.idempotency_key == idempotency_key)
+            row = (await self.session.execute(by_key)).one_or_none()
+        if row is None:
+            row = (await self.session.execute(columns.where(ClaimRegister.claim_id == claim_id))).one()
+        return IntakeResult(claim_id=row.claim_id, created=False, request_hash=row.request_hash)
+
+    async def get_record(self, claim_id: str) -> ClaimRecord | None:
+        """Everything recorded about a claim, in three queries; None if there is no such claim."""
+        latest_version = (
+            select(func.max(InsuranceClaim.version)).where(InsuranceClaim.claim_id == claim_id).scalar_subquery()
+        )
+        head = await self.session.execute(
+            select(ClaimRegister, Payment, latest_version)
+            .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
+            .where(ClaimRegister.claim_id == claim_id)
+            .execution_options(populate_existing=True)
+        )
+        found = head.one_or_none()
+        if found is None:
+            return None
+        register, payment, version = found
+        history = await self.session.scalars(
+            select(ClaimStatusHistory)
+            .where(ClaimStatusHistory.claim_id == claim_id)
+            .order_by(ClaimStatusHistory.seq)
+            .execution_options(populate_existing=True)
+        )
+        lines = await self.session.scalars(
+            select(ClaimLineAdjudication)
+            .where(ClaimLineAdjudication.claim_id == claim_id)
+            .order_by(ClaimLineAdjudication.line_number)
+            .execution_options(populate_existing=True)
+        )
+        return ClaimRecord(
+            **summary_fields(register),
+            claim=Claim.model_validate(register.document),
+            validation_errors=register.validation_errors,
+            status_history=[
+                StatusEntry(seq=h.seq, status=ClaimStatus(h.status), reason=h.reason, at=h.at, actor=h.actor)
+                for h in history
+            ],
+            adjudication=[
+                LineAdjudication(
+                    line_number=line.line_number,
+                    billed=line.billed,
+                    allowed=line.allowed,
+                    paid=line.paid,
+                    adjustments=line.adjustments,  # plain JSON, validated into Adjustment
+                    remark_codes=line.remark_codes,
+                )
+                for line in lines
+            ],
+            snapshot_version=version,
+            payment=None
+            if payment is None
+            else PaymentRecord(payment_id=payment.payment_id, amount=payment.amount, paid_at=payment.paid_at),
+            request_hash=register.request_hash,
+            idempotency_key=register.idempotency_key,
+        )
+
+    async def list_page(
+        self,
+        *,
+        org_id: str | None,
+        status: ClaimStatus | None,
+        payer_id: str | None,
+        adjuster: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> ClaimPage:
+        """Claims newest first, filtered, one page at a time (keyset on created_at, claim_id)."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        stmt = select(*SUMMARY_COLUMNS)
+        if org_id is not None:
+            stmt = stmt.where(ClaimRegister.org_id == org_id)
+        if status is not None:
+            stmt = stmt.where(ClaimRegister.status == status.value)
+        if payer_id is not None:
+            stmt = stmt.where(ClaimRegister.payer_id == payer_id)
+        if adjuster is not None:
+            stmt = stmt.where(ClaimRegister.assigned_adjuster == adjuster)
+        if cursor is not None:
+            created_at, after_id = decode_cursor(cursor)
+            stmt = stmt.where(tuple_(ClaimRegister.created_at, ClaimRegister.claim_id) < (created_at, after_id))
+        stmt = stmt.order_by(ClaimRegister.created_at.desc(), ClaimRegister.claim_id.desc()).limit(limit + 1)
+        rows = (await self.session.execute(stmt)).all()
+        items = [ClaimSummary(**summary_fields(row)) for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].created_at, items[-1].claim_id) if len(rows) > limit else None
+        return ClaimPage(items=items, next_cursor=next_cursor)
+
+    async def load_claim(self, claim_id: str) -> Claim:
+        """The claim document as submitted; ClaimNotFoundError if there is no such claim."""
+        document = await self.session.scalar(select(ClaimRegister.document).where(ClaimRegister.claim_id == claim_id))
+        if document is None:
+            raise ClaimNotFoundError(claim_id)
+        return Claim.model_validate(document)
+
+    async def write_snapshot(self, *, claim_id: str, version: int, claim: Claim, taken_at: datetime) -> bool:
+        """Write the immutable snapshot of this claim version; False (and nothing written) if it exists."""
+        return await self._snapshots.write(claim_id=claim_id, version=version, claim=claim, taken_at=taken_at)
+
+    async def record_status(
+        self,
+        *,
+        claim_id: str,
+        seq: int,
+        status: ClaimStatus,
+        reason: str,
+        at: datetime,
+        actor: str,
+        assigned_adjuster: str | None = None,
+        payer_claim_id: str | None = None,
+        validation_errors: list[dict[str, str]] | None = None,
+    ) -> bool:
+        """Record status change number `seq` once; False (nothing written) if it was recorded before.
+
+        The register moves only forward: a change recorded late (seq not above the stored one)
+        enters the history and the audit log but leaves the current status, assignment and
+        validation errors alone. A payer claim id is a fact, not a state: it fills an empty one.
+        """
+        if not await self._add_history(claim_id, seq, status, reason, at, actor):
+            return False
+        await self._audit.append(
+            claim_id=claim_id,
+            actor=actor,
+            action="claim.status_changed",
+            at=at,
+            details={"status": status.value, "reason": reason, "seq": seq},
+            event_key=f"claim:{claim_id}:status:{seq}",
+        )
+        changes: dict[str, Any] = {"status": status.value, "status_seq": seq, "updated_at": utcnow()}
+        if assigned_adjuster is not None:
+            changes["assigned_adjuster"] = assigned_adjuster
+        if payer_claim_id is not None:
+            changes["payer_claim_id"] = payer_claim_id
+        if validation_errors is not None:
+            changes["validation_errors"] = validation_errors
+        moved = await self.session.execute(
+            update(ClaimRegister)
+            .where(ClaimRegister.claim_id == claim_id, ClaimRegister.status_seq < seq)
+            .values(**changes)
+            .execution_options(**NO_SYNC)
+        )
+        if moved.rowcount == 0 and payer_claim_id is not None:  # type: ignore[attr-defined]
+            await self.session.execute(
+                update(ClaimRegister)
+                .where(ClaimRegister.claim_id == claim_id, ClaimRegister.payer_claim_id.is_(None))
+                .values(payer_claim_id=payer_claim_id)
+                .execution_options(**NO_SYNC)
+            )
+        return True
+
+    async def set_assignment(self, claim_id: str, adjuster_id: str | None) -> None:
+        """Assign the claim to an adjuster, or clear the assignment with None."""
+        result = await self.session.execute(
+            update(ClaimRegister)
+            .where(ClaimRegister.claim_id == claim_id)
+            .values(assigned_adjuster=adjuster_id, updated_at=utcnow())
+            .execution_options(**NO_SYNC)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise ClaimNotFoundError(claim_id)
+
+    async def record_adjudication(
+        self, *, claim_id: str, lines: list[LineAdjudication], source: str, at: datetime
+    ) -> None:
+        """Upsert the adjudication of each line; `source` is "processor" or "adjuster"."""
+        if not lines:
+            return
+        rows = [
+            {
+                "claim_id": claim_id,
+                "line_number": line.line_number,
+                "billed": line.billed,
+                "allowed": line.allowed,
+                "paid": line.paid,
+                "adjustments": [adjustment.model_dump(mode="json") for adjustment in line.adjustments],
+                "remark_codes": list(line.remark_codes),
+                "source": source,
+                "adjudicated_at": at,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for line in lines
+        ]
+        insert = self._insert(ClaimLineAdjudication).values(rows)
+        replaced = (
+            "billed",
+            "allowed",
+            "paid",
+            "adjustments",
+            "remark_codes",
+            "source",
+            "adjudicated_at",
+            "updated_at",
+        )
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[ClaimLineAdjudication.claim_id, ClaimLineAdjudication.line_number],
+                set_={name: insert.excluded[name] for name in replaced},
+            )
+        )
+
+    async def record_payment(self, *, claim_id: str, payment_id: str, amount: Decimal, paid_at: datetime) -> bool:
+        """Record the claim's one payment; False (nothing written) if the claim or payment id has one."""
+        stmt = (
+            self._insert(Payment)
+            .values(payment_id=payment_id, claim_id=claim_id, amount=amount, paid_at=paid_at)
+            .on_conflict_do_nothing()
+            .returning(Payment.payment_id)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def find_duplicates(
+        self, *, claim_id: str, payer_id: str, member_id: str, billing_npi: str, lines: list[tuple[str, date]]
+    ) -> dict[tuple[str, date], str]:
+        """For each (procedure code, service date), another accepted claim (not this one) that billed it
+        for the same payer, member id and billing NPI."""
+        return await self._snapshots.find_duplicates(
+            claim_id=claim_id, payer_id=payer_id, member_id=member_id, billing_npi=billing_npi, lines=lines
+        )
+
+    async def _add_history(
+        self, claim_id: str, seq: int, status: ClaimStatus, reason: str, at: datetime, actor: str
+    ) -> bool:
+        """Insert status-history row `seq` unless it exists; return whether it was written."""
+        stmt = (
+            self._insert(ClaimStatusHistory)
+            .values(claim_id=claim_id, seq=seq, status=status.value, reason=reason, at=at, actor=actor)
+            .on_conflict_do_nothing(index_elements=[ClaimStatusHistory.claim_id, ClaimStatusHistory.seq])
+            .returning(ClaimStatusHistory.seq)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None

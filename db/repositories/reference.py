@@ -1,0 +1,105 @@
+"""ReferenceRepository: adjusters, payers, providers, patients and the code tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from db.models import Adjuster, ClaimRegister, CPTCode, ICD10Code, Patient, Payer, Provider
+from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
+from db.repositories.base import Repository
+from domain import assignment
+from domain.status import ClaimStatus
+
+#: Statuses in which a claim sits on its adjuster's desk.
+OPEN_WORK: tuple[ClaimStatus, ...] = (ClaimStatus.IN_REVIEW, ClaimStatus.INFO_REQUESTED)
+
+
+def to_adjuster(row: Adjuster) -> assignment.Adjuster:
+    return assignment.Adjuster(
+        adjuster_id=row.adjuster_id,
+        name=row.name,
+        payer_ids=row.payer_ids,
+        authority_limit=row.authority_limit,
+        supervisor=row.supervisor,
+        active=row.active,
+    )
+
+
+class ReferenceRepository(Repository):
+    """Reference data the engine looks things up in."""
+
+    async def adjusters(self) -> list[assignment.Adjuster]:
+        """Every adjuster, active or not, by id."""
+        rows = await self.session.scalars(select(Adjuster).order_by(Adjuster.adjuster_id))
+        return [to_adjuster(row) for row in rows]
+
+    async def get_adjuster(self, adjuster_id: str) -> assignment.Adjuster | None:
+        row = await self.session.get(Adjuster, adjuster_id)
+        return None if row is None else to_adjuster(row)
+
+    async def open_load(self) -> dict[str, int]:
+        """How many claims each adjuster has open (in review or waiting for information)."""
+        rows = await self.session.execute(
+            select(ClaimRegister.assigned_adjuster, func.count())
+            .where(
+                ClaimRegister.status.in_([status.value for status in OPEN_WORK]),
+                ClaimRegister.assigned_adjuster.is_not(None),
+            )
+            .group_by(ClaimRegister.assigned_adjuster)
+        )
+        return {adjuster: count for adjuster, count in rows if adjuster is not None}
+
+    async def payers(self) -> list[PayerRow]:
+        rows = await self.session.scalars(select(Payer).order_by(Payer.payer_id))
+        return [PayerRow(payer_id=row.payer_id, name=row.name, active=row.active) for row in rows]
+
+    async def get_provider(self, npi: str) -> ProviderRow | None:
+        row = await self.session.get(Provider, npi, populate_existing=True)
+        return None if row is None else ProviderRow(npi=row.npi, name=row.name, tax_id=row.tax_id)
+
+    async def providers(self) -> list[ProviderRow]:
+        rows = await self.session.scalars(select(Provider).order_by(Provider.npi))
+        return [ProviderRow(npi=row.npi, name=row.name, tax_id=row.tax_id) for row in rows]
+
+    async def patients(self) -> list[PatientRow]:
+        rows = await self.session.scalars(select(Patient).order_by(Patient.patient_id))
+        return [
+            PatientRow(
+                patient_id=row.patient_id,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                date_of_birth=row.date_of_birth,
+                sex=row.sex,
+                payer_id=row.payer_id,
+                member_id=row.member_id,
+            )
+            for row in rows
+        ]
+
+    async def icd10_entries(self) -> list[CodeRow]:
+        """The ICD-10-CM table, by code."""
+        rows = await self.session.scalars(select(ICD10Code).order_by(ICD10Code.code))
+        return [
+            CodeRow(
+                code=row.code,
+                description=row.description,
+                effective_date=row.effective_date,
+                termination_date=row.termination_date,
+                billable=row.billable,
+            )
+            for row in rows
+        ]
+
+    async def cpt_entries(self) -> list[CodeRow]:
+        """The CPT/HCPCS table, by code (every procedure code is billable)."""
+        rows = await self.session.scalars(select(CPTCode).order_by(CPTCode.code))
+        return [
+            CodeRow(
+                code=row.code,
+                description=row.description,
+                effective_date=row.effective_date,
+                termination_date=row.termination_date,
+                billable=True,
+            )
+            for row in rows
+        ]

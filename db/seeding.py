@@ -1,0 +1,50 @@
+"""Reference data every installation starts with (db/seed/*.json), inserted idempotently."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection
+
+from db.base import Base
+from db.dialect import insert_for
+from db.models import Adjuster, CPTCode, ICD10Code, Patient, Payer, Provider
+from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
+from domain import assignment
+
+#: Effective date of the seeded codes when an entry does not give its own.
+SEED_EFFECTIVE_DATE = date(2000, 1, 1)
+
+
+def _load(name: str, shape: type[BaseModel], defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Read one seed file, check every entry against its read model, return plain column values."""
+    entries = json.loads(resources.files("db").joinpath("seed", name).read_text(encoding="utf-8"))
+    return [shape.model_validate({**(defaults or {}), **entry}).model_dump() for entry in entries]
+
+
+def reference_rows() -> list[tuple[type[Base], list[dict[str, Any]]]]:
+    """The seed rows per table, in an order that satisfies every reference between them."""
+    codes = {"effective_date": SEED_EFFECTIVE_DATE, "termination_date": None}
+    cpt = [
+        {k: v for k, v in row.items() if k != "billable"}
+        for row in _load("cpt_codes.json", CodeRow, {**codes, "billable": True})
+    ]
+    return [
+        (Payer, _load("payers.json", PayerRow)),
+        (Adjuster, _load("adjusters.json", assignment.Adjuster)),
+        (Provider, _load("providers.json", ProviderRow)),
+        (Patient, _load("patients.json", PatientRow)),
+        (ICD10Code, _load("icd10_codes.json", CodeRow, codes)),
+        (CPTCode, cpt),
+    ]
+
+
+def seed_reference_data(connection: Connection) -> None:
+    """Insert the seed rows that are missing; rows already there (maybe edited) are left alone."""
+    for model, rows in reference_rows():
+        if rows:
+            connection.execute(insert_for(connection.dialect.name, model).on_conflict_do_nothing(), rows)

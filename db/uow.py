@@ -1,0 +1,48 @@
+"""The unit of work: one session, one transaction, committed explicitly or rolled back."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.repositories.audit import AuditRepository
+from db.repositories.claims import ClaimRepository
+from db.repositories.reference import ReferenceRepository
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(factory) as uow: ...; await uow.commit()` — anything not committed
+    when the block ends (normally or by an exception) is rolled back."""
+
+    session: AsyncSession
+    claims: ClaimRepository
+    audit: AuditRepository
+    reference: ReferenceRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self.claims = ClaimRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.reference = ReferenceRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        try:
+            await self.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Make everything done so far durable."""
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        """Undo everything since the last commit."""
+        await self.session.rollback()

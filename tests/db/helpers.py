@@ -1,0 +1,48 @@
+"""Small builders shared by the persistence tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.records import IntakeResult
+from db.uow import UnitOfWork
+from domain.claim import Claim
+from tests.domain.factories import make_claim
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def new_claim_id() -> str:
+    return uuid.uuid4().hex
+
+
+def at(minutes: int) -> datetime:
+    """A fixed point in time, `minutes` after T0."""
+    return T0 + timedelta(minutes=minutes)
+
+
+async def take_in(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    claim: Claim | None = None,
+    claim_id: str | None = None,
+    org_id: str = "org-1",
+    key: str | None = None,
+    received_at: datetime = T0,
+    request_hash: str = "hash-1",
+) -> IntakeResult:
+    """Take a claim in and commit."""
+    async with UnitOfWork(sessions) as uow:
+        result = await uow.claims.intake(
+            claim_id=claim_id or new_claim_id(),
+            org_id=org_id,
+            idempotency_key=key,
+            request_hash=request_hash,
+            claim=claim or make_claim(),
+            received_at=received_at,
+        )
+        await uow.commit()
+    return result

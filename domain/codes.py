@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -131,7 +132,9 @@ class CodeSets:
 @functools.cache
 def load_icd10() -> ModuleType:
     """Import the packaged ICD-10-CM code set (slow, once per process) and return the module."""
-    import simple_icd_10_cm
+    with warnings.catch_warnings():  # the package still reads its data with deprecated importlib calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm
 
     module: ModuleType = simple_icd_10_cm
     return module

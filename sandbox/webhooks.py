@@ -39,8 +39,7 @@ class WebhookNotifier:
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        """Start ticking."""
-        self._client = httpx.AsyncClient(transport=self.transport, timeout=5.0)
+        """Start ticking (the HTTP client is made on the first delivery: it is not free to build)."""
         self._loop_task = asyncio.create_task(self._run(), name="sandbox-webhooks")
 
     async def stop(self) -> None:
@@ -67,25 +66,28 @@ class WebhookNotifier:
 
     def tick(self) -> None:
         """Start a delivery for every webhook that is due."""
-        for job in self.processor.take_due_webhooks(BATCH):
-            task = asyncio.create_task(self._deliver(job))
+        jobs = self.processor.take_due_webhooks(BATCH)
+        if not jobs:
+            return
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self.transport, timeout=5.0)
+        for job in jobs:
+            task = asyncio.create_task(self._deliver(job, self._client))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
 
-    async def _deliver(self, job: WebhookJob) -> None:
+    async def _deliver(self, job: WebhookJob, client: httpx.AsyncClient) -> None:
         body = dumps(
             {"payer_claim_id": job.payer_claim_id, "claim_id": job.claim_id, "category": job.category}
         ).encode()
         headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
         delivered = False
-        if self._client is None:
-            return
         try:
-            response = await self._client.post(job.callback_url, content=body, headers=headers)
+            response = await client.post(job.callback_url, content=body, headers=headers)
             delivered = response.is_success
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # any failure to deliver is retried, never fatal to the loop
             log.info("webhook for %s failed: %s", job.payer_claim_id, type(exc).__name__)
-        retries_done = job.attempts  # attempts before this one
+        retries_done = job.attempts  # this attempt is number attempts + 1, so `attempts` retries are spent
         retry_in = BACKOFF_SECONDS[retries_done] if not delivered and retries_done < MAX_RETRIES else None
         if not delivered:
             log.info("webhook for %s not delivered (attempt %d)", job.payer_claim_id, job.attempts + 1)

@@ -119,3 +119,16 @@ async def test_delivery_gives_up_after_five_retries(monkeypatch: pytest.MonkeyPa
         assert len(receiver.requests) == 6  # one attempt and five retries
         (entry,) = (await ledger(client))["claims"]
         assert entry["webhook"] == {"state": "failed", "attempts": 6}
+
+
+async def test_a_pending_webhook_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = SandboxConfig(data_path=tmp_path / "sandbox.db", step_seconds=0.1, webhook_secret=SECRET)
+    receiver = Receiver()
+    async with open_sandbox(data, receiver.transport) as client:
+        await submit(client, claim_body("PEND-1", callback_url=CALLBACK))  # settles (P3) at step 2: 0.2 s
+    assert receiver.requests == []
+    async with open_sandbox(data, receiver.transport) as client:
+        await wait_for(lambda: len(receiver.requests) == 1)
+        assert json.loads(receiver.requests[0].content)["category"] == "P3"
+        (entry,) = (await ledger(client))["claims"]
+        assert entry["webhook"]["state"] == "delivered"

@@ -17,6 +17,8 @@ def rejection_for(claim: ClaimSubmission) -> Step | None:
         problems.append("line_number values are not unique")
     if any(line.charge <= ZERO for line in claim.lines):
         problems.append("every line charge must be greater than 0.00")
+    if any(line.units <= 0 for line in claim.lines):
+        problems.append("every line needs units greater than 0")
     if not problems:
         return None
     return Step("A7", "21", "rejected for invalid information: " + "; ".join(problems))

@@ -18,7 +18,7 @@ class ClaimLineIn(BaseModel):
     line_number: int = Field(ge=1)
     procedure_code: str = Field(min_length=1, max_length=48)
     charge: Money
-    units: int = Field(default=1, ge=1)
+    units: int = Field(default=1, ge=0, le=99999)
     service_date: date
 
 

@@ -128,11 +128,13 @@ async def test_front_end_edits_reject_a_claim_whose_total_is_wrong(client: httpx
     body = claim_body(charges=("10.00", "5.00"))
     body["total_charge"] = "16.00"
     body["lines"][1]["line_number"] = 1
+    body["lines"][1]["units"] = 0
     accepted = await submit(client, body)
     assert accepted.status_code == 201
     answer = accepted.json()
-    assert answer["category"] == "A7"
-    assert "total_charge" in answer["message"] and "line_number" in answer["message"]
+    assert answer["category"] == "A7" and answer["status_code"] == "21"
+    for problem in ("total_charge", "line_number", "units"):
+        assert problem in answer["message"]
     later = await status(client, answer["payer_claim_id"])
     assert later["category"] == "A7" and later["message"] == answer["message"]
 

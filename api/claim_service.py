@@ -152,7 +152,8 @@ async def live_state(context: ApiContext, record: ClaimRecord) -> ClaimState | N
         return None
     handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(record.claim_id))
     try:
-        return await handle.query(STATE_QUERY, result_type=ClaimState, rpc_timeout=QUERY_TIMEOUT)
+        state: ClaimState = await handle.query(STATE_QUERY, result_type=ClaimState, rpc_timeout=QUERY_TIMEOUT)
+        return state
     except (RPCError, TimeoutError):
         return None
 
@@ -217,7 +218,7 @@ def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
         lines=lines,
         assigned_adjuster=(live.assigned_adjuster if live else None) or record.assigned_adjuster,
         payer_claim_id=(live.payer_claim_id if live else None) or record.payer_claim_id,
-        validation_errors=errors,  # type: ignore[arg-type]
+        validation_errors=errors,
         validation_warnings=live.validation_warnings if live else [],
         review_reason=live.review_reason if live else None,
         waiting_for=(live.waiting_for or None) if live else None,

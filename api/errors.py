@@ -96,7 +96,13 @@ def install(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {"path": field_path(e.get("loc", ())), "message": e.get("msg", ""), "rule": e.get("type", "invalid")}
+            {
+                # A JSON syntax error's location is a character offset, not a field.
+                "path": "body" if e.get("type") == "json_invalid" else field_path(e.get("loc", ())),
+                "message": e.get("msg", "")
+                + (f" at character {e['loc'][-1]}" if e.get("type") == "json_invalid" else ""),
+                "rule": e.get("type", "invalid"),
+            }
             for e in exc.errors()
         ]
         summary = "; ".join(f"{e['path']}: {e['message']}" for e in errors[:5])

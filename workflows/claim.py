@@ -50,22 +50,20 @@ with workflow.unsafe.imports_passed_through():
 S = ClaimStatus
 ENGINE = "claimflow"
 
-DATABASE_STEP = {
-    "start_to_close_timeout": timedelta(seconds=15),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(milliseconds=500),
-        maximum_interval=timedelta(seconds=10),
-        non_retryable_error_types=NON_RETRYABLE,
-    ),
-}
-PROCESSOR_STEP = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(minutes=1),
-        non_retryable_error_types=NON_RETRYABLE,
-    ),
-}
+#: Database steps: short, retried until the database is back (an outage delays claims, never loses them).
+DB_TIMEOUT = timedelta(seconds=15)
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500),
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+#: Processor calls: idempotency keys make every retry safe; back off to a minute between tries.
+PROCESSOR_TIMEOUT = timedelta(seconds=30)
+PROCESSOR_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=NON_RETRYABLE,
+)
 
 
 def refusal(error: DomainError) -> ApplicationError:
@@ -127,7 +125,8 @@ class ClaimWorkflow:
             ClaimRecordActivities.validate_claim,
             ValidateClaimInput(claim_id=claim_id, today=self._input.received_at.date()),
             summary="validate claim",
-            **DATABASE_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         self._state.payer_id = result.facts.payer_id
         self._state.total_charge = result.facts.total_charge
@@ -143,7 +142,8 @@ class ClaimWorkflow:
             ClaimRecordActivities.snapshot_claim,
             SnapshotClaimInput(claim_id=claim_id, taken_at=workflow.now()),
             summary="snapshot claim",
-            **DATABASE_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         if self._state.status is not S.VALIDATING:
             return  # cancelled meanwhile: nothing was sent
@@ -151,7 +151,8 @@ class ClaimWorkflow:
             ProcessorActivities.submit_claim,
             SubmitClaimInput(claim_id=claim_id, idempotency_key=f"claim-{claim_id}-submission"),
             summary="submit to processor",
-            **PROCESSOR_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=PROCESSOR_TIMEOUT,
+            retry_policy=PROCESSOR_RETRY,
         )
         self._state.payer_claim_id = receipt.payer_claim_id
         self._state.processor_category = receipt.category
@@ -195,7 +196,8 @@ class ClaimWorkflow:
                 ProcessorActivities.poll_claim_status,
                 PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id),
                 summary=f"poll processor status (#{state.polls + 1})",
-                **PROCESSOR_STEP,  # type: ignore[arg-type]
+                start_to_close_timeout=PROCESSOR_TIMEOUT,
+                retry_policy=PROCESSOR_RETRY,
             )
             state.polls += 1
             self._polls_this_run += 1
@@ -240,7 +242,8 @@ class ClaimWorkflow:
                 claim_id=state.claim_id, payer_id=state.payer_id or "", amount=state.total_charge or Decimal("0")
             ),
             summary="assign adjuster",
-            **DATABASE_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         if current is S.SUBMITTED and reason != ReviewReason.REJECTED_BY_PROCESSOR.value:
             if not await self._advance(S.SUBMITTED, S.PENDING, "adjudicated"):
@@ -289,7 +292,8 @@ class ClaimWorkflow:
                 exclude=[previous] if previous else [],
             ),
             summary="escalate to a supervisor",
-            **DATABASE_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
         async with self._lock:
             if state.status is not S.IN_REVIEW:
@@ -333,7 +337,8 @@ class ClaimWorkflow:
                 idempotency_key=f"claim-{state.claim_id}-payment",
             ),
             summary="issue payment",
-            **PROCESSOR_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=PROCESSOR_TIMEOUT,
+            retry_policy=PROCESSOR_RETRY,
         )
         state.payment_id = receipt.payment_id
         state.paid_amount = receipt.amount
@@ -518,7 +523,8 @@ class ClaimWorkflow:
                 payment=payment,
             ),
             summary=f"record status: {status.value}",
-            **DATABASE_STEP,  # type: ignore[arg-type]
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
 
     def _show(self) -> None:

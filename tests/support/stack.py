@@ -1,0 +1,143 @@
+"""A running claimflow stack for tests: a worker on a fresh task queue, the API in-process, real HTTP to the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.app import create_app
+from api.auth import Role, mint_token
+from api.deps import ApiConfig
+from workers.worker import claim_worker
+from workflows.claim_contract import ClaimPolicy
+
+JWT_SECRET = "test-secret-for-claimflow-tests-0123456789"
+JWT_ISSUER = "claimflow"
+WEBHOOK_SECRET = "test-webhook-secret"
+
+#: Fast timings for tests on the real dev server; time-skipping tests use the real defaults.
+FAST_POLICY = ClaimPolicy(
+    auto_approve_limit=Decimal("1000.00"),
+    poll_initial=timedelta(milliseconds=100),
+    poll_max=timedelta(seconds=1),
+    poll_deadline=timedelta(seconds=60),
+    review_sla=timedelta(hours=48),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def token(role: Role, sub: str = "tester", org: str | None = "org-test") -> str:
+    return mint_token(sub=sub, role=role, org=org, secret=JWT_SECRET, issuer=JWT_ISSUER, ttl=timedelta(hours=1))
+
+
+def auth(role: Role = Role.SUBMITTER, sub: str = "tester", org: str | None = "org-test") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, sub, org)}"}
+
+
+@dataclass
+class Stack:
+    api: httpx.AsyncClient
+    temporal: Client
+    sandbox_url: str
+    task_queue: str
+    sessions: async_sessionmaker[AsyncSession]
+    org: str = "org-test"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def submit(self, body: dict[str, Any], *, key: str | None = None) -> str:
+        headers = dict(self.headers)
+        if key:
+            headers["Idempotency-Key"] = key
+        response = await self.api.post("/v1/claims", json=body, headers=headers)
+        assert response.status_code == 202, response.text
+        claim_id: str = response.json()["claim_id"]
+        return claim_id
+
+    async def read(self, claim_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await self.api.get(f"/v1/claims/{claim_id}", headers=headers or self.headers)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()
+        return data
+
+    async def wait_for(
+        self, claim_id: str, *statuses: str, timeout: float = 30.0, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Poll the API until the claim reaches one of the statuses."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            claim = await self.read(claim_id, headers)
+            if claim["status"] in statuses:
+                return claim
+            if loop.time() > deadline:
+                raise AssertionError(f"claim {claim_id} is {claim['status']}, not {statuses}, after {timeout}s")
+            await asyncio.sleep(0.1)
+
+    async def ledger_for(self, claim_id: str) -> list[dict[str, Any]]:
+        async with httpx.AsyncClient() as http:
+            ledger = (await http.get(f"{self.sandbox_url}/_sandbox/ledger")).json()
+        return [entry for entry in ledger["claims"] if entry["claim_id"] == claim_id]
+
+
+@asynccontextmanager
+async def running_stack(
+    temporal: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox_url: str,
+    *,
+    policy: ClaimPolicy = FAST_POLICY,
+    with_worker: bool = True,
+) -> AsyncIterator[Stack]:
+    """A worker on a fresh task queue and the API app talking to it."""
+    task_queue = f"claims-{uuid.uuid4().hex[:8]}"
+    config = ApiConfig(
+        task_queue=task_queue,
+        jwt_secret=JWT_SECRET,
+        jwt_issuer=JWT_ISSUER,
+        webhook_secret=WEBHOOK_SECRET,
+        policy=policy,
+    )
+
+    async def connect() -> Client:
+        return temporal
+
+    app = create_app(config, connect, sessions)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claimflow.test", timeout=30) as api,
+    ):
+        stack = Stack(
+            api=api,
+            temporal=temporal,
+            sandbox_url=sandbox_url,
+            task_queue=task_queue,
+            sessions=sessions,
+            headers=auth(),
+        )
+        if not with_worker:
+            yield stack
+            return
+        async with claim_worker(temporal, sessions, task_queue=task_queue, processor_url=sandbox_url) as worker:
+            task = asyncio.create_task(worker.run())
+            try:
+                yield stack
+            finally:
+                await worker.shutdown()
+                await task

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from db.uow import UnitOfWork
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from db.uow import UnitOfWork
 from domain.assignment import NoAdjusterError, WorkItem, choose_adjuster
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from db.uow import UnitOfWork
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -13,6 +12,7 @@ from temporalio import activity
 from activities.code_sets import CodeSetCache
 from activities.errors import CLAIM_NOT_FOUND, permanent
 from db.errors import ClaimNotFoundError
+from db.uow import UnitOfWork
 from domain.adjudication import LineAdjudication
 from domain.decision import BilledLine
 from domain.status import ClaimStatus

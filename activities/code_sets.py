@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from db.uow import UnitOfWork
-
 from db.records import CodeRow
+from db.uow import UnitOfWork
 from domain.codes import CodeEntry, CodeSets, CodeTable
 
 

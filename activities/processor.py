@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
-from db.uow import UnitOfWork
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -13,6 +12,7 @@ from temporalio import activity
 from activities.errors import CLAIM_NOT_FOUND, PROCESSOR_REFUSED, permanent
 from activities.processor_client import ProcessorClient, ProcessorRefusedError, SubmissionReceipt
 from db.errors import ClaimNotFoundError
+from db.uow import UnitOfWork
 from domain.adjudication import ProcessorStatus
 
 

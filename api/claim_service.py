@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from db.uow import UnitOfWork
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -31,6 +30,7 @@ from api.schemas.claims import (
     StatusHistoryEntry,
 )
 from db.records import ClaimRecord
+from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.decision import Decision
 from domain.status import ClaimStatus, is_final

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from db.uow import UnitOfWork
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +13,7 @@ from temporalio.client import Client
 
 from api.auth import AuthError, Principal, Role, read_token
 from api.errors import Forbidden, Unauthorized
+from db.uow import UnitOfWork
 from workflows.claim_contract import ClaimPolicy
 
 

@@ -7,17 +7,17 @@ import contextlib
 import signal
 from dataclasses import dataclass
 
-from db.migrate import upgrade
 from rich.console import Console
 from rich.table import Table
-from sandbox.app import SandboxConfig
-from sandbox.app import create_app as create_sandbox_app
 from temporalio.client import Client
 
 from api.app import create_app
 from api.deps import ApiConfig
 from db.engine import create_engine, create_session_factory
+from db.migrate import upgrade
 from domain.settings import Settings
+from sandbox.app import SandboxConfig
+from sandbox.app import create_app as create_sandbox_app
 from workers.policy import claim_policy
 from workers.servers import embedded
 from workers.temporal_client import connect

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from sandbox.app import SandboxConfig
-from sandbox.app import create_app as create_sandbox_app
 from temporalio.client import Client
 
 from api.app import create_app
 from db.engine import create_engine, create_session_factory
 from domain.settings import Settings
+from sandbox.app import SandboxConfig
+from sandbox.app import create_app as create_sandbox_app
 from workers.dev import api_config
 from workers.servers import embedded
 from workers.temporal_client import connect

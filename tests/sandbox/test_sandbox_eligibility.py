@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -21,10 +23,10 @@ def inquiry(member_id: str = "M123", **overrides: str) -> dict[str, str]:
     }
 
 
-async def check(client: httpx.AsyncClient, member_id: str) -> dict:
+async def check(client: httpx.AsyncClient, member_id: str) -> dict[str, Any]:
     response = await client.post("/v1/eligibility", json=inquiry(member_id))
     assert response.status_code == 200, response.text
-    answer: dict = response.json()
+    answer: dict[str, Any] = response.json()
     return answer
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 
 from tests.sandbox.sandbox_testkit import claim_body, ledger, status, submit
 
 
-async def set_faults(client: httpx.AsyncClient, **settings: object) -> dict:
+async def set_faults(client: httpx.AsyncClient, **settings: object) -> dict[str, Any]:
     response = await client.post("/_sandbox/faults", json=settings)
     assert response.status_code == 200, response.text
-    answer: dict = response.json()
+    answer: dict[str, Any] = response.json()
     return answer
 
 

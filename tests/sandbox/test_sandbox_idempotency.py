@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import httpx
 
@@ -125,7 +126,7 @@ async def _finalized_claim(client: httpx.AsyncClient, claim_id: str = "CLM-1") -
     return pcid
 
 
-def payment(pcid: str, amount: str = "45.00", claim_id: str = "CLM-1") -> dict:
+def payment(pcid: str, amount: str = "45.00", claim_id: str = "CLM-1") -> dict[str, Any]:
     return {
         "payer_claim_id": pcid,
         "claim_id": claim_id,
@@ -134,7 +135,7 @@ def payment(pcid: str, amount: str = "45.00", claim_id: str = "CLM-1") -> dict:
     }
 
 
-async def pay(client: httpx.AsyncClient, body: dict, key: str = "pay-1") -> httpx.Response:
+async def pay(client: httpx.AsyncClient, body: dict[str, Any], key: str = "pay-1") -> httpx.Response:
     return await client.post("/v1/payments", json=body, headers={"Idempotency-Key": key})
 
 

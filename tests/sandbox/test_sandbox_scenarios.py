@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -15,18 +16,20 @@ from tests.sandbox.sandbox_testkit import assert_line_invariants, claim_body, op
 CHARGES = ("33.33", "12.00", "0.01")
 
 
-async def run_script(client: httpx.AsyncClient, member_id: str, polls: int) -> tuple[dict, list[dict]]:
+async def run_script(
+    client: httpx.AsyncClient, member_id: str, polls: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     accepted = await submit(client, claim_body(member_id, charges=CHARGES))
     assert accepted.status_code == 201, accepted.text
     answers = [await status(client, accepted.json()["payer_claim_id"]) for _ in range(polls)]
     return accepted.json(), answers
 
 
-def categories(answers: list[dict]) -> list[str]:
+def categories(answers: list[dict[str, Any]]) -> list[str]:
     return [a["category"] for a in answers]
 
 
-def check_lines(answers: list[dict]) -> None:
+def check_lines(answers: list[dict[str, Any]]) -> None:
     """Lines appear exactly on finalized answers, always the same, always balanced."""
     for answer in answers:
         if answer["category"].startswith("F"):

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -37,7 +39,7 @@ class Receiver:
         return httpx.MockTransport(self)
 
 
-async def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out waiting"
@@ -121,7 +123,7 @@ async def test_delivery_gives_up_after_five_retries(monkeypatch: pytest.MonkeyPa
         assert entry["webhook"] == {"state": "failed", "attempts": 6}
 
 
-async def test_a_pending_webhook_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_pending_webhook_survives_a_restart(tmp_path: Path) -> None:
     data = SandboxConfig(data_path=tmp_path / "sandbox.db", step_seconds=0.1, webhook_secret=SECRET)
     receiver = Receiver()
     async with open_sandbox(data, receiver.transport) as client:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 
 import httpx
@@ -57,22 +55,3 @@ async def test_a_restarted_sandbox_with_a_data_file_remembers(tmp_path: Path) ->
         assert book["submissions_applied"] == 1 and book["claims"][0]["status_requests"] == 3
     async with open_sandbox(SandboxConfig()) as client:  # in memory: a fresh payer
         assert (await client.get(f"/v1/claims/{pcid}/status")).status_code == 404
-
-
-async def test_submission_and_status_are_fast_in_process(client: httpx.AsyncClient) -> None:
-    """Median of each of three batches; the best batch counts, so a busy machine does not fail the test."""
-    submit_medians, status_medians = [], []
-    for batch in range(3):
-        submit_times, status_times = [], []
-        for n in range(40):
-            body = claim_body(claim_id=f"C{batch}-{n}", charges=("1.00", "2.00"))
-            started = time.perf_counter()
-            response = await submit(client, body, key=f"perf-{batch}-{n}")
-            submit_times.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            await client.get(f"/v1/claims/{response.json()['payer_claim_id']}/status")
-            status_times.append(time.perf_counter() - started)
-        submit_medians.append(statistics.median(submit_times))
-        status_medians.append(statistics.median(status_times))
-    assert min(submit_medians) < 0.005
-    assert min(status_medians) < 0.005

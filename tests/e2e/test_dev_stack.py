@@ -53,7 +53,9 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 
 def token(env: dict[str, str]) -> str:
-    out = subprocess.run([*CLI, "token", "--role", "submitter", "--org", "e2e-lab"], env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [*CLI, "token", "--role", "submitter", "--org", "e2e-lab"], env=env, check=True, capture_output=True, text=True
+    )
     return out.stdout.strip()
 
 
@@ -82,7 +84,9 @@ def test_dev_stack_runs_a_claim_to_paid_stops_cleanly_and_keeps_it(dev_env: dict
         assert f"http://127.0.0.1:{dev_env['CLAIMFLOW_API_PORT']}" in output
         assert f"http://127.0.0.1:{dev_env['CLAIMFLOW_TEMPORAL_UI_PORT']}" in output
         headers = {"Authorization": f"Bearer {token(dev_env)}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{dev_env['CLAIMFLOW_API_PORT']}", headers=headers, timeout=10) as api:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{dev_env['CLAIMFLOW_API_PORT']}", headers=headers, timeout=10
+        ) as api:
             assert api.get("/readyz").json()["status"] == "ready"
             assert api.get("/docs").status_code == 200
             response = api.post("/v1/claims", json=claim_body(), headers={"Idempotency-Key": "e2e-1"})
@@ -91,9 +95,20 @@ def test_dev_stack_runs_a_claim_to_paid_stops_cleanly_and_keeps_it(dev_env: dict
             claim = wait_status(api, claim_id, "closed")
             assert claim["payment"]["amount"] == "45.00"
         listed = subprocess.run(
-            [str(Path(sys.executable).parent / "temporal"), "workflow", "list", "--address", dev_env["CLAIMFLOW_TEMPORAL_ADDRESS"],
-             "--query", 'ClaimStatus = "closed"', "--output", "json"],
-            capture_output=True, text=True, check=True,
+            [
+                str(Path(sys.executable).parent / "temporal"),
+                "workflow",
+                "list",
+                "--address",
+                dev_env["CLAIMFLOW_TEMPORAL_ADDRESS"],
+                "--query",
+                'ClaimStatus = "closed"',
+                "--output",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         assert f"claim-{claim_id}" in listed
     finally:
@@ -103,7 +118,9 @@ def test_dev_stack_runs_a_claim_to_paid_stops_cleanly_and_keeps_it(dev_env: dict
 
     process = start(dev_env, tmp_path / "second-run.log")
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{dev_env['CLAIMFLOW_API_PORT']}", headers=headers, timeout=10) as api:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{dev_env['CLAIMFLOW_API_PORT']}", headers=headers, timeout=10
+        ) as api:
             again = api.get(f"/v1/claims/{claim_id}").json()
             assert again["status"] == "closed"
             replay = api.post("/v1/claims", json=claim_body(), headers={"Idempotency-Key": "e2e-1"})

@@ -9,16 +9,15 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.code_sets import CodeSetCache
+from activities.claim_checks import check_claim
 from activities.errors import CLAIM_NOT_FOUND, permanent
+from db.code_sets import CodeSetCache
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.adjudication import LineAdjudication
 from domain.decision import BilledLine
 from domain.status import ClaimStatus
-from domain.validation import ValidationIssue, validate_claim
-from domain.validation.duplicates import duplicate_issues, duplicate_keys
-from domain.validation.issues import ValidationReport
+from domain.validation import ValidationIssue
 
 
 class ClaimFacts(BaseModel):
@@ -94,21 +93,9 @@ class ClaimRecordActivities:
                 claim = await uow.claims.load_claim(input.claim_id)
             except ClaimNotFoundError as exc:
                 raise permanent(str(exc), CLAIM_NOT_FOUND) from exc
-            report = validate_claim(claim, today=input.today, codes=await self._codes.get(uow))
-            keys = duplicate_keys(claim)
-            found = await uow.claims.find_duplicates(
-                claim_id=input.claim_id,
-                payer_id=claim.insurance.payer_id,
-                member_id=claim.insurance.member_id,
-                billing_npi=claim.billing_provider.npi,
-                lines=[(key.procedure_code, key.service_date) for key in keys],
+            report = await check_claim(
+                uow, claim, claim_id=input.claim_id, today=input.today, codes=await self._codes.get(uow)
             )
-        matches = {
-            key: found[(key.procedure_code, key.service_date)]
-            for key in keys
-            if (key.procedure_code, key.service_date) in found
-        }
-        report = ValidationReport(issues=[*report.issues, *duplicate_issues(claim, matches)])
         facts = ClaimFacts(
             payer_id=claim.insurance.payer_id,
             total_charge=claim.total_charge,

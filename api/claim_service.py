@@ -34,6 +34,7 @@ from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.decision import Decision
 from domain.status import ClaimStatus, is_final
+from domain.validation import Severity, ValidationIssue
 from workflows.claim_contract import (
     CANCEL_UPDATE,
     CLAIM_STATUS,
@@ -205,7 +206,12 @@ def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
             else None
         )
     )
-    errors = live.validation_errors if live and live.validation_errors else record.validation_errors
+    if live is not None:
+        errors, warnings = live.validation_errors, live.validation_warnings
+    else:  # recorded issues carry their severity
+        issues = [ValidationIssue.model_validate(issue) for issue in record.validation_errors]
+        errors = [i for i in issues if i.severity is Severity.ERROR]
+        warnings = [i for i in issues if i.severity is Severity.WARNING]
     return ClaimRead(
         claim_id=record.claim_id,
         workflow_id=workflow_id(record.claim_id),
@@ -219,7 +225,7 @@ def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
         assigned_adjuster=(live.assigned_adjuster if live else None) or record.assigned_adjuster,
         payer_claim_id=(live.payer_claim_id if live else None) or record.payer_claim_id,
         validation_errors=errors,
-        validation_warnings=live.validation_warnings if live else [],
+        validation_warnings=warnings,
         review_reason=live.review_reason if live else None,
         waiting_for=(live.waiting_for or None) if live else None,
         payment=payment,

@@ -136,7 +136,7 @@ class ClaimWorkflow:
             self._state.validation_errors = result.errors
             count = len(result.errors)
             reason = f"{count} validation error{'s' if count != 1 else ''}"
-            await self._advance(S.VALIDATING, S.INVALID, reason, validation_errors=result.errors)
+            await self._advance(S.VALIDATING, S.INVALID, reason, validation_errors=[*result.errors, *result.warnings])
             return
         await workflow.execute_activity_method(
             ClaimRecordActivities.snapshot_claim,
@@ -161,7 +161,10 @@ class ClaimWorkflow:
         reason = f"accepted by processor ({receipt.category.value})"
         if receipt.category in REJECTED:
             reason = f"rejected by processor ({receipt.category.value})"
-        if not await self._advance(S.VALIDATING, S.SUBMITTED, reason, payer_claim_id=receipt.payer_claim_id):
+        warnings = self._state.validation_warnings or None  # kept with the claim once the workflow ends
+        if not await self._advance(
+            S.VALIDATING, S.SUBMITTED, reason, payer_claim_id=receipt.payer_claim_id, validation_errors=warnings
+        ):
             return
         if receipt.category in REJECTED:
             await self._enter_review(S.SUBMITTED, ReviewReason.REJECTED_BY_PROCESSOR.value, [])

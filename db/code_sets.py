@@ -1,4 +1,4 @@
-"""The code tables (ICD10Code, CPTCode) loaded from the database, cached for a short while."""
+"""The code tables (ICD10Code, CPTCode) as domain code sets, loaded from the database and cached briefly."""
 
 from __future__ import annotations
 

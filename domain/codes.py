@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 #: An ICD-10-CM code as the code set spells it: a letter, a digit, an alphanumeric,
 #: then optionally a dot and 1 to 4 alphanumerics (canonical form, upper case).
 ICD10_CODE = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?")
+#: A procedure code: CPT is 5 digits (Category I) or 4 digits + F (II), T (III) or U (PLA);
+#: HCPCS Level II is a letter + 4 digits. Upper case.
+PROCEDURE_CODE = re.compile(r"[0-9]{4}[0-9FTU]|[A-Z][0-9]{4}")
 
 
 def canonical_icd10(code: str) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 from functools import cached_property
 
 from domain.claim import Claim
-from domain.codes import CodeSets
+from domain.codes import PROCEDURE_CODE, CodeSets, CodeStatus, icd10_package_status
 from domain.validation.issues import Severity
 
 #: At most this many diagnosis codes on a professional claim; pointers run 1..12.
@@ -50,6 +50,53 @@ class RuleContext:
                 if 1 <= pointer <= usable and (not pointing[pointer - 1] or pointing[pointer - 1][-1] != li):
                     pointing[pointer - 1].append(li)
         return pointing
+
+    @cached_property
+    def diagnosis_status(self) -> list[tuple[CodeStatus, int | None]]:
+        """For each diagnosis, the code sets' verdict and, for a dated failure, the line it fails on.
+
+        A code the overrides list is judged on the service date of every line that points at
+        it (every line when none does); any other code by the packaged set, on any date.
+        """
+        overrides = self.codes.icd10_overrides
+        verdicts: list[tuple[CodeStatus, int | None]] = []
+        for i, code in enumerate(self.claim.diagnosis_codes):
+            if overrides is None or code not in overrides:
+                verdicts.append((icd10_package_status(code), None))
+                continue
+            lines = self.pointing_lines[i] or range(len(self.claim.lines))
+            first_line_on: dict[date, int] = {}
+            for li in lines:
+                first_line_on.setdefault(self.claim.lines[li].service_date, li)
+            verdict: tuple[CodeStatus, int | None] = (CodeStatus.ACTIVE, None)
+            for on, li in first_line_on.items():
+                status = overrides.status(code, on)
+                if status is CodeStatus.NOT_BILLABLE:
+                    verdict = (status, li)
+                    break
+                if status is not CodeStatus.ACTIVE and verdict[0] is CodeStatus.ACTIVE:
+                    verdict = (status, li)
+            verdicts.append(verdict)
+        return verdicts
+
+    @cached_property
+    def procedure_status(self) -> list[CodeStatus | None]:
+        """For each line, the procedure table's verdict on its code and date (None: no table, or malformed)."""
+        table = self.codes.procedures
+        if table is None:
+            return [None] * len(self.claim.lines)
+        seen: dict[tuple[str, date], CodeStatus] = {}
+        verdicts: list[CodeStatus | None] = []
+        for line in self.claim.lines:
+            code, on = line.procedure_code, line.service_date
+            if PROCEDURE_CODE.fullmatch(code) is None:
+                verdicts.append(None)
+                continue
+            status = seen.get((code, on))
+            if status is None:
+                status = seen[(code, on)] = table.status(code, on)
+            verdicts.append(status)
+        return verdicts
 
     @cached_property
     def dob_in_future(self) -> bool:

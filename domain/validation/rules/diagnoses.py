@@ -5,40 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from domain.codes import CodeStatus, icd10_children, icd10_package_status, icd10_status
+from domain.codes import CodeStatus, icd10_children
 from domain.validation.issues import Severity
 from domain.validation.registry import MAX_DIAGNOSES, Finding, Rule, RuleContext
 
 _EXTERNAL_CAUSE = frozenset("VWXY")
 
 
-def _verdict(ctx: RuleContext, i: int) -> tuple[CodeStatus, int | None]:
-    """The code set's verdict on diagnosis_codes[i] and, for a dated failure, the line it fails on.
-
-    Judged on the service date of every line that points at it (all lines when none does).
-    """
-    code = ctx.claim.diagnosis_codes[i]
-    overrides = ctx.codes.icd10_overrides
-    if overrides is None or code not in overrides:
-        return icd10_package_status(code), None
-    lines = ctx.pointing_lines[i] or range(len(ctx.claim.lines))
-    worst: tuple[CodeStatus, int | None] = (CodeStatus.ACTIVE, None)
-    for li in lines:
-        status = icd10_status(code, ctx.claim.lines[li].service_date, overrides)
-        if status in (CodeStatus.UNKNOWN, CodeStatus.NOT_BILLABLE):
-            return status, li
-        if status is not CodeStatus.ACTIVE and worst[0] is CodeStatus.ACTIVE:
-            worst = (status, li)
-    return worst
-
-
 def _judged(ctx: RuleContext, wanted: tuple[CodeStatus, ...]) -> Iterator[tuple[int, str, int | None, CodeStatus]]:
-    for i, code in enumerate(ctx.claim.diagnosis_codes):
-        if ctx.is_repeat(i):
-            continue
-        status, line = _verdict(ctx, i)
-        if status in wanted:
-            yield i, code, line, status
+    for i, (status, line) in enumerate(ctx.diagnosis_status):
+        if status in wanted and not ctx.is_repeat(i):
+            yield i, ctx.claim.diagnosis_codes[i], line, status
 
 
 def count(ctx: RuleContext) -> Iterator[Finding]:

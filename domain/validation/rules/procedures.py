@@ -5,12 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from domain.codes import CodeStatus
+from domain.codes import PROCEDURE_CODE, CodeStatus
 from domain.validation.issues import Severity
 from domain.validation.registry import Finding, Rule, RuleContext
 
-#: CPT: 5 digits (Category I), or 4 digits + F (II), T (III) or U (PLA); HCPCS Level II: a letter + 4 digits.
-PROCEDURE_CODE = re.compile(r"[0-9]{4}[0-9FTU]|[A-Z][0-9]{4}")
 MODIFIER = re.compile(r"[0-9A-Z]{2}")
 MAX_MODIFIERS = 4
 
@@ -32,15 +30,9 @@ def procedure_format(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _table_status(ctx: RuleContext, wanted: tuple[CodeStatus, ...]) -> Iterator[tuple[int, str, CodeStatus]]:
-    table = ctx.codes.procedures
-    if table is None:
-        return
-    for i, line in enumerate(ctx.claim.lines):
-        if not _well_formed(line.procedure_code):
-            continue
-        status = table.status(line.procedure_code, line.service_date)
+    for i, status in enumerate(ctx.procedure_status):
         if status in wanted:
-            yield i, line.procedure_code, status
+            yield i, ctx.claim.lines[i].procedure_code, status
 
 
 def known(ctx: RuleContext) -> Iterator[Finding]:

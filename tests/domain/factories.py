@@ -52,7 +52,8 @@ def line_body(**overrides: Any) -> dict[str, Any]:
         "line_control_number": "L1",
     }
     _apply(line, overrides)
-    return _jsonable(line)
+    result: dict[str, Any] = _jsonable(line)
+    return result
 
 
 def claim_body(**overrides: Any) -> dict[str, Any]:
@@ -81,7 +82,8 @@ def claim_body(**overrides: Any) -> dict[str, Any]:
     _apply(body, overrides)
     if "total_charge" not in overrides:
         body["total_charge"] = sum((Decimal(str(line["charge"])) for line in body["lines"]), Decimal("0.00"))
-    return _jsonable(body)
+    result: dict[str, Any] = _jsonable(body)
+    return result
 
 
 def make_claim(**overrides: Any) -> Claim:
@@ -95,7 +97,7 @@ def _apply(target: dict[str, Any], overrides: dict[str, Any]) -> None:
         node: Any = target
         for part in parents:
             node = node[int(part)] if isinstance(node, list) else node[part]
-        slot: int | str = int(leaf) if isinstance(node, list) else leaf
+        slot: Any = int(leaf) if isinstance(node, list) else leaf
         current = node[slot] if isinstance(node, list) or slot in node else None
         if isinstance(value, dict) and isinstance(current, dict):
             merged = copy.deepcopy(current)

@@ -46,7 +46,7 @@ def exists(ctx: RuleContext) -> Iterator[Finding]:
         yield (
             f"diagnosis_codes[{i}]",
             f"{code or '(empty)'} is not an ICD-10-CM code; check it for typos and send the code "
-            "exactly as the code set lists it (a letter, two characters, then up to 4 after the dot)",
+            "exactly as the code set lists it (a letter, a digit, a letter or digit, then up to 4 more after the dot)",
         )
 
 

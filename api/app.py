@@ -13,7 +13,7 @@ from temporalio.client import Client
 from api import errors
 from api.deps import ApiConfig, ApiContext
 from api.limits import BodySizeLimit
-from api.routers import claims, health, webhooks
+from api.routers import claims, codes, health, webhooks
 
 
 def operation_id(route: APIRoute) -> str:
@@ -43,6 +43,7 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(claims.router)
+    app.include_router(codes.router)
     app.include_router(webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     return app

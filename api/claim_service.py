@@ -18,6 +18,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.claim_checks import check_claim
 from api.auth import Principal, Role
 from api.deps import ApiContext
 from api.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
@@ -28,6 +29,7 @@ from api.schemas.claims import (
     LineAdjudicationRead,
     PaymentRead,
     StatusHistoryEntry,
+    ValidationResult,
 )
 from db.records import ClaimRecord
 from db.uow import UnitOfWork
@@ -310,3 +312,10 @@ async def audit_read(uow: UnitOfWork, principal: Principal, claim_id: str) -> No
         event_key=f"read-{uuid.uuid4().hex}",
     )
     await uow.commit()
+
+
+async def validate(context: ApiContext, uow: UnitOfWork, claim: Claim) -> ValidationResult:
+    """The full check, read-only: nothing is started and no row is written."""
+    codes = await context.code_sets.get(uow)
+    report = await check_claim(uow, claim, claim_id=None, today=datetime.now(UTC).date(), codes=codes)
+    return ValidationResult(valid=report.valid, errors=report.errors, warnings=report.warnings)

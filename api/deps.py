@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api.auth import AuthError, Principal, Role, read_token
 from api.errors import Forbidden, Unauthorized
+from db.code_sets import CodeSetCache
 from db.uow import UnitOfWork
 from workflows.claim_contract import ClaimPolicy
 
@@ -31,11 +32,12 @@ class ApiConfig:
 
 @dataclass
 class ApiContext:
-    """Held in the app lifespan: one Temporal client and one session factory per process."""
+    """Held in the app lifespan: one Temporal client, one session factory, one code-set cache per process."""
 
     config: ApiConfig
     temporal: Client
     sessions: async_sessionmaker[AsyncSession]
+    code_sets: CodeSetCache = field(default_factory=CodeSetCache)
 
 
 def get_context(request: Request) -> ApiContext:

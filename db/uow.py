@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.audit import AuditRepository
 from db.repositories.claims import ClaimRepository
+from db.repositories.codes import CodeRepository
 from db.repositories.reference import ReferenceRepository
 
 
@@ -20,6 +21,7 @@ class UnitOfWork:
     claims: ClaimRepository
     audit: AuditRepository
     reference: ReferenceRepository
+    codes: CodeRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -29,6 +31,7 @@ class UnitOfWork:
         self.claims = ClaimRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.reference = ReferenceRepository(self.session)
+        self.codes = CodeRepository(self.session)
         return self
 
     async def __aexit__(

@@ -17,6 +17,7 @@ from api.schemas.claims import (
     ClaimRead,
     ClaimSummaryRead,
     InformationRequest,
+    ValidationResult,
 )
 from domain.claim import Claim
 from domain.decision import Decision
@@ -63,6 +64,12 @@ async def submit_claim(
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return accepted
+
+
+@router.post("/validate", response_model=ValidationResult, responses=PROBLEMS)
+async def validate_claim(claim: Claim, principal: Submitter, context: ContextDep, uow: UowDep) -> ValidationResult:
+    """Run every edit on a claim, as the workflow would, without starting anything or writing any row."""
+    return await claim_service.validate(context, uow, claim)
 
 
 @router.get("", response_model=ClaimPage, responses={**PROBLEMS, 400: {"description": "Bad cursor"}})

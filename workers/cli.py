@@ -1,4 +1,4 @@
-"""The `claimflow` command: dev stack, worker, API, sandbox, tokens, migrations."""
+"""The `claimflow` command: dev stack, worker, API, sandbox, load, tokens, migrations."""
 
 from __future__ import annotations
 
@@ -61,6 +61,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from workers.load import load
+
+    return load(
+        _settings(),
+        claims=args.claims,
+        prefix=args.member_prefix,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        api_url=args.api_url,
+    )
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from api.auth import Role, mint_token
 
@@ -92,6 +105,13 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--step-seconds", type=float, default=2.0)
     sandbox.set_defaults(run=cmd_sandbox)
     sub.add_parser("migrate", help="bring the database to the latest schema").set_defaults(run=cmd_migrate)
+    load = sub.add_parser("load", help="drive N claims through the running stack and report claims/s")
+    load.add_argument("--claims", type=int, required=True, help="how many claims to submit")
+    load.add_argument("--member-prefix", default="M", help="sandbox scenario by member id prefix (M: paid in full)")
+    load.add_argument("--concurrency", type=int, default=20, help="requests in flight while submitting")
+    load.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for every claim to finish")
+    load.add_argument("--api-url", default=None, help="the API (default: CLAIMFLOW_PUBLIC_API_URL or API_HOST:PORT)")
+    load.set_defaults(run=cmd_load)
     token = sub.add_parser("token", help="mint a bearer token signed with the configured key")
     token.add_argument("--role", required=True, choices=["submitter", "adjuster", "supervisor", "admin"])
     token.add_argument("--sub", default="dev-user", help="the subject (user id; for adjusters, their adjuster id)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,28 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.domain.factories import claim_body
-from tests.support.stack import free_port
 
 CLI = [sys.executable, "-m", "workers.cli"]
-
-
-@pytest.fixture
-def dev_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW_")}
-    temporal, ui, api, sandbox = free_port(), free_port(), free_port(), free_port()
-    env.update(
-        CLAIMFLOW_DATA_DIR=str(tmp_path / "data"),
-        CLAIMFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal}",
-        CLAIMFLOW_TEMPORAL_UI_PORT=str(ui),
-        CLAIMFLOW_API_PORT=str(api),
-        CLAIMFLOW_SANDBOX_PORT=str(sandbox),
-        CLAIMFLOW_PROCESSOR_URL=f"http://127.0.0.1:{sandbox}",
-        CLAIMFLOW_POLL_INITIAL_SECONDS="0.5",
-    )
-    return env
 
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

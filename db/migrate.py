@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +16,8 @@ from db.urls import sqlite_file, sync_url
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: Serialises concurrent upgrades of one PostgreSQL database (any fixed 64-bit number).
 UPGRADE_LOCK_ID = 7_311_020_451
+#: Alembic keeps its migration context in module globals: one upgrade per process at a time.
+_UPGRADE_IN_PROCESS = threading.Lock()
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -30,7 +33,7 @@ def upgrade(url: str) -> None:
     """Migrate the database at `url` (async or sync URL) to head and seed the reference data.
 
     One transaction: the schema and the seed land together or not at all. Safe to call on a
-    database that is already current, and from several processes at once.
+    database that is already current, and from several processes (or threads) at once.
     """
     target = sync_url(url)
     database_file = sqlite_file(target)
@@ -40,7 +43,7 @@ def upgrade(url: str) -> None:
     if target.get_backend_name() == "sqlite":
         configure_sqlite(engine)
     try:
-        with engine.begin() as connection:
+        with _UPGRADE_IN_PROCESS, engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": UPGRADE_LOCK_ID})
             command.upgrade(alembic_config(connection), "head")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,13 +16,14 @@ from db.models import Adjuster, CPTCode, ICD10Code, Patient, Payer, Provider
 from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
 from domain import assignment
 
+SEED_DIR = Path(__file__).resolve().parent / "seed"
 #: Effective date of the seeded codes when an entry does not give its own.
 SEED_EFFECTIVE_DATE = date(2000, 1, 1)
 
 
 def _load(name: str, shape: type[BaseModel], defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Read one seed file, check every entry against its read model, return plain column values."""
-    entries = json.loads(resources.files("db").joinpath("seed", name).read_text(encoding="utf-8"))
+    entries = json.loads((SEED_DIR / name).read_text(encoding="utf-8"))
     return [shape.model_validate({**(defaults or {}), **entry}).model_dump() for entry in entries]
 
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, make_url, select
 
 import db.models
 from db.base import Base
-from db.migrate import alembic_config, upgrade
+from db.migrate import UPGRADE_LOCK_ID, alembic_config, upgrade
 from db.urls import sync_url
 from tests.db.helpers import take_in
+from tests.support.database import create_test_database, drop_test_database
 
 REFERENCE_TABLES = (
     db.models.Payer,
@@ -69,3 +73,34 @@ async def test_upgrading_a_current_database_again_changes_nothing(db_url, sessio
 
     assert row_counts(db_url) == before
     assert before["claim"] == 1 and before["icd10_code"] >= 20
+
+
+def test_threads_upgrading_one_empty_database_at_once_do_not_collide():
+    url = create_test_database(migrate=False)
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            for outcome in [pool.submit(upgrade, url) for _ in range(3)]:
+                outcome.result(timeout=60)
+
+        assert schema_differences(url) == []
+        assert row_counts(url)["adjuster"] == 3
+    finally:
+        drop_test_database(url)
+
+
+def test_an_upgrade_waits_while_another_process_is_upgrading():
+    url = create_test_database(migrate=False)
+    try:
+        with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as other:
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (UPGRADE_LOCK_ID,))  # as a running upgrade holds it
+            waiting = threading.Thread(target=upgrade, args=(url,))
+            waiting.start()
+            waiting.join(timeout=1.0)
+            assert waiting.is_alive()
+            other.commit()
+        waiting.join(timeout=60)
+
+        assert not waiting.is_alive()
+        assert schema_differences(url) == []
+    finally:
+        drop_test_database(url)

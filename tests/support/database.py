@@ -24,13 +24,15 @@ def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_test_database(admin_url: str | None = None) -> str:
-    """Create `claimflow_test_<random>`, migrate and seed it; return its async (psycopg) URL."""
+def create_test_database(admin_url: str | None = None, *, migrate: bool = True) -> str:
+    """Create `claimflow_test_<random>`, migrate and seed it (unless `migrate=False`); return its async URL."""
     admin = admin_url or default_admin_url()
     name = f"claimflow_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq(admin), autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_url(admin).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    if not migrate:
+        return url
     try:
         upgrade(url)
     except BaseException:

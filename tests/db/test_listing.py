@@ -12,7 +12,7 @@ from db.records import ClaimSummary
 from db.uow import UnitOfWork
 from domain.errors import RefusedError
 from domain.status import ClaimStatus
-from tests.db.helpers import at, take_in
+from tests.db.helpers import at, new_claim_id
 from tests.domain.factories import make_claim
 
 
@@ -33,15 +33,17 @@ async def page_through(sessions: async_sessionmaker[AsyncSession], limit: int, *
 async def claims(session_factory) -> list[str]:
     """25 claims: 20 in org-1, 5 in org-2; every 5th for ACMEHLTH; claims 0-4 in review with alice.
     Claims 10 and 11 share a received time, to page across a tie."""
-    ids: list[str] = []
-    for n in range(25):
-        claim = make_claim(insurance={"payer_id": "ACMEHLTH"}) if n % 5 == 0 else make_claim()
-        received = at(10) if n == 11 else at(n)
-        result = await take_in(
-            session_factory, claim=claim, org_id="org-2" if n >= 20 else "org-1", received_at=received
-        )
-        ids.append(result.claim_id)
-    async with UnitOfWork(session_factory) as uow:
+    ids = [new_claim_id() for _ in range(25)]
+    async with UnitOfWork(session_factory) as uow:  # one transaction: this fixture runs for every test here
+        for n, claim_id in enumerate(ids):
+            await uow.claims.intake(
+                claim_id=claim_id,
+                org_id="org-2" if n >= 20 else "org-1",
+                idempotency_key=None,
+                request_hash="h",
+                claim=make_claim(insurance={"payer_id": "ACMEHLTH"}) if n % 5 == 0 else make_claim(),
+                received_at=at(10) if n == 11 else at(n),
+            )
         for claim_id in ids[:5]:
             await uow.claims.record_status(
                 claim_id=claim_id,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -200,8 +201,12 @@ class ClaimRepository(Repository):
         return Claim.model_validate(document)
 
     async def write_snapshot(self, *, claim_id: str, version: int, claim: Claim, taken_at: datetime) -> bool:
-        """Write the immutable snapshot of this claim version; False (and nothing written) if it exists."""
-        return await self._snapshots.write(claim_id=claim_id, version=version, claim=claim, taken_at=taken_at)
+        """Write the immutable snapshot of this claim version; False (and nothing written) if it exists.
+        ClaimNotFoundError if the claim was never taken in (the transaction must then be rolled back)."""
+        try:
+            return await self._snapshots.write(claim_id=claim_id, version=version, claim=claim, taken_at=taken_at)
+        except IntegrityError as error:  # the only constraint the header can break: the claim's foreign key
+            raise ClaimNotFoundError(claim_id) from error
 
     async def record_status(
         self,
@@ -221,9 +226,13 @@ class ClaimRepository(Repository):
         The register moves only forward: a change recorded late (seq not above the stored one)
         enters the history and the audit log but leaves the current status, assignment and
         validation errors alone. A payer claim id is a fact, not a state: it fills an empty one.
+        ClaimNotFoundError if the claim was never taken in (the transaction must then be rolled back).
         """
-        if not await self._add_history(claim_id, seq, status, reason, at, actor):
-            return False
+        try:
+            if not await self._add_history(claim_id, seq, status, reason, at, actor):
+                return False
+        except IntegrityError as error:  # the only constraint a history row can break: the claim's foreign key
+            raise ClaimNotFoundError(claim_id) from error
         await self._audit.append(
             claim_id=claim_id,
             actor=actor,

@@ -11,6 +11,7 @@ from db.uow import UnitOfWork
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication
 from domain.status import ClaimStatus
 from tests.db.helpers import at, take_in
+from tests.domain.factories import make_claim
 
 
 async def record(sessions, claim_id: str, seq: int, status: ClaimStatus, **extra) -> bool:
@@ -150,3 +151,14 @@ async def test_a_claim_is_paid_once(session_factory):
     payment = (await get(session_factory, claim_id)).payment
     assert payment is not None
     assert (payment.payment_id, payment.amount, payment.paid_at) == ("pay-1", Decimal("45.00"), at(10))
+
+
+async def test_status_and_snapshot_of_an_unknown_claim_are_refused(session_factory):
+    async with UnitOfWork(session_factory) as uow:
+        with pytest.raises(ClaimNotFoundError):
+            await uow.claims.record_status(
+                claim_id="e" * 32, seq=1, status=ClaimStatus.VALIDATING, reason="r", at=at(1), actor="w"
+            )
+    async with UnitOfWork(session_factory) as uow:
+        with pytest.raises(ClaimNotFoundError):
+            await uow.claims.write_snapshot(claim_id="e" * 32, version=1, claim=make_claim(), taken_at=at(1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from api import errors
 from api.deps import ApiConfig, ApiContext
 from api.limits import BodySizeLimit
 from api.routers import claims, codes, health, webhooks
+from domain.codes import load_icd10
 
 
 def operation_id(route: APIRoute) -> str:
@@ -30,6 +32,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(load_icd10)  # POST /v1/claims/validate needs the ICD-10-CM code set
         app.state.context = ApiContext(config=config, temporal=await connect_temporal(), sessions=sessions)
         yield
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,7 @@ from temporalio.worker import Worker
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
+from domain.codes import load_icd10
 from workflows.claim import ClaimWorkflow
 
 
@@ -28,6 +30,7 @@ async def claim_worker(
     max_concurrent_activities: int = 100,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit."""
+    await asyncio.to_thread(load_icd10)  # parse the ICD-10-CM code set now, not on the first claim
     async with httpx.AsyncClient(timeout=processor_timeout) as http:
         records = ClaimRecordActivities(sessions)
         processor = ProcessorActivities(

@@ -45,7 +45,12 @@ class AssignmentActivities:
                 exclude=frozenset(input.exclude),
             )
         except NoAdjusterError as exc:
+            activity.logger.warning("claim.unassigned", extra={"claim_id": input.claim_id, "payer_id": input.payer_id})
             return AssignAdjusterResult(adjuster_id=None, reason=exc.message)
+        activity.logger.info(
+            "claim.assigned",
+            extra={"claim_id": input.claim_id, "adjuster_id": chosen.adjuster_id, "escalated": input.escalate},
+        )
         return AssignAdjusterResult(
             adjuster_id=chosen.adjuster_id,
             supervisor=chosen.supervisor,

@@ -60,7 +60,7 @@ class ProcessorActivities:
             except ClaimNotFoundError as exc:
                 raise permanent(str(exc), CLAIM_NOT_FOUND) from exc
         try:
-            return await self._client.submit(
+            receipt = await self._client.submit(
                 input.claim_id,
                 claim,
                 idempotency_key=input.idempotency_key,
@@ -68,6 +68,15 @@ class ProcessorActivities:
             )
         except ProcessorRefusedError as exc:
             raise permanent(str(exc), PROCESSOR_REFUSED) from exc
+        activity.logger.info(
+            "claim.submitted",
+            extra={
+                "claim_id": input.claim_id,
+                "payer_claim_id": receipt.payer_claim_id,
+                "category": receipt.category.value,
+            },
+        )
+        return receipt
 
     @activity.defn(name="poll_claim_status")
     async def poll_claim_status(self, input: PollStatusInput) -> ProcessorStatus:
@@ -84,4 +93,8 @@ class ProcessorActivities:
             )
         except ProcessorRefusedError as exc:
             raise permanent(str(exc), PROCESSOR_REFUSED) from exc
+        activity.logger.info(
+            "claim.paid",
+            extra={"claim_id": input.claim_id, "payment_id": receipt.payment_id, "amount": str(receipt.amount)},
+        )
         return IssuePaymentResult(payment_id=receipt.payment_id, amount=receipt.amount)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     jwt_issuer: str = "claimflow"
     jwt_ttl_minutes: int = 60 * 12
     webhook_secret: str = "claimflow-local-webhook-secret"
+
+    trace_exporter: Literal["none", "console"] = "none"
 
     auto_approve_limit: Decimal = Decimal("1000.00")
     poll_initial_seconds: float = 2.0

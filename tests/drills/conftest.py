@@ -85,6 +85,12 @@ class Drill:
         apis = sum(1 for p in self.processes if p not in self.workers)
         return self._spawn(f"api-{apis}", [sys.executable, "-m", "workers.cli", "api"], settings)
 
+    async def serve_api(self, port: int, **env: str) -> subprocess.Popen[bytes]:
+        """start_api, then wait until it listens."""
+        process = self.start_api(port, **env)
+        await wait_for_port("127.0.0.1", port, timeout=30, process=process)
+        return process
+
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         path = self.logs / f"{name}.log"
         with path.open("ab") as log:

@@ -254,3 +254,17 @@ async def assert_one_finished_workflow(temporal: Client, ids: Sequence[str], tim
         assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
         runs = [w async for w in temporal.list_workflows(f'WorkflowId = "claim-{cid}"')]
         assert len(runs) == 1, f"claim {cid} ran as {len(runs)} workflow executions"
+
+
+async def activity_attempts(temporal: Client, claim_id: str, activity_type: str) -> list[int]:
+    """The attempt on which each `activity_type` activity of the claim's workflow finally ran (from its history)."""
+    scheduled: dict[int, str] = {}
+    attempts = []
+    async for event in temporal.get_workflow_handle(f"claim-{claim_id}").fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.HasField("activity_task_started_event_attributes"):
+            started = event.activity_task_started_event_attributes
+            if scheduled.get(started.scheduled_event_id) == activity_type:
+                attempts.append(started.attempt)
+    return attempts

@@ -20,7 +20,7 @@ class ProxyStats:
     upstream_failures: int = 0
 
 
-@dataclass
+@dataclass(eq=False)
 class _Link:
     client: asyncio.StreamWriter
     upstream: asyncio.StreamWriter | None = None

@@ -88,7 +88,7 @@ class Drill:
     async def serve_api(self, port: int, **env: str) -> subprocess.Popen[bytes]:
         """start_api, then wait until it listens."""
         process = self.start_api(port, **env)
-        await wait_for_port("127.0.0.1", port, timeout=30, process=process)
+        await wait_for_port("127.0.0.1", port, timeout=60, process=process)
         return process
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -56,6 +56,18 @@ from workflows.claim_contract import (
     workflow_id,
 )
 
+
+class TemporalUnavailable(Unavailable):
+    code = "workflow_service_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the workflow service did not answer; retry shortly with the same Idempotency-Key — "
+            "a claim already recorded is not duplicated",
+            headers={"Retry-After": "2"},
+        )
+
+
 #: Namespace for claim ids derived from an Idempotency-Key.
 CLAIM_ID_NAMESPACE = uuid.UUID("6f0c1f0e-8a4b-4d2b-9a53-3c1f3e2b7d10")
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -135,6 +147,8 @@ async def start_workflow(context: ApiContext, claim_id: str, org_id: str, claim:
         )
     except WorkflowAlreadyStartedError:
         pass  # it ran (and finished) before: the claim exists, nothing more to start
+    except (RPCError, RuntimeError) as exc:  # RuntimeError: a lazy client that cannot connect at all
+        raise TemporalUnavailable() from exc
 
 
 async def visible_record(uow: UnitOfWork, principal: Principal, claim_id: str) -> ClaimRecord:
@@ -157,8 +171,8 @@ async def live_state(context: ApiContext, record: ClaimRecord) -> ClaimState | N
     try:
         state: ClaimState = await handle.query(STATE_QUERY, result_type=ClaimState, rpc_timeout=QUERY_TIMEOUT)
         return state
-    except (RPCError, TimeoutError):
-        return None
+    except (RPCError, RuntimeError, TimeoutError):
+        return None  # the database record still answers
 
 
 def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
@@ -272,7 +286,7 @@ async def notify(context: ApiContext, claim_id: str, payer_claim_id: str, catego
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             return  # the claim already finished; nothing to wake
-        raise
+        raise TemporalUnavailable() from exc  # the processor retries its webhook
 
 
 #: Refusal types from the workflow and the HTTP status they map to.
@@ -298,7 +312,9 @@ async def _update(context: ApiContext, record: ClaimRecord, name: str, arg: Any)
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
             raise Conflict("the claim's workflow has finished; it can no longer change") from exc
-        raise Unavailable("the workflow service did not answer; try again shortly") from exc
+        raise TemporalUnavailable() from exc
+    except RuntimeError as exc:
+        raise TemporalUnavailable() from exc
 
 
 async def audit_read(uow: UnitOfWork, principal: Principal, claim_id: str) -> None:

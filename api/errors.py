@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from db.errors import InvalidCursorError
@@ -127,6 +128,18 @@ def install(app: FastAPI) -> None:
             exc.status_code, "http_error", str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None)
         )
 
+    async def database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        return problem(
+            503,
+            "database_unavailable",
+            "Service unavailable",
+            "the database did not answer; nothing was changed by this request that a retry would repeat — "
+            "retry shortly with the same Idempotency-Key",
+            headers={"Retry-After": "2"},
+        )
+
+    app.add_exception_handler(OperationalError, database_unavailable)
+    app.add_exception_handler(InterfaceError, database_unavailable)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DomainError, domain_error)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 
 with workflow.unsafe.imports_passed_through():
     from activities.assignment import AssignAdjusterInput, AssignmentActivities
@@ -53,6 +55,8 @@ ENGINE = "claimflow"
 #: Patches (workflow.patched): changes to the command sequence that claims already running must not see.
 #: Status records run as local activities (before: a regular activity each).
 LOCAL_STATUS_RECORDS = "local-status-records"
+#: Status polls (one short, read-only processor request each) run as local activities.
+LOCAL_POLLS = "local-polls"
 
 #: Database steps: short, retried until the database is back (an outage delays claims, never loses them).
 DB_TIMEOUT = timedelta(seconds=15)
@@ -68,6 +72,27 @@ PROCESSOR_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     non_retryable_error_types=NON_RETRYABLE,
 )
+
+
+async def _step(
+    activity: MethodAsyncSingleParam[Any, ParamType, ReturnType],
+    arg: ParamType,
+    *,
+    summary: str,
+    local_since: str,
+    timeout: timedelta = DB_TIMEOUT,
+    retry: RetryPolicy = DB_RETRY,
+) -> ReturnType:
+    """Run a short step as a local activity — inside the workflow task that needs it, which saves the server
+    a round trip (schedule, poll, start, complete, new task) — or, in runs that started before the patch
+    `local_since`, as the regular activity those runs' histories hold."""
+    if workflow.patched(local_since):
+        return await workflow.execute_local_activity_method(
+            activity, arg, summary=summary, start_to_close_timeout=timeout, retry_policy=retry
+        )
+    return await workflow.execute_activity_method(
+        activity, arg, summary=summary, start_to_close_timeout=timeout, retry_policy=retry
+    )
 
 
 def refusal(error: DomainError) -> ApplicationError:
@@ -199,12 +224,13 @@ class ClaimWorkflow:
             self._notified = False
             if state.status not in (S.SUBMITTED, S.PENDING):
                 return
-            answer = await workflow.execute_activity_method(
+            answer = await _step(
                 ProcessorActivities.poll_claim_status,
                 PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id),
                 summary=f"poll processor status (#{state.polls + 1})",
-                start_to_close_timeout=PROCESSOR_TIMEOUT,
-                retry_policy=PROCESSOR_RETRY,
+                local_since=LOCAL_POLLS,
+                timeout=PROCESSOR_TIMEOUT,
+                retry=PROCESSOR_RETRY,
             )
             state.polls += 1
             self._polls_this_run += 1
@@ -527,23 +553,11 @@ class ClaimWorkflow:
             adjudication_source="adjuster" if by_adjuster else "processor",
             payment=payment,
         )
-        if workflow.patched(LOCAL_STATUS_RECORDS):
-            # One short database transaction: run it in the workflow task that decided the change, which
-            # saves the server a round trip (schedule, poll, start, complete, new task) per status change.
-            await workflow.execute_local_activity_method(
-                ClaimRecordActivities.record_status,
-                record,
-                summary=f"record status: {status.value}",
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-            return
-        await workflow.execute_activity_method(
+        await _step(
             ClaimRecordActivities.record_status,
             record,
             summary=f"record status: {status.value}",
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
+            local_since=LOCAL_STATUS_RECORDS,
         )
 
     def _show(self) -> None:

@@ -19,6 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from sandbox.app import SandboxConfig
@@ -90,6 +93,29 @@ class Drill:
         process = self.start_api(port, **env)
         await wait_for_port("127.0.0.1", port, timeout=60, process=process)
         return process
+
+    async def polling(self, *workers: subprocess.Popen[bytes], timeout: float = 60) -> None:
+        """Wait until Temporal sees each worker process polling the drill's task queue (for workflow tasks:
+        activity pollers may sit on partitions a describe does not report)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        wanted = {str(worker.pid) for worker in workers}
+        request = DescribeTaskQueueRequest(
+            namespace=self.stack.temporal.namespace,
+            task_queue=TaskQueue(name=self.stack.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+        while True:
+            described = await self.stack.temporal.workflow_service.describe_task_queue(request)
+            seen = {poller.identity.split("@")[0] for poller in described.pollers}
+            if wanted <= seen:
+                return
+            for worker in workers:
+                if worker.poll() is not None:
+                    raise AssertionError(f"worker {worker.pid} exited with {worker.returncode}: see {self.log(worker)}")
+            if loop.time() > deadline:
+                raise AssertionError(f"workers {wanted} are not all polling after {timeout:.0f}s: {seen}")
+            await asyncio.sleep(0.2)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         path = self.logs / f"{name}.log"

@@ -117,28 +117,27 @@ async def settle(
     deadline = loop.time() + timeout
     done: dict[str, dict[str, Any]] = {}
     seen: dict[str, str] = {}
+
+    async def follow(claim: DrillClaim) -> None:
+        try:
+            response = await api.get(f"/v1/claims/{claim.claim_id}", headers=headers)
+        except httpx.TransportError as exc:
+            seen[claim.claim_id] = repr(exc)
+            return
+        if response.status_code != 200:
+            seen[claim.claim_id] = f"HTTP {response.status_code}"
+            return
+        body: dict[str, Any] = response.json()
+        status = seen[claim.claim_id] = body["status"]
+        if status in FINAL:
+            assert status == claim.expected, f"{claim.scenario.prefix} claim {claim.claim_id} ended {status}: {body}"
+            done[claim.claim_id] = body
+        elif status == "in_review" and claim.scenario.decision and not claim.decided:
+            claim.decided = await decide(api, claim, body["assigned_adjuster"])
+
     while True:
-        for claim in batch:
-            if claim.claim_id in done:
-                continue
-            try:
-                response = await api.get(f"/v1/claims/{claim.claim_id}", headers=headers)
-            except httpx.TransportError as exc:
-                seen[claim.claim_id] = repr(exc)
-                continue
-            if response.status_code != 200:
-                seen[claim.claim_id] = f"HTTP {response.status_code}"
-                continue
-            body: dict[str, Any] = response.json()
-            status = body["status"]
-            seen[claim.claim_id] = status
-            if status in FINAL:
-                assert status == claim.expected, (
-                    f"{claim.scenario.prefix} claim {claim.claim_id} ended {status}: {body}"
-                )
-                done[claim.claim_id] = body
-            elif status == "in_review" and claim.scenario.decision and not claim.decided:
-                claim.decided = await decide(api, claim, body["assigned_adjuster"])
+        # All at once: a read waits up to the API's query timeout when a claim's worker has just died.
+        await asyncio.gather(*(follow(claim) for claim in batch if claim.claim_id not in done))
         if len(done) == len(batch):
             return done
         if loop.time() > deadline:

@@ -40,7 +40,9 @@ class TcpProxy:
     `delay` (seconds) holds each chunk before it is forwarded, in both directions, so requests
     through the proxy stay in flight longer. `cut()` closes every open connection and stops
     listening (new connections are refused); `restore()` listens on the same port again.
-    `watch` sees every chunk a client sends (after it went upstream), to act at an exact moment.
+    `holds` maps a byte pattern to extra seconds: a client chunk containing it waits that much longer
+    (e.g. one SQL statement, to keep the step that sends it in flight). `watch` sees every chunk a
+    client sends (after it went upstream), to act at an exact moment.
     """
 
     def __init__(self, target_host: str, target_port: int, *, delay: float = 0.0) -> None:
@@ -48,6 +50,7 @@ class TcpProxy:
         self.port = free_port()
         self.delay = delay
         self.watch: Watcher | None = None
+        self.holds: dict[bytes, float] = {}
         self.stats = ProxyStats()
         self._server: asyncio.Server | None = None
         self._links: set[_Link] = set()
@@ -112,8 +115,9 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, watched: bool) -> None:
         try:
             while data := await reader.read(65536):
-                if self.delay:
-                    await asyncio.sleep(self.delay)
+                pause = self.delay + (sum(s for p, s in self.holds.items() if p in data) if watched else 0.0)
+                if pause:
+                    await asyncio.sleep(pause)
                 writer.write(data)
                 await writer.drain()
                 if watched and self.watch is not None:

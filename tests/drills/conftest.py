@@ -24,9 +24,20 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from api.app import create_app
+from api.deps import ApiConfig
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
-from tests.support.stack import JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, Stack, auth, free_port, running_stack
+from tests.support.stack import (
+    FAST_POLICY,
+    JWT_ISSUER,
+    JWT_SECRET,
+    WEBHOOK_SECRET,
+    Stack,
+    auth,
+    free_port,
+    running_stack,
+)
 from tests.support.tcp_proxy import TcpProxy
 from workers.servers import embedded
 from workers.temporal_server import wait_for_port
@@ -207,6 +218,26 @@ async def drill_on(
             yield drill
         finally:
             drill.stop_all()
+
+
+@contextlib.asynccontextmanager
+async def served_api(temporal: Client, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[httpx.AsyncClient]:
+    """The API app in-process, answering what a server would send (an unhandled error is a 500, not raised here)."""
+
+    async def connect() -> Client:
+        return temporal
+
+    config = ApiConfig(
+        task_queue=f"claims-{uuid.uuid4().hex[:8]}",
+        jwt_secret=JWT_SECRET,
+        jwt_issuer=JWT_ISSUER,
+        webhook_secret=WEBHOOK_SECRET,
+        policy=FAST_POLICY,
+    )
+    app = create_app(config, connect, sessions)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as api:
+        yield api
 
 
 @pytest.fixture

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 
-from tests.drills.conftest import Drill, proxied_url, within
+from db.engine import create_engine, create_session_factory
+from tests.drills.conftest import Drill, proxied_url, served_api, within
 from tests.support.activity_trace import in_flight
 from tests.support.drill_claims import (
     activity_attempts,
@@ -20,7 +23,7 @@ from tests.support.drill_claims import (
     snapshot_counts,
     submit_all,
 )
-from tests.support.stack import free_port
+from tests.support.stack import auth, free_port
 from tests.support.tcp_proxy import TcpProxy
 
 OUTAGE_SECONDS = 20
@@ -95,15 +98,17 @@ async def test_database_unreachable_for_20s_mid_run(
 
 @within(60)
 async def test_api_answers_503_problem_json_while_the_database_is_down(
-    drill: Drill, database_url: str, db_proxy: TcpProxy
+    temporal: Client, database_url: str, db_proxy: TcpProxy
 ) -> None:
     """README: "Errors are problem JSON"; a database outage is temporary, so 503 tells a client to retry."""
-    port = free_port()
-    await drill.serve_api(port, CLAIMFLOW_DATABASE_URL=proxied_url(database_url, db_proxy))
+    engine = create_engine(proxied_url(database_url, db_proxy))
     [claim] = claims(["M"])
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
-        await db_proxy.cut()
-        response = await post_claim(api, drill.stack.headers, claim)
+    try:
+        async with served_api(temporal, create_session_factory(engine)) as api:
+            await db_proxy.cut()
+            response = await post_claim(api, auth(org=f"drill-{uuid.uuid4().hex[:8]}"), claim)
+    finally:
+        await engine.dispose()
     assert response.headers["content-type"].startswith("application/problem+json"), (
         f"HTTP {response.status_code} {response.headers['content-type']}: {response.text!r}"
     )

@@ -9,16 +9,17 @@ from tests.drills.conftest import Drill, within
 from tests.support.drill_claims import assert_clean, claims, settle, submit_all
 
 #: error + timeout + slow + lost reply = 30% of processor requests. The sandbox draws the faults from one
-#: seeded sequence in request order, and seed 94 puts every kind among the first five requests, so each
-#: kind is injected in every run whatever the timing. timeout_seconds is above the engine's 10 s HTTP timeout.
+#: seeded sequence in request order, and seed 399 puts every kind among the first five requests, so each
+#: kind is injected in every run whatever the timing. timeout_seconds is above the engine's 10 s HTTP timeout
+#: (a timeout costs a claim 10 s, hence the lower rate).
 FAULTS = {
-    "error_rate": 0.08,
-    "timeout_rate": 0.07,
+    "error_rate": 0.10,
+    "timeout_rate": 0.04,
     "timeout_seconds": 12,
     "slow_rate": 0.08,
     "slow_seconds": 2,
-    "lost_reply_rate": 0.07,
-    "seed": 94,
+    "lost_reply_rate": 0.08,
+    "seed": 399,
 }
 
 

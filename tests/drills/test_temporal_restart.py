@@ -15,11 +15,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
-from api.app import create_app
-from api.deps import ApiConfig
-from tests.drills.conftest import drill_on, within
+from tests.drills.conftest import drill_on, served_api, within
 from tests.support.drill_claims import assert_clean, claims, post_claim, settle, submit_all
-from tests.support.stack import FAST_POLICY, JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, auth, free_port
+from tests.support.stack import auth, free_port
 from workers.temporal_server import temporal_dev_server
 
 DOWN_SECONDS = 3
@@ -83,23 +81,8 @@ async def test_api_answers_503_problem_json_while_temporal_is_down(sessions: asy
         retry_config=RetryConfig(max_retries=1, max_elapsed_time_millis=1000),  # give up fast; same error
     )
 
-    async def connect() -> Client:
-        return nowhere
-
-    config = ApiConfig(
-        task_queue="claims-nowhere",
-        jwt_secret=JWT_SECRET,
-        jwt_issuer=JWT_ISSUER,
-        webhook_secret=WEBHOOK_SECRET,
-        policy=FAST_POLICY,
-    )
-    app = create_app(config, connect, sessions)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # what a real server would answer
     [claim] = claims(["M"])
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://claimflow.test") as api,
-    ):
+    async with served_api(nowhere, sessions) as api:
         response = await post_claim(api, auth(org=f"drill-{uuid.uuid4().hex[:8]}"), claim)
     assert response.headers["content-type"].startswith("application/problem+json"), (
         f"HTTP {response.status_code} {response.headers['content-type']}: {response.text!r}"

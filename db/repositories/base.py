@@ -16,4 +16,6 @@ class Repository:
         self.session = session
 
     def _insert(self, table: Any) -> Insert:
-        return insert_for(self.session.get_bind().dialect.name, table)
+        """A Core INSERT on the mapped class's table: the ORM's bulk-insert bookkeeping costs more than the
+        statement itself on our hot paths (intake, status records), and nothing here needs it."""
+        return insert_for(self.session.get_bind().dialect.name, getattr(table, "__table__", table))

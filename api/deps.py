@@ -40,7 +40,7 @@ class ApiContext:
     code_sets: CodeSetCache = field(default_factory=CodeSetCache)
 
 
-def get_context(request: Request) -> ApiContext:
+async def get_context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.context
     return context
 
@@ -58,7 +58,7 @@ UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 bearer = HTTPBearer(auto_error=False)
 
 
-def current_principal(
+async def current_principal(
     context: ContextDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -78,7 +78,7 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def require(*roles: Role):  # type: ignore[no-untyped-def]
     """A dependency that admits only the given roles."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise Forbidden(f"this needs one of the roles: {allowed}; your token has {principal.role.value}")

@@ -33,6 +33,7 @@ from bench.harness import (
     CpuMeter,
     Temporal,
     backends_of,
+    compile_bytecode,
     machine,
     postgres,
     sandbox,
@@ -140,6 +141,7 @@ async def claims_phase(
 
 
 async def main(args: argparse.Namespace) -> None:
+    compile_bytecode()
     info = machine()
     print(json.dumps(info))
     phases: list[Phase] = []

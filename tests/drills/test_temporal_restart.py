@@ -16,7 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
 from tests.drills.conftest import drill_on, served_api, within
-from tests.support.drill_claims import assert_clean, claims, post_claim, settle, submit_all
+from tests.support.drill_claims import FINAL, assert_clean, claims, post_claim, rows, settle, submit_all
 from tests.support.stack import auth, free_port
 from workers.temporal_server import temporal_dev_server
 
@@ -43,6 +43,9 @@ async def test_temporal_server_killed_and_restarted_mid_run(
                 batch = claims(["M", "PART", "DENY", "SLOW", "M", "PART", "M", "DENY"])
                 await submit_all(api, headers, batch[:6], stagger=0.2)
 
+                registered = await rows(sessions, "SELECT status FROM claim WHERE org_id = :org", org=drill.org)
+                moving = [r.status for r in registered if r.status not in FINAL]
+                assert len(moving) >= 3, f"too few claims mid-run to kill the server under: {moving}"
                 server.send_signal(signal.SIGKILL)
                 await asyncio.to_thread(server.wait, 10)
                 # Down: a claim posted now is recorded and waits on its workflow's start; reads still answer.

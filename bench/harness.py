@@ -239,14 +239,15 @@ class Process:
 
 @asynccontextmanager
 async def child(
-    args: list[str], *, port: int, env: dict[str, str] | None = None, log: Path | None = None
+    args: list[str], *, port: int | None, env: dict[str, str] | None = None, log: Path | None = None
 ) -> AsyncIterator[Process]:
-    """A child process that listens on `port`; terminated (then killed) on exit."""
+    """A child process (that listens on `port`, when given); terminated (then killed) on exit."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115, ASYNC230 - closed below
     process = subprocess.Popen(args, env=env, stdout=out, stderr=out, start_new_session=True)  # noqa: ASYNC220
     try:
-        await wait_for_port("127.0.0.1", port, timeout=60, process=process)
-        yield Process(url=f"http://127.0.0.1:{port}", pid=process.pid)
+        if port is not None:
+            await wait_for_port("127.0.0.1", port, timeout=60, process=process)
+        yield Process(url=f"http://127.0.0.1:{port}" if port else "", pid=process.pid)
     finally:
         process.terminate()
         try:
@@ -258,6 +259,20 @@ async def child(
             out.close()  # type: ignore[union-attr]
 
 
+def claimflow_env(*, temporal_address: str, database_url: str, task_queue: str, **extra: str) -> dict[str, str]:
+    """The environment of a `claimflow` process configured like a deployment (CLAIMFLOW_*), with fast polls."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW_")}
+    env.update(
+        CLAIMFLOW_DATABASE_URL=database_url,
+        CLAIMFLOW_TEMPORAL_ADDRESS=temporal_address,
+        CLAIMFLOW_TASK_QUEUE=task_queue,
+        CLAIMFLOW_POLL_INITIAL_SECONDS=str(BENCH_POLICY.poll_initial.total_seconds()),
+        CLAIMFLOW_POLL_MAX_SECONDS=str(BENCH_POLICY.poll_max.total_seconds()),
+        **extra,
+    )
+    return env
+
+
 def sandbox(log: Path | None = None) -> Any:
     """The sandbox processor in its own process (in memory, no wall-time steps): it is the external system."""
     port = free_port()
@@ -266,26 +281,31 @@ def sandbox(log: Path | None = None) -> Any:
 
 
 def api_process(
-    *,
-    temporal_address: str,
-    database_url: str,
-    task_queue: str,
-    log: Path | None = None,
-    extra: dict[str, str] | None = None,
+    *, temporal_address: str, database_url: str, task_queue: str, log: Path | None = None, **extra: str
 ) -> Any:
     """`claimflow api` (uvicorn) in its own process, configured through CLAIMFLOW_* like a deployment."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW_")}
-    env.update(
-        CLAIMFLOW_DATABASE_URL=database_url,
-        CLAIMFLOW_TEMPORAL_ADDRESS=temporal_address,
-        CLAIMFLOW_TASK_QUEUE=task_queue,
+    env = claimflow_env(
+        temporal_address=temporal_address,
+        database_url=database_url,
+        task_queue=task_queue,
         CLAIMFLOW_API_PORT=str(port),
-        CLAIMFLOW_POLL_INITIAL_SECONDS=str(BENCH_POLICY.poll_initial.total_seconds()),
-        CLAIMFLOW_POLL_MAX_SECONDS=str(BENCH_POLICY.poll_max.total_seconds()),
-        **(extra or {}),
+        **extra,
     )
     return child([sys.executable, "-m", "workers.cli", "api"], port=port, env=env, log=log)
+
+
+def worker_process(
+    *, temporal_address: str, database_url: str, task_queue: str, processor_url: str, log: Path | None = None
+) -> Any:
+    """`claimflow worker` in its own process, configured through CLAIMFLOW_* like a deployment."""
+    env = claimflow_env(
+        temporal_address=temporal_address,
+        database_url=database_url,
+        task_queue=task_queue,
+        CLAIMFLOW_PROCESSOR_URL=processor_url,
+    )
+    return child([sys.executable, "-m", "workers.cli", "worker"], port=None, env=env, log=log)
 
 
 async def count(client: Client, query: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -169,7 +170,10 @@ async def live_state(context: ApiContext, record: ClaimRecord) -> ClaimState | N
         return None
     handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(record.claim_id))
     try:
-        state: ClaimState = await handle.query(STATE_QUERY, result_type=ClaimState, rpc_timeout=QUERY_TIMEOUT)
+        # rpc_timeout bounds one attempt; wait_for bounds the client's retries too (Temporal unreachable).
+        state: ClaimState = await asyncio.wait_for(
+            handle.query(STATE_QUERY, result_type=ClaimState, rpc_timeout=QUERY_TIMEOUT), QUERY_TIMEOUT.total_seconds()
+        )
         return state
     except (RPCError, RuntimeError, TimeoutError):
         return None  # the database record still answers

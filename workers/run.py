@@ -7,15 +7,13 @@ import signal
 
 from temporalio.client import Client
 
-from api.app import create_app
 from db.engine import create_engine, create_session_factory
 from domain.settings import Settings
-from sandbox.app import SandboxConfig
-from sandbox.app import create_app as create_sandbox_app
-from workers.dev import api_config
 from workers.servers import embedded
 from workers.temporal_client import connect
 from workers.worker import claim_worker
+
+# The API and the sandbox are imported where they run, so a worker does not load FastAPI.
 
 
 def _stop_event() -> asyncio.Event:
@@ -46,6 +44,9 @@ async def run_worker(settings: Settings) -> None:
 
 
 async def run_api(settings: Settings) -> None:
+    from api.app import create_app
+    from workers.dev import api_config
+
     stop = _stop_event()
     engine = create_engine(settings.effective_database_url)
 
@@ -63,6 +64,9 @@ async def run_api(settings: Settings) -> None:
 
 
 async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
+    from sandbox.app import SandboxConfig
+    from sandbox.app import create_app as create_sandbox_app
+
     stop = _stop_event()
     app = create_sandbox_app(
         SandboxConfig(

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import BindParameter, String, bindparam, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,8 +35,53 @@ SUMMARY_COLUMNS = (
     ClaimRegister.created_at,
     ClaimRegister.updated_at,
 )
-#: Updates that bypass the ORM identity map; reads use populate_existing.
+#: Updates that bypass the ORM identity map (reads select columns, never mapped objects).
 NO_SYNC = {"synchronize_session": False}
+
+#: get_record's three queries, built once (the claim id is their one parameter) so a read pays neither
+#: for building them nor for their cache keys; they select columns, so no mapped object is loaded.
+_CLAIM_ID: BindParameter[str] = bindparam("claim_id", type_=String(32))
+RECORD_HEAD = (
+    select(
+        *SUMMARY_COLUMNS,
+        ClaimRegister.document,
+        ClaimRegister.validation_errors,
+        ClaimRegister.request_hash,
+        ClaimRegister.idempotency_key,
+        Payment.payment_id,
+        Payment.amount.label("payment_amount"),
+        Payment.paid_at,
+        select(func.max(InsuranceClaim.version))
+        .where(InsuranceClaim.claim_id == _CLAIM_ID)
+        .scalar_subquery()
+        .label("snapshot_version"),
+    )
+    .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
+    .where(ClaimRegister.claim_id == _CLAIM_ID)
+)
+RECORD_HISTORY = (
+    select(
+        ClaimStatusHistory.seq,
+        ClaimStatusHistory.status,
+        ClaimStatusHistory.reason,
+        ClaimStatusHistory.at,
+        ClaimStatusHistory.actor,
+    )
+    .where(ClaimStatusHistory.claim_id == _CLAIM_ID)
+    .order_by(ClaimStatusHistory.seq)
+)
+RECORD_LINES = (
+    select(
+        ClaimLineAdjudication.line_number,
+        ClaimLineAdjudication.billed,
+        ClaimLineAdjudication.allowed,
+        ClaimLineAdjudication.paid,
+        ClaimLineAdjudication.adjustments,
+        ClaimLineAdjudication.remark_codes,
+    )
+    .where(ClaimLineAdjudication.claim_id == _CLAIM_ID)
+    .order_by(ClaimLineAdjudication.line_number)
+)
 
 
 def summary_fields(row: object) -> dict[str, Any]:
@@ -110,35 +155,15 @@ class ClaimRepository(Repository):
 
     async def get_record(self, claim_id: str) -> ClaimRecord | None:
         """Everything recorded about a claim, in three queries; None if there is no such claim."""
-        latest_version = (
-            select(func.max(InsuranceClaim.version)).where(InsuranceClaim.claim_id == claim_id).scalar_subquery()
-        )
-        head = await self.session.execute(
-            select(ClaimRegister, Payment, latest_version)
-            .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
-            .where(ClaimRegister.claim_id == claim_id)
-            .execution_options(populate_existing=True)
-        )
-        found = head.one_or_none()
+        found = (await self.session.execute(RECORD_HEAD, {"claim_id": claim_id})).one_or_none()
         if found is None:
             return None
-        register, payment, version = found
-        history = await self.session.scalars(
-            select(ClaimStatusHistory)
-            .where(ClaimStatusHistory.claim_id == claim_id)
-            .order_by(ClaimStatusHistory.seq)
-            .execution_options(populate_existing=True)
-        )
-        lines = await self.session.scalars(
-            select(ClaimLineAdjudication)
-            .where(ClaimLineAdjudication.claim_id == claim_id)
-            .order_by(ClaimLineAdjudication.line_number)
-            .execution_options(populate_existing=True)
-        )
+        history = (await self.session.execute(RECORD_HISTORY, {"claim_id": claim_id})).all()
+        lines = (await self.session.execute(RECORD_LINES, {"claim_id": claim_id})).all()
         return ClaimRecord(
-            **summary_fields(register),
-            claim=Claim.model_validate(register.document),
-            validation_errors=register.validation_errors,
+            **summary_fields(found),
+            claim=Claim.model_validate(found.document),
+            validation_errors=found.validation_errors,
             status_history=[
                 StatusEntry(seq=h.seq, status=ClaimStatus(h.status), reason=h.reason, at=h.at, actor=h.actor)
                 for h in history
@@ -154,12 +179,12 @@ class ClaimRepository(Repository):
                 )
                 for line in lines
             ],
-            snapshot_version=version,
+            snapshot_version=found.snapshot_version,
             payment=None
-            if payment is None
-            else PaymentRecord(payment_id=payment.payment_id, amount=payment.amount, paid_at=payment.paid_at),
-            request_hash=register.request_hash,
-            idempotency_key=register.idempotency_key,
+            if found.payment_id is None
+            else PaymentRecord(payment_id=found.payment_id, amount=found.payment_amount, paid_at=found.paid_at),
+            request_hash=found.request_hash,
+            idempotency_key=found.idempotency_key,
         )
 
     async def list_page(

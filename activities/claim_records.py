@@ -30,11 +30,6 @@ class ClaimFacts(BaseModel):
     lines: list[BilledLine]
 
 
-class ValidateClaimInput(BaseModel):
-    claim_id: str
-    today: date
-
-
 class ValidateClaimResult(BaseModel):
     valid: bool
     errors: list[ValidationIssue]
@@ -78,6 +73,21 @@ class RecordStatusResult(BaseModel):
     recorded: bool
 
 
+class ValidateClaimInput(BaseModel):
+    claim_id: str
+    today: date
+    #: Status changes to write in the same transaction (the workflow's "validating").
+    records: list[RecordStatusInput] = []
+    #: When set, a valid claim's snapshot is written in the same transaction, taken at this time.
+    snapshot_at: datetime | None = None
+
+
+class RecordStatusChangesInput(BaseModel):
+    """Status changes in the order they happened, written in one transaction."""
+
+    changes: list[RecordStatusInput]
+
+
 class ClaimRecordActivities:
     """Database-backed activities; every one is idempotent and safe to retry."""
 
@@ -87,15 +97,24 @@ class ClaimRecordActivities:
 
     @activity.defn(name="validate_claim")
     async def validate_claim(self, input: ValidateClaimInput) -> ValidateClaimResult:
-        """Run every edit, including the database-backed duplicate check."""
+        """Run every edit, including the database-backed duplicate check; with `records` and `snapshot_at`,
+        write those status changes and a valid claim's snapshot in the same transaction."""
         async with UnitOfWork(self._sessions) as uow:
             try:
+                for record in input.records:
+                    await _write_status(uow, record)
                 claim = await uow.claims.load_claim(input.claim_id)
+                report = await check_claim(
+                    uow, claim, claim_id=input.claim_id, today=input.today, codes=await self._codes.get(uow)
+                )
+                if report.valid and input.snapshot_at is not None:
+                    await uow.claims.write_snapshot(
+                        claim_id=input.claim_id, version=1, claim=claim, taken_at=input.snapshot_at
+                    )
             except ClaimNotFoundError as exc:
                 raise permanent(str(exc), CLAIM_NOT_FOUND) from exc
-            report = await check_claim(
-                uow, claim, claim_id=input.claim_id, today=input.today, codes=await self._codes.get(uow)
-            )
+            if input.records or input.snapshot_at is not None:
+                await uow.commit()
         facts = ClaimFacts(
             payer_id=claim.insurance.payer_id,
             total_charge=claim.total_charge,
@@ -105,7 +124,8 @@ class ClaimRecordActivities:
 
     @activity.defn(name="snapshot_claim")
     async def snapshot_claim(self, input: SnapshotClaimInput) -> SnapshotClaimResult:
-        """Copy the claim into the snapshot tables in one transaction; a repeat writes nothing."""
+        """Copy the claim into the snapshot tables in one transaction; a repeat writes nothing.
+        (Claims that started before the `batched-records` patch; later ones snapshot in validate_claim.)"""
         async with UnitOfWork(self._sessions) as uow:
             try:
                 claim = await uow.claims.load_claim(input.claim_id)
@@ -117,38 +137,53 @@ class ClaimRecordActivities:
             await uow.commit()
         return SnapshotClaimResult(created=created)
 
+    @activity.defn(name="record_status_changes")
+    async def record_status_changes(self, input: RecordStatusChangesInput) -> RecordStatusResult:
+        """Write each change's status-history row, audit row and the register's current status, all in one
+        transaction; `recorded` is False when every one of them had been recorded before."""
+        async with UnitOfWork(self._sessions) as uow:
+            recorded = [await _write_status(uow, record) for record in input.changes]
+            await uow.commit()
+        return RecordStatusResult(recorded=any(recorded))
+
     @activity.defn(name="record_status")
     async def record_status(self, input: RecordStatusInput) -> RecordStatusResult:
-        """Write the status-history row, the audit row and the register's current status at once."""
+        """One status change (claims that started before the `batched-records` patch)."""
         async with UnitOfWork(self._sessions) as uow:
-            if input.adjudication:
-                await uow.claims.record_adjudication(
-                    claim_id=input.claim_id,
-                    lines=input.adjudication,
-                    source=input.adjudication_source or "processor",
-                    at=input.at,
-                )
-            recorded = await uow.claims.record_status(
-                claim_id=input.claim_id,
-                seq=input.seq,
-                status=input.status,
-                reason=input.reason,
-                at=input.at,
-                actor=input.actor,
-                assigned_adjuster=input.assigned_adjuster,
-                payer_claim_id=input.payer_claim_id,
-                validation_errors=(
-                    [issue.model_dump(mode="json") for issue in input.validation_errors]
-                    if input.validation_errors is not None
-                    else None
-                ),
-            )
-            if input.payment is not None:
-                await uow.claims.record_payment(
-                    claim_id=input.claim_id,
-                    payment_id=input.payment.payment_id,
-                    amount=input.payment.amount,
-                    paid_at=input.payment.paid_at,
-                )
+            recorded = await _write_status(uow, input)
             await uow.commit()
         return RecordStatusResult(recorded=recorded)
+
+
+async def _write_status(uow: UnitOfWork, input: RecordStatusInput) -> bool:
+    """The status-history row, the audit row, the register's current status, adjudication and payment."""
+    if input.adjudication:
+        await uow.claims.record_adjudication(
+            claim_id=input.claim_id,
+            lines=input.adjudication,
+            source=input.adjudication_source or "processor",
+            at=input.at,
+        )
+    recorded = await uow.claims.record_status(
+        claim_id=input.claim_id,
+        seq=input.seq,
+        status=input.status,
+        reason=input.reason,
+        at=input.at,
+        actor=input.actor,
+        assigned_adjuster=input.assigned_adjuster,
+        payer_claim_id=input.payer_claim_id,
+        validation_errors=(
+            [issue.model_dump(mode="json") for issue in input.validation_errors]
+            if input.validation_errors is not None
+            else None
+        ),
+    )
+    if input.payment is not None:
+        await uow.claims.record_payment(
+            claim_id=input.claim_id,
+            payment_id=input.payment.payment_id,
+            amount=input.payment.amount,
+            paid_at=input.payment.paid_at,
+        )
+    return recorded

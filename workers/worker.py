@@ -27,7 +27,8 @@ async def claim_worker(
     processor_url: str,
     processor_timeout: float = 10.0,
     webhook_base: str | None = None,
-    max_concurrent_activities: int = 100,
+    max_concurrent_activities: int = 16,
+    max_concurrent_local_activities: int = 16,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit."""
     await asyncio.to_thread(load_icd10)  # parse the ICD-10-CM code set now, not on the first claim
@@ -45,11 +46,13 @@ async def claim_worker(
                 records.validate_claim,
                 records.snapshot_claim,
                 records.record_status,
+                records.record_status_changes,
                 processor.submit_claim,
                 processor.poll_claim_status,
                 processor.issue_payment,
                 assignment.assign_adjuster,
             ],
             max_concurrent_activities=max_concurrent_activities,
+            max_concurrent_local_activities=max_concurrent_local_activities,
         )
         yield worker

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.claim_records import (
         ClaimRecordActivities,
         RecordPaymentInput,
+        RecordStatusChangesInput,
         RecordStatusInput,
         SnapshotClaimInput,
         ValidateClaimInput,
@@ -57,6 +58,9 @@ ENGINE = "claimflow"
 LOCAL_STATUS_RECORDS = "local-status-records"
 #: Status polls (one short, read-only processor request each) run as local activities.
 LOCAL_POLLS = "local-polls"
+#: Status changes made one after another are written together, by one step: "validating" by the validation
+#: step, which also writes the snapshot (before: a snapshot step), "paid" with "closed" (before: one each).
+BATCHED_RECORDS = "batched-records"
 
 #: Database steps: short, retried until the database is back (an outage delays claims, never loses them).
 DB_TIMEOUT = timedelta(seconds=15)
@@ -86,13 +90,19 @@ async def _step(
     """Run a short step as a local activity — inside the workflow task that needs it, which saves the server
     a round trip (schedule, poll, start, complete, new task) — or, in runs that started before the patch
     `local_since`, as the regular activity those runs' histories hold."""
-    if workflow.patched(local_since):
+    if since(local_since):
         return await workflow.execute_local_activity_method(
             activity, arg, summary=summary, start_to_close_timeout=timeout, retry_policy=retry
         )
     return await workflow.execute_activity_method(
         activity, arg, summary=summary, start_to_close_timeout=timeout, retry_policy=retry
     )
+
+
+def since(patch: str) -> bool:
+    """workflow.patched(patch). A run with the latest patch has every earlier one too, so it is asked first:
+    a new run records that one marker (and one search-attribute upsert) instead of one per patch."""
+    return workflow.patched(BATCHED_RECORDS) or workflow.patched(patch)
 
 
 def refusal(error: DomainError) -> ApplicationError:
@@ -116,6 +126,7 @@ class ClaimWorkflow:
         self._lock = asyncio.Lock()
         self._notified = False
         self._polls_this_run = 0
+        self._unrecorded: list[RecordStatusInput] = []  # status changes the next step writes
 
     # ---- the lifecycle -------------------------------------------------------------------------
 
@@ -125,7 +136,7 @@ class ClaimWorkflow:
         while not is_final(self._state.status):
             match self._state.status:
                 case S.RECEIVED:
-                    await self._advance(S.RECEIVED, S.VALIDATING, "validation started")
+                    await self._advance(S.RECEIVED, S.VALIDATING, "validation started", defer=True)
                 case S.VALIDATING:
                     await self._validate_and_submit()
                 case S.SUBMITTED | S.PENDING:
@@ -140,6 +151,7 @@ class ClaimWorkflow:
                     await self._advance(S.PAID, S.CLOSED, "remittance posted; claim closed")
                 case S.INVALID | S.DENIED | S.CLOSED | S.CANCELLED:
                     break
+        await self._write_unrecorded()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return ClaimWorkflowResult(
             claim_id=self._state.claim_id,
@@ -150,9 +162,15 @@ class ClaimWorkflow:
 
     async def _validate_and_submit(self) -> None:
         claim_id = self._state.claim_id
+        batched = workflow.patched(BATCHED_RECORDS)
         result = await workflow.execute_local_activity_method(
             ClaimRecordActivities.validate_claim,
-            ValidateClaimInput(claim_id=claim_id, today=self._input.received_at.date()),
+            ValidateClaimInput(
+                claim_id=claim_id,
+                today=self._input.received_at.date(),
+                records=self._take_unrecorded(),
+                snapshot_at=workflow.now() if batched else None,
+            ),
             summary="validate claim",
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
@@ -167,13 +185,14 @@ class ClaimWorkflow:
             reason = f"{count} validation error{'s' if count != 1 else ''}"
             await self._advance(S.VALIDATING, S.INVALID, reason, validation_errors=[*result.errors, *result.warnings])
             return
-        await workflow.execute_activity_method(
-            ClaimRecordActivities.snapshot_claim,
-            SnapshotClaimInput(claim_id=claim_id, taken_at=workflow.now()),
-            summary="snapshot claim",
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        if not batched:  # a claim that started before the patch: the snapshot is a step of its own
+            await workflow.execute_activity_method(
+                ClaimRecordActivities.snapshot_claim,
+                SnapshotClaimInput(claim_id=claim_id, taken_at=workflow.now()),
+                summary="snapshot claim",
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
         if self._state.status is not S.VALIDATING:
             return  # cancelled meanwhile: nothing was sent
         receipt = await workflow.execute_activity_method(
@@ -247,7 +266,9 @@ class ClaimWorkflow:
                 await self._enter_review(current, routing.reason, answer.lines)
                 return
             else:
-                if current is S.SUBMITTED and not await self._advance(S.SUBMITTED, S.PENDING, "adjudicated"):
+                if current is S.SUBMITTED and not await self._advance(
+                    S.SUBMITTED, S.PENDING, "adjudicated", defer=True
+                ):
                     return
                 state.adjudication = answer.lines
                 await self._advance(S.PENDING, routing.status, routing.reason, adjudication=answer.lines)
@@ -378,7 +399,9 @@ class ClaimWorkflow:
         payment = RecordPaymentInput(
             claim_id=state.claim_id, payment_id=receipt.payment_id, amount=receipt.amount, paid_at=workflow.now()
         )
-        await self._advance(current, S.PAID, f"paid {receipt.amount:.2f} ({receipt.payment_id})", payment=payment)
+        await self._advance(
+            current, S.PAID, f"paid {receipt.amount:.2f} ({receipt.payment_id})", payment=payment, defer=True
+        )
 
     # ---- handlers ------------------------------------------------------------------------------
 
@@ -497,6 +520,7 @@ class ClaimWorkflow:
         assigned_adjuster: str | None = None,
         payment: RecordPaymentInput | None = None,
         by_adjuster: bool = False,
+        defer: bool = False,
     ) -> None:
         """Change status (the caller holds the lock); the status machine refuses a move it does not allow."""
         self._state.status = move(self._state.status, target)
@@ -511,6 +535,7 @@ class ClaimWorkflow:
             assigned_adjuster=assigned_adjuster,
             payment=payment,
             by_adjuster=by_adjuster,
+            defer=defer,
         )
 
     async def _record(
@@ -525,19 +550,24 @@ class ClaimWorkflow:
         assigned_adjuster: str | None = None,
         payment: RecordPaymentInput | None = None,
         by_adjuster: bool = False,
+        defer: bool = False,
     ) -> None:
+        """Record a status change: history, search attributes, UI details, and the database — now, or, with
+        `defer`, by the step that follows at once (which must write `_unrecorded` before anything waits)."""
         state = self._state
         at: datetime = workflow.now()
         seq = len(state.status_history)
         state.status_history.append(StatusChange(seq=seq, status=status, at=at, reason=reason, actor=actor))
-        workflow.upsert_search_attributes(
-            [
-                CLAIM_STATUS.value_set(status.value),
-                ASSIGNED_ADJUSTER.value_set(state.assigned_adjuster)
-                if state.assigned_adjuster
-                else ASSIGNED_ADJUSTER.value_unset(),
-            ]
-        )
+        batched = workflow.patched(BATCHED_RECORDS)
+        if not (batched and defer):  # a deferred change is gone before anything could search for it
+            workflow.upsert_search_attributes(
+                [
+                    CLAIM_STATUS.value_set(status.value),
+                    ASSIGNED_ADJUSTER.value_set(state.assigned_adjuster)
+                    if state.assigned_adjuster
+                    else ASSIGNED_ADJUSTER.value_unset(),
+                ]
+            )
         self._show()
         record = RecordStatusInput(
             claim_id=state.claim_id,
@@ -553,11 +583,34 @@ class ClaimWorkflow:
             adjudication_source="adjuster" if by_adjuster else "processor",
             payment=payment,
         )
-        await _step(
-            ClaimRecordActivities.record_status,
-            record,
-            summary=f"record status: {status.value}",
-            local_since=LOCAL_STATUS_RECORDS,
+        if not batched:
+            await _step(
+                ClaimRecordActivities.record_status,
+                record,
+                summary=f"record status: {status.value}",
+                local_since=LOCAL_STATUS_RECORDS,
+            )
+            return
+        self._unrecorded.append(record)
+        if not defer:
+            await self._write_unrecorded()
+
+    def _take_unrecorded(self) -> list[RecordStatusInput]:
+        """The deferred status changes, for a step that writes them in its own transaction."""
+        taken, self._unrecorded = self._unrecorded, []
+        return taken
+
+    async def _write_unrecorded(self) -> None:
+        """Write the deferred status changes (with the latest), in order, in one transaction."""
+        changes = self._take_unrecorded()
+        if not changes:
+            return
+        await workflow.execute_local_activity_method(
+            ClaimRecordActivities.record_status_changes,
+            RecordStatusChangesInput(changes=changes),
+            summary="record status: " + " → ".join(change.status.value for change in changes),
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
         )
 
     def _show(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -256,7 +257,8 @@ async def assert_one_finished_workflow(temporal: Client, ids: Sequence[str], tim
 
 
 async def activity_attempts(temporal: Client, claim_id: str, activity_type: str) -> list[int]:
-    """The attempt on which each `activity_type` activity of the claim's workflow finally ran (from its history)."""
+    """The attempt on which each `activity_type` activity of the claim's workflow finally ran (from its history):
+    a regular activity's started event, or a local activity's marker (its `data` detail carries the attempt)."""
     scheduled: dict[int, str] = {}
     attempts = []
     async for event in temporal.get_workflow_handle(f"claim-{claim_id}").fetch_history_events():
@@ -266,4 +268,10 @@ async def activity_attempts(temporal: Client, claim_id: str, activity_type: str)
             started = event.activity_task_started_event_attributes
             if scheduled.get(started.scheduled_event_id) == activity_type:
                 attempts.append(started.attempt)
+        elif event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                data = json.loads(marker.details["data"].payloads[0].data)
+                if data["activity_type"] == activity_type:
+                    attempts.append(int(data["attempt"]))
     return attempts

@@ -32,9 +32,11 @@ async def replay(histories: list[WorkflowHistory]) -> dict[str, str]:
 
 
 async def test_stored_histories_replay_on_current_code() -> None:
-    """Histories recorded from earlier versions (CLAIMFLOW_RECORD_HISTORIES=1 records new ones)."""
+    """Histories recorded from earlier versions: `<path>-<version>.json`. After a change to the workflow's
+    commands, `CLAIMFLOW_RECORD_HISTORIES=<version> pytest tests/workflows/test_replay.py` adds the new
+    version's (v1: before any patch; v2: after the `batched-records` patch)."""
     stored = sorted(HISTORIES.glob("*.json"))
-    assert stored, "no stored histories: run this module with CLAIMFLOW_RECORD_HISTORIES=1"
+    assert stored, "no stored histories: run this module with CLAIMFLOW_RECORD_HISTORIES=<version>"
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in stored]
     assert await replay(histories) == {}
 
@@ -67,6 +69,6 @@ async def test_every_path_replays(
             await handle.result()
             histories[name] = await handle.fetch_history()
     assert await replay(list(histories.values())) == {}
-    if os.environ.get("CLAIMFLOW_RECORD_HISTORIES") == "1":
+    if version := os.environ.get("CLAIMFLOW_RECORD_HISTORIES"):
         for name, history in histories.items():
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            (HISTORIES / f"{name}-{version}.json").write_text(history.to_json())

@@ -14,7 +14,6 @@ ones answered; latency counted from when each was due) for the latency target.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import uuid
@@ -45,6 +44,7 @@ from bench.harness import (
 )
 from domain.claim import Claim
 from domain.settings import DEV_JWT_SECRET
+from workers import event_loop
 from workers.load import claim_body
 
 ISSUER = "claimflow"
@@ -205,5 +205,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=20, help="callers in the closed-loop runs")
     parser.add_argument("--rate", type=float, default=50, help="requests/s in the open-loop runs")
     parser.add_argument("--rounds", type=int, default=2)
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))
     os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)

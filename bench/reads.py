@@ -49,6 +49,7 @@ from bench.harness import (
     write_results,
 )
 from domain.settings import DEV_JWT_SECRET
+from workers import event_loop
 from workers.load import claim_body
 from workers.worker import claim_worker
 
@@ -231,5 +232,5 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50, help="requests/s in the open-loop runs")
     parser.add_argument("--live", type=int, default=50, help="claims run to in_review through workflows (0: none)")
     parser.add_argument("--rounds", type=int, default=1)
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))
     os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)

@@ -47,6 +47,7 @@ from bench.harness import (
 )
 from domain.settings import DEV_JWT_SECRET
 from tests.support.stack import running_stack
+from workers import event_loop
 from workers.load import claim_body
 from workflows.claim_contract import ClaimPolicy
 
@@ -285,5 +286,5 @@ if __name__ == "__main__":
         "--hold", type=float, default=60, help="seconds to hold the claims open, and of quiet at the end"
     )
     parser.add_argument("--per-run", type=int, default=ClaimPolicy().polls_per_run, help="polls per workflow run")
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))
     os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)

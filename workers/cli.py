@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -12,6 +11,7 @@ from datetime import timedelta
 from rich.console import Console
 
 from domain.settings import Settings
+from workers import event_loop
 
 
 def _settings() -> Settings:
@@ -25,28 +25,28 @@ def _settings() -> Settings:
 def cmd_dev(args: argparse.Namespace) -> int:
     from workers.dev import run_dev
 
-    asyncio.run(run_dev(_settings(), Console()))
+    event_loop.run(run_dev(_settings(), Console()))
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from workers.run import run_worker
 
-    asyncio.run(run_worker(_settings()))
+    event_loop.run(run_worker(_settings()))
     return 0
 
 
 def cmd_api(args: argparse.Namespace) -> int:
     from workers.run import run_api
 
-    asyncio.run(run_api(_settings()))
+    event_loop.run(run_api(_settings()))
     return 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from workers.run import run_sandbox
 
-    asyncio.run(run_sandbox(_settings(), step_seconds=args.step_seconds))
+    event_loop.run(run_sandbox(_settings(), step_seconds=args.step_seconds))
     return 0
 
 

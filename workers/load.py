@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.auth import Role, mint_token
 from domain.settings import Settings
 from domain.status import ClaimStatus, is_final
+from workers import event_loop
 
 #: Claims are listed this many at a time while they are followed (the API's largest page).
 PAGE = 200
@@ -220,7 +221,7 @@ def load(settings: Settings, *, claims: int, prefix: str, concurrency: int, time
     )
     url = api_url or settings.webhook_base_url
     console.print(f"load: {claims} claims (member ids {prefix}…) against {url}, run {run}")
-    report = asyncio.run(
+    report = event_loop.run(
         run_load(
             api_url=url,
             token=token,

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     processor_url: str = "http://127.0.0.1:8100"
     sandbox_port: int = 8100
     processor_timeout_seconds: float = 10.0
+    #: Activities one worker runs at once (regular, local): more than its CPU can finish only waits in
+    #: the worker, where waiting counts against the activity's timeout; in the server's queue it does not.
+    worker_max_activities: int = 16
+    worker_max_local_activities: int = 16
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "claimflow"

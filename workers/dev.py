@@ -96,6 +96,8 @@ async def run_dev(settings: Settings, console: Console) -> None:
             processor_url=settings.processor_url,
             processor_timeout=settings.processor_timeout_seconds,
             webhook_base=settings.webhook_base_url,
+            max_concurrent_activities=settings.worker_max_activities,
+            max_concurrent_local_activities=settings.worker_max_local_activities,
         ) as worker:
             tasks = [
                 asyncio.create_task(sandbox.serve(), name="sandbox"),

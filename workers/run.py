@@ -35,6 +35,8 @@ async def run_worker(settings: Settings) -> None:
         processor_url=settings.processor_url,
         processor_timeout=settings.processor_timeout_seconds,
         webhook_base=settings.webhook_base_url,
+        max_concurrent_activities=settings.worker_max_activities,
+        max_concurrent_local_activities=settings.worker_max_local_activities,
     ) as worker:
         task = asyncio.create_task(worker.run())
         await stop.wait()

@@ -20,10 +20,13 @@ import argparse
 import asyncio
 import json
 import os
+import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -113,16 +116,23 @@ async def main(args: argparse.Namespace) -> None:
     results: dict[str, Any] = {"machine": info, "args": vars(args)}
     with postgres() as url:
         async with temporal() as t, sandbox() as processor, sessions_for(url) as sessions:
-            print("part 1: history per run …", flush=True)
-            results["history"] = await history_per_run(t.client, sessions, processor.url, runs=3, per_run=args.per_run)
-            print(
-                table(
-                    [[n, r["status"], r["events"], r["bytes"]] for n, r in enumerate(results["history"]["runs"], 1)],
-                    ["run", "ended", "events", "bytes"],
+            if args.history_runs:
+                print("part 1: history per run …", flush=True)
+                results["history"] = await history_per_run(
+                    t.client, sessions, processor.url, runs=args.history_runs, per_run=args.per_run
                 )
-            )
+                print(
+                    table(
+                        [
+                            [n, r["status"], r["events"], r["bytes"]]
+                            for n, r in enumerate(results["history"]["runs"], 1)
+                        ],
+                        ["run", "ended", "events", "bytes"],
+                    )
+                )
 
-            logs = t.workdir
+            logs = Path(tempfile.mkdtemp(prefix="claimflow-scale-logs-"))  # kept after the run
+            print(f"worker and API logs: {logs}", flush=True)
             async with (
                 worker_process(
                     temporal_address=t.address,
@@ -196,6 +206,20 @@ async def memory_run(
             )
             await asyncio.sleep(2)
 
+    transport_errors = 0
+
+    async def retried(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        """Send; on a connection that broke before the answer, send again (a POST keeps its Idempotency-Key,
+        a decision on a claim already approved answers 409), as any client of the API should."""
+        nonlocal transport_errors
+        for attempt in range(5):
+            try:
+                return await send()
+            except httpx.TransportError:
+                transport_errors += 1
+                await asyncio.sleep(0.5 * (attempt + 1))
+        return await send()
+
     run = uuid.uuid4().hex[:6].upper()
     async with httpx.AsyncClient(base_url=api_url, timeout=60, limits=httpx.Limits(max_connections=None)) as http:
         watching = asyncio.create_task(sampler())
@@ -204,12 +228,14 @@ async def memory_run(
         opened_at = time.monotonic()
 
         async def submit(i: int) -> None:
-            response = await http.post(
-                "/v1/claims",
-                json=claim_body(f"DENY{run}{i:06d}"),
-                headers={"Authorization": f"Bearer {submitter}", "Idempotency-Key": f"{run}-{i}"},
+            response = await retried(
+                lambda: http.post(
+                    "/v1/claims",
+                    json=claim_body(f"DENY{run}{i:06d}"),
+                    headers={"Authorization": f"Bearer {submitter}", "Idempotency-Key": f"{run}-{i}"},
+                )
             )
-            if response.status_code == 202:
+            if response.status_code in (200, 202):
                 submitted.append(response.json()["claim_id"])
 
         i = 0
@@ -237,10 +263,12 @@ async def memory_run(
         async def approve(claim_id: str) -> None:
             nonlocal refused
             async with gate:
-                response = await http.post(
-                    f"/v1/claims/{claim_id}/decision",
-                    json={"action": "approve"},
-                    headers={"Authorization": f"Bearer {supervisor}"},
+                response = await retried(
+                    lambda: http.post(
+                        f"/v1/claims/{claim_id}/decision",
+                        json={"action": "approve"},
+                        headers={"Authorization": f"Bearer {supervisor}"},
+                    )
                 )
             if response.status_code != 200:
                 refused += 1
@@ -265,6 +293,7 @@ async def memory_run(
         "opening_seconds": round(opening_seconds, 1),
         "opened_per_s": round(open_claims / opening_seconds, 2) if opening_seconds else 0,
         "approve_refused": refused,
+        "transport_errors_retried": transport_errors,
         "closed": counts["closed"],
         "approve_to_closed_seconds": round(closing_seconds, 1),
         "closed_per_s": round(counts["closed"] / closing_seconds, 2) if closing_seconds else 0,
@@ -285,6 +314,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--hold", type=float, default=60, help="seconds to hold the claims open, and of quiet at the end"
     )
+    parser.add_argument("--history-runs", type=int, default=3, help="full runs for part 1 (0: skip part 1)")
     parser.add_argument("--per-run", type=int, default=ClaimPolicy().polls_per_run, help="polls per workflow run")
     event_loop.run(main(parser.parse_args()))
     os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)

@@ -37,8 +37,8 @@ from bench.harness import (
     machine,
     open_loop,
     postgres,
+    request_table,
     sessions_for,
-    table,
     temporal,
     write_results,
 )
@@ -159,33 +159,7 @@ async def main(args: argparse.Namespace) -> None:
     raw, posted = list(sides)
     ratio = mean(posted, "closed", "per_s") / mean(raw, "closed", "per_s")
     print()
-    print(
-        table(
-            [
-                [
-                    r["side"],
-                    r["load"],
-                    r["per_s"],
-                    r["p50_ms"],
-                    r["p99_ms"],
-                    r["max_ms"],
-                    r["failures"],
-                    " · ".join(f"{v:g}" for v in r["cpu_ms_per_request"].values()),
-                ]
-                for r in rows
-            ],
-            [
-                "side",
-                "load",
-                "per s",
-                "p50 ms",
-                "p99 ms",
-                "max ms",
-                "failed",
-                "CPU ms each: " + " · ".join(meter.sources),
-            ],
-        )
-    )
+    print(request_table(rows, "side", list(meter.sources)))
     print()
     print(
         f"closed loop: API {mean(posted, 'closed', 'per_s'):.1f}/s vs raw {mean(raw, 'closed', 'per_s'):.1f}/s"

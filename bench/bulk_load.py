@@ -32,7 +32,7 @@ from db.models import (
     InsuranceClaim,
     Payment,
 )
-from db.repositories.snapshots import provider_rows
+from db.repositories.snapshots import header_row, provider_rows
 from domain.claim import Claim
 from workers.load import claim_body
 
@@ -147,20 +147,7 @@ def claim_rows(rows: Rows, rng: random.Random, n: int, now: datetime) -> str:
     rows.add(
         "insurance_claim",
         **key,
-        patient_control_number=claim.patient_control_number,
-        patient_first_name=claim.patient.first_name,
-        patient_last_name=claim.patient.last_name,
-        patient_date_of_birth=claim.patient.date_of_birth,
-        patient_sex=claim.patient.sex.value,
-        patient_member_id=claim.patient.member_id,
-        payer_id=payer,
-        member_id=claim.insurance.member_id,
-        group_number=claim.insurance.group_number,
-        plan=claim.insurance.plan,
-        diagnosis_codes=list(claim.diagnosis_codes),
-        total_charge=claim.total_charge,
-        frequency_code=claim.frequency_code.value,
-        original_payer_claim_id=None,
+        **header_row(claim),
         taken_at=at[1],
     )
     for provider in provider_rows(claim):

@@ -330,6 +330,26 @@ def table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def request_table(rows: list[dict[str, Any]], label: str, sources: list[str]) -> str:
+    """The per-request table bench.api and bench.reads print: one row per side/read and load shape."""
+    return table(
+        [
+            [
+                r[label],
+                r["load"],
+                r["per_s"],
+                r["p50_ms"],
+                r["p99_ms"],
+                r["max_ms"],
+                r["failures"],
+                " · ".join(f"{v:g}" for v in r["cpu_ms_per_request"].values()),
+            ]
+            for r in rows
+        ],
+        [label, "load", "per s", "p50 ms", "p99 ms", "max ms", "failed", "CPU ms each: " + " · ".join(sources)],
+    )
+
+
 # ---- load shapes ------------------------------------------------------------------------------------
 
 

@@ -41,9 +41,9 @@ from bench.harness import (
     machine,
     open_loop,
     postgres,
+    request_table,
     sandbox,
     sessions_for,
-    table,
     temporal,
     wait_for_count,
     write_results,
@@ -194,33 +194,7 @@ async def main(args: argparse.Namespace) -> None:
             await worker.shutdown()
             await running
     print()
-    print(
-        table(
-            [
-                [
-                    r["read"],
-                    r["load"],
-                    r["per_s"],
-                    r["p50_ms"],
-                    r["p99_ms"],
-                    r["max_ms"],
-                    r["failures"],
-                    " · ".join(f"{v:g}" for v in r["cpu_ms_per_request"].values()),
-                ]
-                for r in rows
-            ],
-            [
-                "read",
-                "load",
-                "per s",
-                "p50 ms",
-                "p99 ms",
-                "max ms",
-                "failed",
-                "CPU ms each: " + " · ".join(meter.sources),
-            ],
-        )
-    )
+    print(request_table(rows, "read", list(meter.sources)))
     path = write_results("reads", {"machine": info, "args": vars(args), "loaded": loaded, "rows": rows})
     print(f"raw figures: {path}")
 

@@ -19,6 +19,26 @@ NOT_ACCEPTED: frozenset[ClaimStatus] = frozenset(
 )
 
 
+def header_row(claim: Claim) -> dict[str, Any]:
+    """The snapshot header's columns taken from the claim (InsuranceClaim, less its key and time)."""
+    return {
+        "patient_control_number": claim.patient_control_number,
+        "patient_first_name": claim.patient.first_name,
+        "patient_last_name": claim.patient.last_name,
+        "patient_date_of_birth": claim.patient.date_of_birth,
+        "patient_sex": claim.patient.sex.value,
+        "patient_member_id": claim.patient.member_id,
+        "payer_id": claim.insurance.payer_id,
+        "member_id": claim.insurance.member_id,
+        "group_number": claim.insurance.group_number,
+        "plan": claim.insurance.plan,
+        "diagnosis_codes": list(claim.diagnosis_codes),
+        "total_charge": claim.total_charge,
+        "frequency_code": claim.frequency_code.value,
+        "original_payer_claim_id": claim.original_payer_claim_id,
+    }
+
+
 def provider_rows(claim: Claim) -> list[dict[str, Any]]:
     """One row per provider role present on the claim."""
     rows: list[dict[str, Any]] = [
@@ -45,20 +65,7 @@ class SnapshotWriter(Repository):
             .values(
                 claim_id=claim_id,
                 version=version,
-                patient_control_number=claim.patient_control_number,
-                patient_first_name=claim.patient.first_name,
-                patient_last_name=claim.patient.last_name,
-                patient_date_of_birth=claim.patient.date_of_birth,
-                patient_sex=claim.patient.sex.value,
-                patient_member_id=claim.patient.member_id,
-                payer_id=claim.insurance.payer_id,
-                member_id=claim.insurance.member_id,
-                group_number=claim.insurance.group_number,
-                plan=claim.insurance.plan,
-                diagnosis_codes=list(claim.diagnosis_codes),
-                total_charge=claim.total_charge,
-                frequency_code=claim.frequency_code.value,
-                original_payer_claim_id=claim.original_payer_claim_id,
+                **header_row(claim),
                 taken_at=taken_at,
             )
             .on_conflict_do_nothing(index_elements=[InsuranceClaim.claim_id, InsuranceClaim.version])

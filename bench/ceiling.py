@@ -47,6 +47,7 @@ from bench.harness import (
 from tests.support.stack import Stack, running_stack
 from workers import event_loop
 from workers.load import claim_body
+from workers.workflow_runner import workflow_runner
 
 
 @dataclass
@@ -76,7 +77,12 @@ async def bare_phase(t: Temporal, meter: CpuMeter, *, n: int, plan: list[bool], 
     queue = f"bare-{uuid.uuid4().hex[:8]}"
     gate = asyncio.Semaphore(concurrency)
     async with Worker(
-        t.client, task_queue=queue, workflows=[BareWorkflow], activities=[noop], max_concurrent_activities=100
+        t.client,
+        task_queue=queue,
+        workflows=[BareWorkflow],
+        activities=[noop],
+        max_concurrent_activities=100,
+        workflow_runner=workflow_runner(t.client.data_converter),  # the runner the claim worker uses
     ):
 
         async def start(i: int) -> None:

@@ -15,6 +15,7 @@ from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
 from domain.codes import load_icd10
+from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
 
 
@@ -54,5 +55,6 @@ async def claim_worker(
             ],
             max_concurrent_activities=max_concurrent_activities,
             max_concurrent_local_activities=max_concurrent_local_activities,
+            workflow_runner=workflow_runner(client.data_converter),
         )
         yield worker

@@ -6,39 +6,54 @@ import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from api.auth import Role
 from tests.api.test_claim_lifecycle import member
 from tests.support.stack import auth, running_stack
+from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
 
 
-async def replay(histories: list[WorkflowHistory]) -> dict[str, str]:
-    """Replay each history on the current code; return the failures by run id."""
+#: The runner the claim worker uses, and the SDK's own sandbox: the histories replay on both.
+RUNNERS = {
+    "claimflow": lambda: workflow_runner(pydantic_data_converter),
+    "sandbox": SandboxedWorkflowRunner,
+}
+
+
+async def replay(histories: list[WorkflowHistory], runner: WorkflowRunner | None = None) -> dict[str, str]:
+    """Replay each history on the current code (on the worker's runner by default); the failures by run id."""
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
             yield history
 
-    replayer = Replayer(workflows=[ClaimWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[ClaimWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=runner or workflow_runner(pydantic_data_converter),
+    )
     results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     return {run_id: str(error) for run_id, error in results.replay_failures.items()}
 
 
-async def test_stored_histories_replay_on_current_code() -> None:
+@pytest.mark.parametrize("runner", RUNNERS)
+async def test_stored_histories_replay_on_current_code(runner: str) -> None:
     """Histories recorded from earlier versions: `<path>-<version>.json`. After a change to the workflow's
     commands, `CLAIMFLOW_RECORD_HISTORIES=<version> pytest tests/workflows/test_replay.py` adds the new
     version's (v1: before any patch; v2: after the `batched-records` patch)."""
     stored = sorted(HISTORIES.glob("*.json"))
     assert stored, "no stored histories: run this module with CLAIMFLOW_RECORD_HISTORIES=<version>"
     histories = [WorkflowHistory.from_json(path.stem, path.read_text()) for path in stored]
-    assert await replay(histories) == {}
+    assert await replay(histories, RUNNERS[runner]()) == {}
 
 
 async def test_every_path_replays(

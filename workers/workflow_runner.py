@@ -1,0 +1,69 @@
+"""The workflow runner: Temporal's sandbox, without a trip into it per payload when no codec needs the answer.
+
+For every payload of every workflow activation and completion, temporalio (1.35) asks the workflow
+instance which serialization context the payload codec and external storage should use. Under the
+sandbox each question is an `exec` inside the sandbox's restricted importer: about a hundred per claim,
+a quarter of the worker's workflow CPU. The answer only reaches a payload codec or external storage
+(`DataConverter._encode_payload_sequence` and friends do nothing without them), so for a data converter
+with neither, this runner answers "no context" without entering the sandbox. Everything else, the
+workflow code itself included, runs in the sandbox as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import temporalio.workflow
+from temporalio.bridge.proto.workflow_activation import WorkflowActivation
+from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
+from temporalio.converter import DataConverter, SerializationContext, StorageDriverStoreContext
+from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+__all__ = ["workflow_runner"]
+
+
+def workflow_runner(data_converter: DataConverter) -> WorkflowRunner:
+    """The sandbox; answered outside it when `data_converter` has no payload codec and no external storage."""
+    sandbox = SandboxedWorkflowRunner()
+    if data_converter.payload_codec is not None or data_converter.external_storage is not None:
+        return sandbox
+    return _ContextFreeRunner(sandbox)
+
+
+class _ContextFreeRunner(WorkflowRunner):
+    """Delegates to another runner; its instances tell the payload visitors "no context"."""
+
+    def __init__(self, inner: WorkflowRunner) -> None:
+        self._inner = inner
+
+    def prepare_workflow(self, defn: temporalio.workflow._Definition) -> None:
+        self._inner.prepare_workflow(defn)
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return _ContextFreeInstance(self._inner.create_instance(det))
+
+    def set_worker_level_failure_exception_types(self, types: Sequence[type[BaseException]]) -> None:
+        self._inner.set_worker_level_failure_exception_types(types)
+
+
+class _ContextFreeInstance(WorkflowInstance):
+    """A workflow instance whose serialization context questions are answered without entering it."""
+
+    def __init__(self, inner: WorkflowInstance) -> None:
+        self._inner = inner
+
+    def activate(self, act: WorkflowActivation) -> WorkflowActivationCompletion:
+        return self._inner.activate(act)
+
+    def get_serialization_context(self, command_info: object) -> SerializationContext | None:
+        return None  # the context-free data converter: the same bytes when there is no codec
+
+    def get_external_store_context(self, command_info: object) -> StorageDriverStoreContext:
+        return StorageDriverStoreContext(target=None)  # no external storage to direct
+
+    def get_info(self) -> temporalio.workflow.Info:
+        return self._inner.get_info()
+
+    def get_thread_id(self) -> int | None:
+        return self._inner.get_thread_id()  # the deadlock detector reads the workflow thread's frames

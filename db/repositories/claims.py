@@ -14,8 +14,8 @@ from db.base import utcnow
 from db.errors import ClaimNotFoundError
 from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, InsuranceClaim, Payment
 from db.records import ClaimPage, ClaimRecord, ClaimSummary, IntakeResult, PaymentRecord, StatusEntry
-from db.repositories.audit import AuditRepository
 from db.repositories.base import Repository
+from db.repositories.claim_writes import claim_writes_for
 from db.repositories.cursor import decode_cursor, encode_cursor
 from db.repositories.snapshots import SnapshotWriter
 from domain.adjudication import LineAdjudication
@@ -94,8 +94,8 @@ class ClaimRepository(Repository):
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
-        self._audit = AuditRepository(session)
         self._snapshots = SnapshotWriter(session)
+        self._writes = claim_writes_for(session)
 
     async def intake(
         self,
@@ -109,38 +109,30 @@ class ClaimRepository(Repository):
     ) -> IntakeResult:
         """Register a claim, race-safely: when this claim id or this (org, idempotency key) is
         already taken, write nothing and return the existing claim with created=False."""
-        stmt = (
-            self._insert(ClaimRegister)
-            .values(
-                claim_id=claim_id,
-                org_id=org_id,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                patient_control_number=claim.patient_control_number,
-                payer_id=claim.insurance.payer_id,
-                total_charge=claim.total_charge,
-                status=ClaimStatus.RECEIVED.value,
-                status_seq=0,
-                document=claim.model_dump(mode="json"),
-                validation_errors=[],
-                created_at=received_at,
-                updated_at=received_at,
-            )
-            .on_conflict_do_nothing()
-            .returning(ClaimRegister.claim_id)
-        )
-        if (await self.session.execute(stmt)).scalar_one_or_none() is None:
-            return await self._existing(claim_id, org_id, idempotency_key)
         actor = f"org:{org_id}"
-        await self._add_history(claim_id, 0, ClaimStatus.RECEIVED, "received", received_at, actor)
-        await self._audit.append(
-            claim_id=claim_id,
-            actor=actor,
-            action="claim.received",
-            at=received_at,
-            details={"status": ClaimStatus.RECEIVED.value, "seq": 0, "payer_id": claim.insurance.payer_id},
-            event_key=f"claim:{claim_id}:received",
-        )
+        params = {
+            "claim": claim_id,
+            "org_id": org_id,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "patient_control_number": claim.patient_control_number,
+            "payer_id": claim.insurance.payer_id,
+            "total_charge": claim.total_charge,
+            "document": claim.model_dump(mode="json"),
+            # the register's status and history row 0
+            "seq": 0,
+            "status": ClaimStatus.RECEIVED.value,
+            "reason": "received",
+            "at": received_at,
+            "actor": actor,
+            "now": utcnow(),
+            # the audit row
+            "action": "claim.received",
+            "details": {"status": ClaimStatus.RECEIVED.value, "seq": 0, "payer_id": claim.insurance.payer_id},
+            "event_key": f"claim:{claim_id}:received",
+        }
+        if not await self._writes.intake(self.session, params):
+            return await self._existing(claim_id, org_id, idempotency_key)
         return IntakeResult(claim_id=claim_id, created=True, request_hash=request_hash)
 
     async def _existing(self, claim_id: str, org_id: str, idempotency_key: str | None) -> IntakeResult:
@@ -253,40 +245,27 @@ class ClaimRepository(Repository):
         validation errors alone. A payer claim id is a fact, not a state: it fills an empty one.
         ClaimNotFoundError if the claim was never taken in (the transaction must then be rolled back).
         """
+        params = {
+            "claim": claim_id,
+            "seq": seq,
+            "status": status.value,
+            "reason": reason,
+            "at": at,
+            "actor": actor,
+            "now": utcnow(),
+            # the register's optional fields: None leaves the stored value alone
+            "assigned_adjuster": assigned_adjuster,
+            "payer_claim_id": payer_claim_id,
+            "validation_errors": validation_errors,
+            # the audit row
+            "action": "claim.status_changed",
+            "details": {"status": status.value, "reason": reason, "seq": seq},
+            "event_key": f"claim:{claim_id}:status:{seq}",
+        }
         try:
-            if not await self._add_history(claim_id, seq, status, reason, at, actor):
-                return False
-        except IntegrityError as error:  # the only constraint a history row can break: the claim's foreign key
+            return await self._writes.record_status(self.session, params)
+        except IntegrityError as error:  # the only constraint a status change can break: the history row's claim
             raise ClaimNotFoundError(claim_id) from error
-        await self._audit.append(
-            claim_id=claim_id,
-            actor=actor,
-            action="claim.status_changed",
-            at=at,
-            details={"status": status.value, "reason": reason, "seq": seq},
-            event_key=f"claim:{claim_id}:status:{seq}",
-        )
-        changes: dict[str, Any] = {"status": status.value, "status_seq": seq, "updated_at": utcnow()}
-        if assigned_adjuster is not None:
-            changes["assigned_adjuster"] = assigned_adjuster
-        if payer_claim_id is not None:
-            changes["payer_claim_id"] = payer_claim_id
-        if validation_errors is not None:
-            changes["validation_errors"] = validation_errors
-        moved = await self.session.execute(
-            update(ClaimRegister)
-            .where(ClaimRegister.claim_id == claim_id, ClaimRegister.status_seq < seq)
-            .values(**changes)
-            .execution_options(**NO_SYNC)
-        )
-        if moved.rowcount == 0 and payer_claim_id is not None:  # type: ignore[attr-defined]
-            await self.session.execute(
-                update(ClaimRegister)
-                .where(ClaimRegister.claim_id == claim_id, ClaimRegister.payer_claim_id.is_(None))
-                .values(payer_claim_id=payer_claim_id)
-                .execution_options(**NO_SYNC)
-            )
-        return True
 
     async def set_assignment(self, claim_id: str, adjuster_id: str | None) -> None:
         """Assign the claim to an adjuster, or clear the assignment with None."""
@@ -341,13 +320,8 @@ class ClaimRepository(Repository):
 
     async def record_payment(self, *, claim_id: str, payment_id: str, amount: Decimal, paid_at: datetime) -> bool:
         """Record the claim's one payment; False (nothing written) if the claim or payment id has one."""
-        stmt = (
-            self._insert(Payment)
-            .values(payment_id=payment_id, claim_id=claim_id, amount=amount, paid_at=paid_at)
-            .on_conflict_do_nothing()
-            .returning(Payment.payment_id)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+        params = {"payment_id": payment_id, "claim": claim_id, "amount": amount, "paid_at": paid_at, "now": utcnow()}
+        return await self._writes.record_payment(self.session, params)
 
     async def find_duplicates(
         self, *, claim_id: str, payer_id: str, member_id: str, billing_npi: str, lines: list[tuple[str, date]]
@@ -357,15 +331,3 @@ class ClaimRepository(Repository):
         return await self._snapshots.find_duplicates(
             claim_id=claim_id, payer_id=payer_id, member_id=member_id, billing_npi=billing_npi, lines=lines
         )
-
-    async def _add_history(
-        self, claim_id: str, seq: int, status: ClaimStatus, reason: str, at: datetime, actor: str
-    ) -> bool:
-        """Insert status-history row `seq` unless it exists; return whether it was written."""
-        stmt = (
-            self._insert(ClaimStatusHistory)
-            .values(claim_id=claim_id, seq=seq, status=status.value, reason=reason, at=at, actor=actor)
-            .on_conflict_do_nothing(index_elements=[ClaimStatusHistory.claim_id, ClaimStatusHistory.seq])
-            .returning(ClaimStatusHistory.seq)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none() is not None

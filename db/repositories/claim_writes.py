@@ -1,0 +1,255 @@
+"""A claim's hot writes (intake, status change, payment) as statements built once: one round trip each on PostgreSQL.
+
+Every statement here is Core on the models' Tables with named bound parameters, built at import and
+executed with a params dict, so a call pays neither for building a statement nor for its cache key.
+The parameter names are one vocabulary (see `ClaimRepository.intake` and `.record_status`), so one
+params dict serves every statement of a write. No name may be the name of a column a statement
+updates without setting it: SQLAlchemy turns such a key of the params dict into one more SET
+column. So the claim id is `claim`, never `claim_id`. PostgreSQL runs intake and status change as one
+statement each (data-modifying CTEs); SQLite has no data-modifying CTEs and runs the same steps one
+statement at a time. `claim_writes_for` is the one place that chooses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import CTE, Select, and_, case, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
+
+from db.dialect import Insert, insert_for
+from db.models import AuditLog, ClaimRegister, ClaimStatusHistory, Payment
+from db.statements import OPTIONAL_JSON, for_dialect, param, table_of
+
+CLAIM = table_of(ClaimRegister)
+HISTORY = table_of(ClaimStatusHistory)
+AUDIT_LOG = table_of(AuditLog)
+PAYMENT = table_of(Payment)
+
+# The vocabulary, one BindParameter per name (a name used twice in one statement is one parameter).
+# History row and audit row:
+_CLAIM_ID = param(CLAIM.c.claim_id, "claim")
+_SEQ = param(HISTORY.c.seq)
+_STATUS = param(HISTORY.c.status)
+_REASON = param(HISTORY.c.reason)
+_AT = param(HISTORY.c.at)
+_ACTOR = param(HISTORY.c.actor)
+_NOW = param(HISTORY.c.created_at, "now")  # created_at/updated_at: what the models' Python defaults would set
+_ACTION = param(AUDIT_LOG.c.action)
+_DETAILS = param(AUDIT_LOG.c.details)
+_EVENT_KEY = param(AUDIT_LOG.c.event_key)
+# Intake (the register row; its status, status_seq and times are the history row's status, seq and at):
+_INTAKE_VALUES = {
+    "claim_id": _CLAIM_ID,
+    **{
+        name: param(CLAIM.c[name])
+        for name in (
+            "org_id",
+            "idempotency_key",
+            "request_hash",
+            "patient_control_number",
+            "payer_id",
+            "total_charge",
+            "document",
+        )
+    },
+    "status": _STATUS,
+    "status_seq": _SEQ,
+    "validation_errors": literal([], CLAIM.c.validation_errors.type),
+    "created_at": _AT,
+    "updated_at": _AT,
+}
+# Status change: None leaves the register's value alone.
+_ADJUSTER = param(CLAIM.c.assigned_adjuster)
+_PAYER_CLAIM_ID = param(CLAIM.c.payer_claim_id)
+_VALIDATION_ERRORS = param(CLAIM.c.validation_errors, type_=OPTIONAL_JSON)
+
+#: The status change is newer than the register's (compared with the row before the update, as SET does).
+_AHEAD = CLAIM.c.status_seq < _SEQ
+#: Which register rows a status change touches: the claim, when the change is newer or brings a payer claim id
+#: the register lacks (a payer claim id is a fact, not a state: a late change still fills an empty one).
+_REGISTER_TOUCHED = and_(
+    CLAIM.c.claim_id == _CLAIM_ID,
+    or_(_AHEAD, and_(CLAIM.c.payer_claim_id.is_(None), _PAYER_CLAIM_ID.is_not(None))),
+)
+#: What it sets: a newer change moves status and seq and sets the optional fields it brings; a late one
+#: only fills the payer claim id.
+_REGISTER_CHANGES = {
+    "status": case((_AHEAD, _STATUS), else_=CLAIM.c.status),
+    "status_seq": case((_AHEAD, _SEQ), else_=CLAIM.c.status_seq),
+    "assigned_adjuster": case(
+        (_AHEAD, func.coalesce(_ADJUSTER, CLAIM.c.assigned_adjuster)), else_=CLAIM.c.assigned_adjuster
+    ),
+    "payer_claim_id": case(
+        (_AHEAD, func.coalesce(_PAYER_CLAIM_ID, CLAIM.c.payer_claim_id)),
+        else_=func.coalesce(CLAIM.c.payer_claim_id, _PAYER_CLAIM_ID),
+    ),
+    "validation_errors": case(
+        (_AHEAD, func.coalesce(_VALIDATION_ERRORS, CLAIM.c.validation_errors)), else_=CLAIM.c.validation_errors
+    ),
+    "updated_at": _NOW,
+}
+#: The status change's register update on its own (SQLite runs it after the history row was written).
+REGISTER_UPDATE = update(CLAIM).where(_REGISTER_TOUCHED).values(_REGISTER_CHANGES)
+
+
+def _history_insert(dialect: str) -> ReturningInsert[Any]:
+    """INSERT status-history row `seq` unless it exists, RETURNING its claim id."""
+    return (
+        insert_for(dialect, HISTORY)
+        .values(claim_id=_CLAIM_ID, seq=_SEQ, status=_STATUS, reason=_REASON, at=_AT, actor=_ACTOR, created_at=_NOW)
+        .on_conflict_do_nothing(index_elements=[HISTORY.c.claim_id, HISTORY.c.seq])
+        .returning(HISTORY.c.claim_id)
+    )
+
+
+def _register_insert(dialect: str) -> ReturningInsert[Any]:
+    """INSERT the register row unless its claim id or (org, idempotency key) is taken, RETURNING its claim id."""
+    return insert_for(dialect, CLAIM).values(_INTAKE_VALUES).on_conflict_do_nothing().returning(CLAIM.c.claim_id)
+
+
+def _payment_insert(dialect: str) -> ReturningInsert[Any]:
+    """INSERT the claim's payment unless the claim or the payment id has one, RETURNING its id."""
+    return (
+        insert_for(dialect, PAYMENT)
+        .values(
+            payment_id=param(PAYMENT.c.payment_id),
+            claim_id=_CLAIM_ID,
+            amount=param(PAYMENT.c.amount),
+            paid_at=param(PAYMENT.c.paid_at),
+            created_at=_NOW,
+        )
+        .on_conflict_do_nothing()
+        .returning(PAYMENT.c.payment_id)
+    )
+
+
+def _audit_insert(dialect: str) -> Insert:
+    """INSERT the audit row unless its event key exists."""
+    return (
+        insert_for(dialect, AUDIT_LOG)
+        .values(
+            event_key=_EVENT_KEY,
+            claim_id=_CLAIM_ID,
+            actor=_ACTOR,
+            action=_ACTION,
+            at=_AT,
+            details=_DETAILS,
+            created_at=_NOW,
+        )
+        .on_conflict_do_nothing(index_elements=[AUDIT_LOG.c.event_key])
+    )
+
+
+def _audit_from(rows: CTE) -> CTE:
+    """INSERT the audit row once per row of `rows` (zero or one: the history or register row just written)."""
+    stmt = (
+        insert_for("postgresql", AUDIT_LOG)
+        .from_select(
+            ["event_key", "claim_id", "actor", "action", "at", "details", "created_at"],
+            select(_EVENT_KEY, rows.c.claim_id, _ACTOR, _ACTION, _AT, _DETAILS, _NOW),
+        )
+        .on_conflict_do_nothing(index_elements=[AUDIT_LOG.c.event_key])
+    )
+    return stmt.cte("audit")
+
+
+def _postgresql_intake() -> Select[tuple[str]]:
+    """WITH registered AS (INSERT claim ... ON CONFLICT DO NOTHING RETURNING claim_id),
+    history AS (INSERT claim_status_history SELECT ... FROM registered),
+    audit AS (INSERT audit_log SELECT ... FROM registered ON CONFLICT (event_key) DO NOTHING)
+    SELECT claim_id FROM registered: a row when the claim was registered, none when it was taken."""
+    registered = _register_insert("postgresql").cte("registered")
+    history = (
+        insert_for("postgresql", HISTORY)
+        .from_select(
+            ["claim_id", "seq", "status", "reason", "at", "actor", "created_at"],
+            select(registered.c.claim_id, _SEQ, _STATUS, _REASON, _AT, _ACTOR, _NOW),
+        )
+        .cte("history")
+    )
+    return select(registered.c.claim_id).add_cte(history, _audit_from(registered))
+
+
+def _postgresql_status() -> Select[tuple[str]]:
+    """WITH history AS (INSERT claim_status_history ... ON CONFLICT DO NOTHING RETURNING claim_id),
+    audit AS (INSERT audit_log SELECT ... FROM history ON CONFLICT (event_key) DO NOTHING),
+    register AS (UPDATE claim SET ... WHERE ... AND EXISTS (SELECT FROM history))
+    SELECT claim_id FROM history: a row when the change was recorded, none when it had been before.
+    (Every part sees the database as it was before the statement; the CTEs see each other's RETURNING.)"""
+    history = _history_insert("postgresql").cte("history")
+    register = (
+        update(CLAIM)
+        .where(_REGISTER_TOUCHED, select(history.c.claim_id).exists())
+        .values(_REGISTER_CHANGES)
+        .cte("register")
+    )
+    return select(history.c.claim_id).add_cte(_audit_from(history), register)
+
+
+class ClaimWrites(Protocol):
+    """A claim's hot writes; each returns whether it wrote (False: it had been written before)."""
+
+    async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        """Register row, history row 0 and the audit row, unless the claim id or idempotency key is taken."""
+
+    async def record_status(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        """History row `seq`, its audit row and the register update, unless history row `seq` exists.
+        A missing claim raises IntegrityError (the history row's foreign key)."""
+
+    async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        """The claim's one payment, unless the claim or the payment id has one."""
+
+
+class PostgreSQLClaimWrites:
+    """One statement per write."""
+
+    INTAKE = _postgresql_intake()
+    RECORD_STATUS = _postgresql_status()
+    PAYMENT = _payment_insert("postgresql")
+
+    async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        return (await session.execute(self.INTAKE, params)).scalar_one_or_none() is not None
+
+    async def record_status(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        return (await session.execute(self.RECORD_STATUS, params)).scalar_one_or_none() is not None
+
+    async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        return (await session.execute(self.PAYMENT, params)).scalar_one_or_none() is not None
+
+
+class SQLiteClaimWrites:
+    """The same writes one statement at a time (SQLite has no data-modifying CTEs)."""
+
+    REGISTER = _register_insert("sqlite")
+    HISTORY = _history_insert("sqlite")
+    AUDIT = _audit_insert("sqlite")
+    PAYMENT = _payment_insert("sqlite")
+
+    async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        if (await session.execute(self.REGISTER, params)).scalar_one_or_none() is None:
+            return False
+        await session.execute(self.HISTORY, params)
+        await session.execute(self.AUDIT, params)
+        return True
+
+    async def record_status(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        if (await session.execute(self.HISTORY, params)).scalar_one_or_none() is None:
+            return False
+        await session.execute(self.AUDIT, params)
+        await session.execute(REGISTER_UPDATE, params)
+        return True
+
+    async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
+        return (await session.execute(self.PAYMENT, params)).scalar_one_or_none() is not None
+
+
+#: The writes per dialect: the one place that chooses between one statement and several.
+CLAIM_WRITES: dict[str, ClaimWrites] = {"postgresql": PostgreSQLClaimWrites(), "sqlite": SQLiteClaimWrites()}
+
+
+def claim_writes_for(session: AsyncSession) -> ClaimWrites:
+    """The claim writes for the dialect `session` talks to."""
+    return for_dialect(CLAIM_WRITES, session)

@@ -12,7 +12,7 @@ statement at a time. `claim_writes_for` is the one place that chooses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import CTE, Select, and_, case, func, literal, or_, select, update
@@ -20,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from db.dialect import Insert, insert_for
-from db.models import AuditLog, ClaimRegister, ClaimStatusHistory, Payment
+from db.models import AuditLog, ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, Payment
 from db.statements import OPTIONAL_JSON, for_dialect, param, table_of
 
 CLAIM = table_of(ClaimRegister)
 HISTORY = table_of(ClaimStatusHistory)
 AUDIT_LOG = table_of(AuditLog)
 PAYMENT = table_of(Payment)
+LINE_ADJUDICATION = table_of(ClaimLineAdjudication)
 
 # The vocabulary, one BindParameter per name (a name used twice in one statement is one parameter).
 # History row and audit row:
@@ -126,6 +127,38 @@ def _payment_insert(dialect: str) -> ReturningInsert[Any]:
     )
 
 
+#: What a line's adjudication replaces when the line was adjudicated before (an adjuster's decision after the
+#: processor's, or a retried record).
+_ADJUDICATION_REPLACED = (
+    "billed",
+    "allowed",
+    "paid",
+    "adjustments",
+    "remark_codes",
+    "source",
+    "adjudicated_at",
+    "updated_at",
+)
+
+
+def _adjudication_upsert(dialect: str) -> Insert:
+    """INSERT one line's adjudication, or replace the line's earlier one (run once per line: executemany)."""
+    insert = insert_for(dialect, LINE_ADJUDICATION).values(
+        claim_id=_CLAIM_ID,
+        **{
+            name: param(LINE_ADJUDICATION.c[name])
+            for name in ("line_number", *_ADJUDICATION_REPLACED)
+            if name != "updated_at"
+        },
+        created_at=_NOW,
+        updated_at=_NOW,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[LINE_ADJUDICATION.c.claim_id, LINE_ADJUDICATION.c.line_number],
+        set_={name: insert.excluded[name] for name in _ADJUDICATION_REPLACED},
+    )
+
+
 def _audit_insert(dialect: str) -> Insert:
     """INSERT the audit row unless its event key exists."""
     return (
@@ -202,6 +235,9 @@ class ClaimWrites(Protocol):
     async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
         """The claim's one payment, unless the claim or the payment id has one."""
 
+    async def record_adjudication(self, session: AsyncSession, lines: Sequence[Mapping[str, Any]]) -> None:
+        """Each line's adjudication, replacing the line's earlier one."""
+
 
 class PostgreSQLClaimWrites:
     """One statement per write."""
@@ -209,6 +245,7 @@ class PostgreSQLClaimWrites:
     INTAKE = _postgresql_intake()
     RECORD_STATUS = _postgresql_status()
     PAYMENT = _payment_insert("postgresql")
+    ADJUDICATION = _adjudication_upsert("postgresql")
 
     async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
         return (await session.execute(self.INTAKE, params)).scalar_one_or_none() is not None
@@ -219,6 +256,9 @@ class PostgreSQLClaimWrites:
     async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
         return (await session.execute(self.PAYMENT, params)).scalar_one_or_none() is not None
 
+    async def record_adjudication(self, session: AsyncSession, lines: Sequence[Mapping[str, Any]]) -> None:
+        await session.execute(self.ADJUDICATION, list(lines))
+
 
 class SQLiteClaimWrites:
     """The same writes one statement at a time (SQLite has no data-modifying CTEs)."""
@@ -227,6 +267,7 @@ class SQLiteClaimWrites:
     HISTORY = _history_insert("sqlite")
     AUDIT = _audit_insert("sqlite")
     PAYMENT = _payment_insert("sqlite")
+    ADJUDICATION = _adjudication_upsert("sqlite")
 
     async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
         if (await session.execute(self.REGISTER, params)).scalar_one_or_none() is None:
@@ -244,6 +285,9 @@ class SQLiteClaimWrites:
 
     async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
         return (await session.execute(self.PAYMENT, params)).scalar_one_or_none() is not None
+
+    async def record_adjudication(self, session: AsyncSession, lines: Sequence[Mapping[str, Any]]) -> None:
+        await session.execute(self.ADJUDICATION, list(lines))
 
 
 #: The writes per dialect: the one place that chooses between one statement and several.

@@ -284,9 +284,10 @@ class ClaimRepository(Repository):
         """Upsert the adjudication of each line; `source` is "processor" or "adjuster"."""
         if not lines:
             return
+        now = utcnow()
         rows = [
             {
-                "claim_id": claim_id,
+                "claim": claim_id,
                 "line_number": line.line_number,
                 "billed": line.billed,
                 "allowed": line.allowed,
@@ -295,28 +296,11 @@ class ClaimRepository(Repository):
                 "remark_codes": list(line.remark_codes),
                 "source": source,
                 "adjudicated_at": at,
-                "created_at": at,
-                "updated_at": at,
+                "now": now,
             }
             for line in lines
         ]
-        insert = self._insert(ClaimLineAdjudication).values(rows)
-        replaced = (
-            "billed",
-            "allowed",
-            "paid",
-            "adjustments",
-            "remark_codes",
-            "source",
-            "adjudicated_at",
-            "updated_at",
-        )
-        await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[ClaimLineAdjudication.claim_id, ClaimLineAdjudication.line_number],
-                set_={name: insert.excluded[name] for name in replaced},
-            )
-        )
+        await self._writes.record_adjudication(self.session, rows)
 
     async def record_payment(self, *, claim_id: str, payment_id: str, amount: Decimal, paid_at: datetime) -> bool:
         """Record the claim's one payment; False (nothing written) if the claim or payment id has one."""

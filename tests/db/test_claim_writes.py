@@ -18,8 +18,9 @@ from db.base import utcnow
 from db.engine import create_engine, create_session_factory
 from db.errors import ClaimNotFoundError
 from db.migrate import upgrade
-from db.models import AuditLog, ClaimRegister, ClaimStatusHistory, Payment
+from db.models import AuditLog, ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, Payment
 from db.uow import UnitOfWork
+from domain.adjudication import Adjustment, GroupCode, LineAdjudication
 from domain.status import ClaimStatus
 from tests.db.helpers import T0, at, new_claim_id, take_in
 from tests.domain.factories import make_claim
@@ -321,6 +322,57 @@ class TestRecordPayment:
             at(10),
         )
         assert_now(payment.created_at, before)
+
+
+class TestRecordAdjudication:
+    async def test_each_line_is_written_then_replaced_by_a_later_adjudication(self, sessions):
+        claim_id = (await take_in(sessions)).claim_id
+        denied = LineAdjudication(
+            line_number=1,
+            billed=Decimal("45.00"),
+            allowed=Decimal("0.00"),
+            paid=Decimal("0.00"),
+            adjustments=[Adjustment(group_code=GroupCode.CONTRACTUAL, reason_code="50", amount=Decimal("45.00"))],
+            remark_codes=["N130"],
+        )
+        second = LineAdjudication(
+            line_number=2, billed=Decimal("10.00"), allowed=Decimal("10.00"), paid=Decimal("10.00")
+        )
+        approved = LineAdjudication(
+            line_number=1, billed=Decimal("45.00"), allowed=Decimal("45.00"), paid=Decimal("45.00")
+        )
+
+        async with UnitOfWork(sessions) as uow:
+            await uow.claims.record_adjudication(
+                claim_id=claim_id, lines=[denied, second], source="processor", at=at(5)
+            )
+            await uow.commit()
+        first = await lines(sessions, claim_id)
+        async with UnitOfWork(sessions) as uow:
+            await uow.claims.record_adjudication(claim_id=claim_id, lines=[approved], source="adjuster", at=at(9))
+            await uow.commit()
+        later = await lines(sessions, claim_id)
+
+        assert [(row.line_number, row.paid, row.source, row.adjudicated_at) for row in first] == [
+            (1, Decimal("0.00"), "processor", at(5)),
+            (2, Decimal("10.00"), "processor", at(5)),
+        ]
+        assert first[0].adjustments == [{"group_code": "CO", "reason_code": "50", "amount": "45.00"}]
+        assert first[0].remark_codes == ["N130"]
+        assert [(row.line_number, row.paid, row.source, row.adjudicated_at) for row in later] == [
+            (1, Decimal("45.00"), "adjuster", at(9)),
+            (2, Decimal("10.00"), "processor", at(5)),
+        ]
+        assert later[0].adjustments == [] and later[0].remark_codes == []
+        assert later[0].created_at == first[0].created_at  # replaced in place, not a new row
+        assert later[0].updated_at >= first[0].updated_at
+
+
+async def lines(sessions: Sessions, claim_id: str) -> list[Any]:
+    async with sessions() as session:
+        table = ClaimLineAdjudication.__table__
+        query = select(table).where(table.c.claim_id == claim_id).order_by(table.c.line_number)
+        return list((await session.execute(query)).all())
 
 
 @contextmanager

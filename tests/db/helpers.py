@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.records import IntakeResult
 from db.uow import UnitOfWork
 from domain.claim import Claim
+from domain.status import ClaimStatus
 from tests.domain.factories import make_claim
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -46,3 +48,21 @@ async def take_in(
         )
         await uow.commit()
     return result
+
+
+async def record(
+    sessions: async_sessionmaker[AsyncSession], claim_id: str, seq: int, status: ClaimStatus, **extra: Any
+) -> bool:
+    """Record status change `seq` (reason "to <status>", at `at(seq)`, by "workflow") and commit."""
+    async with UnitOfWork(sessions) as uow:
+        written = await uow.claims.record_status(
+            claim_id=claim_id,
+            seq=seq,
+            status=status,
+            reason=f"to {status.value}",
+            at=at(seq),
+            actor="workflow",
+            **extra,
+        )
+        await uow.commit()
+    return written

@@ -22,7 +22,7 @@ from db.models import AuditLog, ClaimLineAdjudication, ClaimRegister, ClaimStatu
 from db.uow import UnitOfWork
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication
 from domain.status import ClaimStatus
-from tests.db.helpers import T0, at, new_claim_id, take_in
+from tests.db.helpers import T0, at, new_claim_id, record, take_in
 from tests.domain.factories import make_claim
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -43,21 +43,6 @@ async def sessions(
     engine = create_engine(url)
     yield create_session_factory(engine)
     await engine.dispose()
-
-
-async def record(sessions: Sessions, claim_id: str, seq: int, status: ClaimStatus, **extra: Any) -> bool:
-    async with UnitOfWork(sessions) as uow:
-        written = await uow.claims.record_status(
-            claim_id=claim_id,
-            seq=seq,
-            status=status,
-            reason=f"to {status.value}",
-            at=at(seq),
-            actor="workflow",
-            **extra,
-        )
-        await uow.commit()
-    return written
 
 
 async def register(sessions: Sessions, claim_id: str) -> Any:

@@ -8,25 +8,9 @@ import pytest
 
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
-from domain.adjudication import Adjustment, GroupCode, LineAdjudication
 from domain.status import ClaimStatus
-from tests.db.helpers import at, take_in
+from tests.db.helpers import at, record, take_in
 from tests.domain.factories import make_claim
-
-
-async def record(sessions, claim_id: str, seq: int, status: ClaimStatus, **extra) -> bool:
-    async with UnitOfWork(sessions) as uow:
-        written = await uow.claims.record_status(
-            claim_id=claim_id,
-            seq=seq,
-            status=status,
-            reason=f"to {status.value}",
-            at=at(seq),
-            actor="workflow",
-            **extra,
-        )
-        await uow.commit()
-    return written
 
 
 async def get(sessions, claim_id: str):
@@ -106,30 +90,6 @@ async def test_set_assignment_assigns_and_clears(session_factory):
         with pytest.raises(ClaimNotFoundError):
             await uow.claims.set_assignment("f" * 32, "alice")
     assert (await get(session_factory, claim_id)).assigned_adjuster is None
-
-
-async def test_line_adjudication_is_upserted_per_line(session_factory):
-    claim_id = (await take_in(session_factory)).claim_id
-    denied = LineAdjudication(
-        line_number=1,
-        billed=Decimal("45.00"),
-        allowed=Decimal("0.00"),
-        paid=Decimal("0.00"),
-        adjustments=[Adjustment(group_code=GroupCode.CONTRACTUAL, reason_code="50", amount=Decimal("45.00"))],
-        remark_codes=["N130"],
-    )
-    second = LineAdjudication(line_number=2, billed=Decimal("10.00"), allowed=Decimal("10.00"), paid=Decimal("10.00"))
-    approved = LineAdjudication(line_number=1, billed=Decimal("45.00"), allowed=Decimal("45.00"), paid=Decimal("45.00"))
-
-    async with UnitOfWork(session_factory) as uow:
-        await uow.claims.record_adjudication(claim_id=claim_id, lines=[denied, second], source="processor", at=at(5))
-        await uow.commit()
-    assert (await get(session_factory, claim_id)).adjudication == [denied, second]
-
-    async with UnitOfWork(session_factory) as uow:
-        await uow.claims.record_adjudication(claim_id=claim_id, lines=[approved], source="adjuster", at=at(9))
-        await uow.commit()
-    assert (await get(session_factory, claim_id)).adjudication == [approved, second]
 
 
 async def test_a_claim_is_paid_once(session_factory):

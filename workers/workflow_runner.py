@@ -6,11 +6,13 @@ sandbox each question is an `exec` inside the sandbox's restricted importer: abo
 a quarter of the worker's workflow CPU. The answer only reaches a payload codec or external storage
 (`DataConverter._encode_payload_sequence` and friends do nothing without them), so for a data converter
 with neither, this runner answers "no context" without entering the sandbox. Everything else, the
-workflow code itself included, runs in the sandbox as before.
+workflow code itself included, runs in the sandbox as before. Under TEMPORAL_DEBUG the worker gets the
+plain sandbox, which the SDK relaxes for a debugger only when it can see it is one.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import temporalio.workflow
@@ -24,9 +26,12 @@ __all__ = ["workflow_runner"]
 
 
 def workflow_runner(data_converter: DataConverter) -> WorkflowRunner:
-    """The sandbox; answered outside it when `data_converter` has no payload codec and no external storage."""
+    """The sandbox; answered outside it when `data_converter` has no payload codec and no external storage
+    (and no debugger is expected: TEMPORAL_DEBUG, as the SDK reads it)."""
     sandbox = SandboxedWorkflowRunner()
     if data_converter.payload_codec is not None or data_converter.external_storage is not None:
+        return sandbox
+    if os.environ.get("TEMPORAL_DEBUG"):
         return sandbox
     return _ContextFreeRunner(sandbox)
 

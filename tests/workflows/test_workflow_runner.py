@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
+import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
@@ -24,7 +25,8 @@ class _Reversing(PayloadCodec):
         return await self.encode(payloads)
 
 
-def test_no_codec_answers_outside_the_sandbox() -> None:
+def test_no_codec_answers_outside_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEMPORAL_DEBUG", raising=False)
     runner = workflow_runner(pydantic_data_converter)
     assert not isinstance(runner, SandboxedWorkflowRunner)
     assert isinstance(runner._inner, SandboxedWorkflowRunner)  # type: ignore[attr-defined]
@@ -33,3 +35,8 @@ def test_no_codec_answers_outside_the_sandbox() -> None:
 def test_a_codec_keeps_the_sandbox_answering() -> None:
     with_codec = dataclasses.replace(pydantic_data_converter, payload_codec=_Reversing())
     assert type(workflow_runner(with_codec)) is SandboxedWorkflowRunner
+
+
+def test_a_debugger_gets_the_plain_sandbox_the_sdk_relaxes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEMPORAL_DEBUG", "1")
+    assert type(workflow_runner(pydantic_data_converter)) is SandboxedWorkflowRunner

@@ -20,14 +20,15 @@ AUDIT_LOG = table_of(AuditLog)
 
 
 def append_statement(dialect_name: str) -> ReturningInsert[Any]:
-    """INSERT one audit row unless its event key exists, RETURNING its id. Parameters: event_key, claim_id,
-    actor, action, at, details and now (its created_at, which the model's Python-side default would set)."""
+    """INSERT one audit row unless its event key exists, RETURNING its id. Parameters: event_key, claim (the
+    claim id: the name the claim writes' vocabulary gives it, see claim_writes.py), actor, action, at, details
+    and now (its created_at, which the model's Python-side default would set)."""
     columns = AUDIT_LOG.c
     return (
         insert_for(dialect_name, AUDIT_LOG)
         .values(
             event_key=param(columns.event_key),
-            claim_id=param(columns.claim_id),
+            claim_id=param(columns.claim_id, "claim"),
             actor=param(columns.actor),
             action=param(columns.action),
             at=param(columns.at),
@@ -60,7 +61,7 @@ class AuditRepository(Repository):
         """Append one entry unless one with this `event_key` exists; return whether it was written."""
         params = {
             "event_key": event_key,
-            "claim_id": claim_id,
+            "claim": claim_id,
             "actor": actor,
             "action": action,
             "at": at,

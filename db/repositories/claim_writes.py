@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from db.dialect import Insert, insert_for
-from db.models import AuditLog, ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, Payment
+from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, Payment
+from db.repositories.audit import APPEND, AUDIT_LOG
 from db.statements import OPTIONAL_JSON, for_dialect, param, table_of
 
 CLAIM = table_of(ClaimRegister)
 HISTORY = table_of(ClaimStatusHistory)
-AUDIT_LOG = table_of(AuditLog)
 PAYMENT = table_of(Payment)
 LINE_ADJUDICATION = table_of(ClaimLineAdjudication)
 
@@ -159,23 +159,6 @@ def _adjudication_upsert(dialect: str) -> Insert:
     )
 
 
-def _audit_insert(dialect: str) -> Insert:
-    """INSERT the audit row unless its event key exists."""
-    return (
-        insert_for(dialect, AUDIT_LOG)
-        .values(
-            event_key=_EVENT_KEY,
-            claim_id=_CLAIM_ID,
-            actor=_ACTOR,
-            action=_ACTION,
-            at=_AT,
-            details=_DETAILS,
-            created_at=_NOW,
-        )
-        .on_conflict_do_nothing(index_elements=[AUDIT_LOG.c.event_key])
-    )
-
-
 def _audit_from(rows: CTE) -> CTE:
     """INSERT the audit row once per row of `rows` (zero or one: the history or register row just written)."""
     stmt = (
@@ -265,7 +248,7 @@ class SQLiteClaimWrites:
 
     REGISTER = _register_insert("sqlite")
     HISTORY = _history_insert("sqlite")
-    AUDIT = _audit_insert("sqlite")
+    AUDIT = APPEND["sqlite"]
     PAYMENT = _payment_insert("sqlite")
     ADJUDICATION = _adjudication_upsert("sqlite")
 

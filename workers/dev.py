@@ -22,7 +22,7 @@ from workers.policy import claim_policy
 from workers.servers import embedded
 from workers.temporal_client import connect
 from workers.temporal_server import temporal_dev_server, wait_for_port
-from workers.worker import claim_worker
+from workers.worker import worker_from_settings
 
 
 @dataclass(frozen=True)
@@ -89,16 +89,7 @@ async def run_dev(settings: Settings, console: Console) -> None:
             return client
 
         api = embedded(create_app(api_config(settings), shared_client, sessions), settings.api_host, p.api)
-        async with claim_worker(
-            client,
-            sessions,
-            task_queue=settings.task_queue,
-            processor_url=settings.processor_url,
-            processor_timeout=settings.processor_timeout_seconds,
-            webhook_base=settings.webhook_base_url,
-            max_concurrent_activities=settings.worker_max_activities,
-            max_concurrent_local_activities=settings.worker_max_local_activities,
-        ) as worker:
+        async with worker_from_settings(client, sessions, settings) as worker:
             tasks = [
                 asyncio.create_task(sandbox.serve(), name="sandbox"),
                 asyncio.create_task(api.serve(), name="api"),

@@ -11,7 +11,7 @@ from db.engine import create_engine, create_session_factory
 from domain.settings import Settings
 from workers.servers import embedded
 from workers.temporal_client import connect
-from workers.worker import claim_worker
+from workers.worker import worker_from_settings
 
 # The API and the sandbox are imported where they run, so a worker does not load FastAPI.
 
@@ -28,16 +28,7 @@ async def run_worker(settings: Settings) -> None:
     stop = _stop_event()
     engine = create_engine(settings.effective_database_url)
     client = await connect(settings)
-    async with claim_worker(
-        client,
-        create_session_factory(engine),
-        task_queue=settings.task_queue,
-        processor_url=settings.processor_url,
-        processor_timeout=settings.processor_timeout_seconds,
-        webhook_base=settings.webhook_base_url,
-        max_concurrent_activities=settings.worker_max_activities,
-        max_concurrent_local_activities=settings.worker_max_local_activities,
-    ) as worker:
+    async with worker_from_settings(client, create_session_factory(engine), settings) as worker:
         task = asyncio.create_task(worker.run())
         await stop.wait()
         await worker.shutdown()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,6 +15,7 @@ from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
 from domain.codes import load_icd10
+from domain.settings import Settings
 from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
 
@@ -58,3 +59,19 @@ async def claim_worker(
             workflow_runner=workflow_runner(client.data_converter),
         )
         yield worker
+
+
+def worker_from_settings(
+    client: Client, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> AbstractAsyncContextManager[Worker]:
+    """The claim worker as the CLAIMFLOW_* settings configure it (`claimflow dev` and `claimflow worker`)."""
+    return claim_worker(
+        client,
+        sessions,
+        task_queue=settings.task_queue,
+        processor_url=settings.processor_url,
+        processor_timeout=settings.processor_timeout_seconds,
+        webhook_base=settings.webhook_base_url,
+        max_concurrent_activities=settings.worker_max_activities,
+        max_concurrent_local_activities=settings.worker_max_local_activities,
+    )

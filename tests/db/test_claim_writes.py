@@ -45,6 +45,21 @@ async def sessions(
     await engine.dispose()
 
 
+async def in_review_with_every_optional_field(sessions: Sessions) -> str:
+    """A claim whose status change 1 (in review) brought an adjuster, a payer claim id and validation errors."""
+    claim_id = (await take_in(sessions)).claim_id
+    await record(
+        sessions,
+        claim_id,
+        1,
+        ClaimStatus.IN_REVIEW,
+        assigned_adjuster="bob",
+        payer_claim_id="P-1",
+        validation_errors=ERRORS_1,
+    )
+    return claim_id
+
+
 async def register(sessions: Sessions, claim_id: str) -> Any:
     """The register row as stored (status_seq and updated_at included)."""
     async with sessions() as session:
@@ -158,16 +173,7 @@ class TestRecordStatus:
         assert await register(sessions, claim_id) == newest
 
     async def test_a_newer_change_keeps_the_optional_fields_it_does_not_bring(self, sessions):
-        claim_id = (await take_in(sessions)).claim_id
-        await record(
-            sessions,
-            claim_id,
-            1,
-            ClaimStatus.IN_REVIEW,
-            assigned_adjuster="bob",
-            payer_claim_id="P-1",
-            validation_errors=ERRORS_1,
-        )
+        claim_id = await in_review_with_every_optional_field(sessions)
 
         assert await record(sessions, claim_id, 2, ClaimStatus.INFO_REQUESTED)
 
@@ -177,16 +183,7 @@ class TestRecordStatus:
 
     async def test_a_newer_change_sets_the_optional_fields_it_brings(self, sessions):
         # as before the one-statement write: a newer change's payer claim id replaces the stored one
-        claim_id = (await take_in(sessions)).claim_id
-        await record(
-            sessions,
-            claim_id,
-            1,
-            ClaimStatus.IN_REVIEW,
-            assigned_adjuster="bob",
-            payer_claim_id="P-1",
-            validation_errors=ERRORS_1,
-        )
+        claim_id = await in_review_with_every_optional_field(sessions)
 
         assert await record(
             sessions,

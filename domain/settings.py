@@ -26,7 +26,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEV
     data_dir: Path = Path(".claimflow")
-    database_url: str = ""  # empty: SQLite file under data_dir
+    database_url: str = ""  # empty: an embedded PostgreSQL whose cluster lives in data_dir
+    embedded_database_port: int = 55432
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -69,13 +70,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def effective_database_url(self) -> str:
-        """The async SQLAlchemy URL: the configured one, or a SQLite file under data_dir."""
-        if self.database_url:
-            return async_url(self.database_url)
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'claimflow.db').resolve()}"
-
-    @property
     def webhook_base_url(self) -> str:
         return self.public_api_url or f"http://{self.api_host}:{self.api_port}"
 
@@ -85,7 +79,6 @@ def async_url(url: str) -> str:
     for prefix, driver in (
         ("postgresql://", "postgresql+psycopg://"),
         ("postgres://", "postgresql+psycopg://"),
-        ("sqlite:///", "sqlite+aiosqlite:///"),
     ):
         if url.startswith(prefix):
             return driver + url[len(prefix) :]

@@ -11,7 +11,7 @@ from datetime import timedelta
 from rich.console import Console
 
 from domain.settings import Settings
-from workers import event_loop
+from workers import event_loop, shutdown
 
 
 def _settings() -> Settings:
@@ -23,23 +23,37 @@ def _settings() -> Settings:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
+    from workers.database import database
     from workers.dev import run_dev
 
-    event_loop.run(run_dev(_settings(), Console()))
+    settings = _settings()
+    console = Console()
+    with database(settings) as url:
+        event_loop.run(run_dev(settings, url, console))
+        shutdown.guard_cleanup()
+    console.print("stopped. Claims are kept in", settings.data_dir.resolve())
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from workers.database import database
     from workers.run import run_worker
 
-    event_loop.run(run_worker(_settings()))
+    settings = _settings()
+    with database(settings) as url:
+        event_loop.run(run_worker(settings, url))
+        shutdown.guard_cleanup()
     return 0
 
 
 def cmd_api(args: argparse.Namespace) -> int:
+    from workers.database import database
     from workers.run import run_api
 
-    event_loop.run(run_api(_settings()))
+    settings = _settings()
+    with database(settings) as url:
+        event_loop.run(run_api(settings, url))
+        shutdown.guard_cleanup()
     return 0
 
 
@@ -52,11 +66,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
+    from workers.database import database
 
     settings = _settings()
-    if not settings.database_url:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
+    with database(settings) as url:
+        upgrade(url)
     print("database is at the latest schema")
     return 0
 

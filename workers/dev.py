@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from dataclasses import dataclass
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import make_url
 from temporalio.client import Client
 
 from api.app import create_app
@@ -20,9 +20,10 @@ from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
 from workers.policy import claim_policy
 from workers.servers import embedded
+from workers.shutdown import Shutdown
 from workers.temporal_client import connect
 from workers.temporal_server import temporal_dev_server, wait_for_port
-from workers.worker import worker_from_settings
+from workers.worker import stop_worker, worker_from_settings
 
 
 @dataclass(frozen=True)
@@ -59,19 +60,15 @@ async def connect_with_retry(settings: Settings, attempts: int = 50) -> Client:
     raise AssertionError("unreachable")
 
 
-async def run_dev(settings: Settings, console: Console) -> None:
-    """Start everything, print where it is, and stop it all in order on Ctrl-C or SIGTERM."""
+async def run_dev(settings: Settings, database_url: str, console: Console) -> None:
+    """Start everything, print where it is, and stop it all in order on Ctrl-C or SIGTERM (a second one: at once)."""
     data = settings.data_dir.resolve()
-    data.mkdir(parents=True, exist_ok=True)
     p = ports(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    shutdown = Shutdown().install()
 
     console.print(f"[bold]claimflow dev[/] — data in {data}")
-    await asyncio.to_thread(upgrade, settings.effective_database_url)
-    engine = create_engine(settings.effective_database_url)
+    await asyncio.to_thread(upgrade, database_url)
+    engine = create_engine(database_url)
     sessions = create_session_factory(engine)
     async with temporal_dev_server(
         port=p.temporal, ui_port=p.ui, db_file=data / "temporal.db", log_file=data / "temporal.log"
@@ -97,25 +94,25 @@ async def run_dev(settings: Settings, console: Console) -> None:
             ]
             await wait_for_port("127.0.0.1", p.sandbox, timeout=30)
             await wait_for_port(settings.api_host, p.api, timeout=30)
-            console.print(where_things_are(settings, p))
-            stopped = asyncio.create_task(stop.wait())
+            console.print(where_things_are(settings, p, database_url))
+            stopped = asyncio.create_task(shutdown.requested.wait())
             done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if task is not stopped and task.exception():
                     console.print(f"[red]{task.get_name()} stopped: {task.exception()!r}[/]")
-            console.print("stopping: api, sandbox, worker, temporal …")
+            shutdown.request()
+            console.print("stopping: api, sandbox, worker, temporal, database …")
             api.should_exit = True
             sandbox.should_exit = True
-            await worker.shutdown()
+            await stop_worker(worker)
             for task in tasks:
                 with contextlib.suppress(Exception, asyncio.CancelledError):
-                    await asyncio.wait_for(task, 15)
+                    await asyncio.wait_for(task, 3)
             stopped.cancel()
     await engine.dispose()
-    console.print("stopped. Claims are kept in", data)
 
 
-def where_things_are(settings: Settings, p: DevPorts) -> Table:
+def where_things_are(settings: Settings, p: DevPorts, database_url: str) -> Table:
     table = Table(title="claimflow is running", show_header=True)
     table.add_column("part")
     table.add_column("where")
@@ -123,7 +120,7 @@ def where_things_are(settings: Settings, p: DevPorts) -> Table:
     table.add_row("Temporal UI", f"http://127.0.0.1:{p.ui}/namespaces/{settings.temporal_namespace}/workflows")
     table.add_row("Temporal gRPC", settings.temporal_address)
     table.add_row("Sandbox processor", f"http://127.0.0.1:{p.sandbox}  (ledger: /_sandbox/ledger)")
-    table.add_row("Database", settings.effective_database_url.split("@")[-1])
+    table.add_row("Database", make_url(database_url).render_as_string(hide_password=True))
     table.add_row("Worker", f"task queue '{settings.task_queue}'")
     table.add_row("Token", "claimflow token --role submitter --org demo-lab")
     table.add_row("Stop", "Ctrl-C")

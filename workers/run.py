@@ -3,45 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-import signal
+import contextlib
 
 from temporalio.client import Client
 
 from db.engine import create_engine, create_session_factory
 from domain.settings import Settings
-from workers.servers import embedded
+from workers.servers import EmbeddedServer, embedded
+from workers.shutdown import Shutdown
 from workers.temporal_client import connect
-from workers.worker import worker_from_settings
+from workers.worker import stop_worker, worker_from_settings
 
 # The API and the sandbox are imported where they run, so a worker does not load FastAPI.
 
 
-def _stop_event() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
-
-
-async def run_worker(settings: Settings) -> None:
-    stop = _stop_event()
-    engine = create_engine(settings.effective_database_url)
+async def run_worker(settings: Settings, database_url: str) -> None:
+    shutdown = Shutdown().install()
+    engine = create_engine(database_url)
     client = await connect(settings)
     async with worker_from_settings(client, create_session_factory(engine), settings) as worker:
         task = asyncio.create_task(worker.run())
-        await stop.wait()
-        await worker.shutdown()
-        await task
+        await asyncio.wait([task, asyncio.create_task(shutdown.requested.wait())], return_when=asyncio.FIRST_COMPLETED)
+        shutdown.request()
+        await stop_worker(worker)
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, 1)
     await engine.dispose()
 
 
-async def run_api(settings: Settings) -> None:
+async def run_api(settings: Settings, database_url: str) -> None:
     from api.app import create_app
     from workers.dev import api_config
 
-    stop = _stop_event()
-    engine = create_engine(settings.effective_database_url)
+    engine = create_engine(database_url)
 
     async def client() -> Client:
         return await connect(settings)
@@ -49,18 +43,24 @@ async def run_api(settings: Settings) -> None:
     server = embedded(
         create_app(api_config(settings), client, create_session_factory(engine)), settings.api_host, settings.api_port
     )
+    await serve_until_stopped(server)
+    await engine.dispose()
+
+
+async def serve_until_stopped(server: EmbeddedServer) -> None:
+    """Serve until a signal (or the server itself) ends it; requests in flight get the server's grace period."""
+    shutdown = Shutdown().install()
     task = asyncio.create_task(server.serve())
-    await stop.wait()
+    await asyncio.wait([task, asyncio.create_task(shutdown.requested.wait())], return_when=asyncio.FIRST_COMPLETED)
+    shutdown.request()
     server.should_exit = True
     await task
-    await engine.dispose()
 
 
 async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
     from sandbox.app import SandboxConfig
     from sandbox.app import create_app as create_sandbox_app
 
-    stop = _stop_event()
     app = create_sandbox_app(
         SandboxConfig(
             data_path=settings.data_dir / "sandbox.db",
@@ -68,8 +68,4 @@ async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
             webhook_secret=settings.webhook_secret,
         )
     )
-    server = embedded(app, "127.0.0.1", settings.sandbox_port)
-    task = asyncio.create_task(server.serve())
-    await stop.wait()
-    server.should_exit = True
-    await task
+    await serve_until_stopped(embedded(app, "127.0.0.1", settings.sandbox_port))

@@ -16,6 +16,18 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
+#: On shutdown, requests in flight get this long to finish before their connections are closed.
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
 def embedded(app: object, host: str, port: int, *, access_log: bool = False) -> EmbeddedServer:
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=access_log, lifespan="on")  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=access_log,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     return EmbeddedServer(config)

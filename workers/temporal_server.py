@@ -9,8 +9,12 @@ import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from workers import shutdown
 from workers.binaries import find_binary
 from workflows.claim_contract import SEARCH_ATTRIBUTES
+
+#: How long the dev server gets to stop on SIGTERM before it is killed.
+STOP_SECONDS = 3.0
 
 
 def dev_server_args(*, port: int, ui_port: int | None, db_file: Path | None) -> list[str]:
@@ -60,15 +64,17 @@ async def temporal_dev_server(
         stderr=log,
         start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
     )
+    shutdown.track(process)
     try:
         await wait_for_port("127.0.0.1", port, timeout=60, process=process)
         yield process
     finally:
         process.terminate()
         try:
-            await asyncio.to_thread(process.wait, 15)
+            await asyncio.to_thread(process.wait, STOP_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
             await asyncio.to_thread(process.wait)
+        shutdown.untrack(process)
         if log_file:
             log.close()  # type: ignore[union-attr]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +20,11 @@ from domain.codes import load_icd10
 from domain.settings import Settings
 from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
+
+#: On shutdown, running activities get this long to finish before they are cancelled (they retry elsewhere).
+ACTIVITY_GRACE = timedelta(seconds=2)
+#: How long a worker's shutdown may take in all before the process moves on without it.
+SHUTDOWN_SECONDS = 4.0
 
 
 @asynccontextmanager
@@ -57,6 +64,7 @@ async def claim_worker(
             max_concurrent_activities=max_concurrent_activities,
             max_concurrent_local_activities=max_concurrent_local_activities,
             workflow_runner=workflow_runner(client.data_converter),
+            graceful_shutdown_timeout=ACTIVITY_GRACE,
         )
         yield worker
 
@@ -75,3 +83,9 @@ def worker_from_settings(
         max_concurrent_activities=settings.worker_max_activities,
         max_concurrent_local_activities=settings.worker_max_local_activities,
     )
+
+
+async def stop_worker(worker: Worker) -> None:
+    """Stop polling, give running activities ACTIVITY_GRACE, and return within SHUTDOWN_SECONDS whatever hangs."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(worker.shutdown(), SHUTDOWN_SECONDS)

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import insert
 
 from db.base import Base
-from db.dialect import insert_for
 from db.models import Adjuster, CPTCode, ICD10Code, Patient, Payer, Provider
 from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
 from domain import assignment
@@ -48,4 +48,4 @@ def seed_reference_data(connection: Connection) -> None:
     """Insert the seed rows that are missing; rows already there (maybe edited) are left alone."""
     for model, rows in reference_rows():
         if rows:
-            connection.execute(insert_for(connection.dialect.name, model).on_conflict_do_nothing(), rows)
+            connection.execute(insert(model).on_conflict_do_nothing(), rows)

@@ -3,45 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.dialects.postgresql import insert
 
 from db.base import utcnow
-from db.dialect import insert_for
 from db.models import AuditLog
 from db.records import AuditEntry
 from db.repositories.base import Repository
-from db.statements import DIALECTS, for_dialect, param, table_of
+from db.statements import param, table_of
 
 AUDIT_LOG = table_of(AuditLog)
 
-
-def append_statement(dialect_name: str) -> ReturningInsert[Any]:
-    """INSERT one audit row unless its event key exists, RETURNING its id. Parameters: event_key, claim (the
-    claim id: the name the claim writes' vocabulary gives it, see claim_writes.py), actor, action, at, details
-    and now (its created_at, which the model's Python-side default would set)."""
-    columns = AUDIT_LOG.c
-    return (
-        insert_for(dialect_name, AUDIT_LOG)
-        .values(
-            event_key=param(columns.event_key),
-            claim_id=param(columns.claim_id, "claim"),
-            actor=param(columns.actor),
-            action=param(columns.action),
-            at=param(columns.at),
-            details=param(columns.details),
-            created_at=param(columns.created_at, "now"),
-        )
-        .on_conflict_do_nothing(index_elements=[columns.event_key])
-        .returning(columns.id)
+#: INSERT one audit row unless its event key exists, RETURNING its id; built once, so an append pays for neither
+#: building it nor its cache key. Parameters: the columns' names, and now (the created_at the model would set).
+APPEND = (
+    insert(AUDIT_LOG)
+    .values(
+        event_key=param(AUDIT_LOG.c.event_key),
+        claim_id=param(AUDIT_LOG.c.claim_id),
+        actor=param(AUDIT_LOG.c.actor),
+        action=param(AUDIT_LOG.c.action),
+        at=param(AUDIT_LOG.c.at),
+        details=param(AUDIT_LOG.c.details),
+        created_at=param(AUDIT_LOG.c.created_at, "now"),
     )
-
-
-#: The append, built once per dialect: a call pays for neither building it nor its cache key.
-APPEND: dict[str, ReturningInsert[Any]] = {name: append_statement(name) for name in DIALECTS}
+    .on_conflict_do_nothing(index_elements=[AUDIT_LOG.c.event_key])
+    .returning(AUDIT_LOG.c.id)
+)
 
 
 class AuditRepository(Repository):
@@ -51,24 +40,20 @@ class AuditRepository(Repository):
     codes and amounts only — never names, dates of birth, member ids or addresses.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self._append = for_dialect(APPEND, session)
-
     async def append(
         self, *, claim_id: str | None, actor: str, action: str, at: datetime, details: dict[str, object], event_key: str
     ) -> bool:
         """Append one entry unless one with this `event_key` exists; return whether it was written."""
         params = {
             "event_key": event_key,
-            "claim": claim_id,
+            "claim_id": claim_id,
             "actor": actor,
             "action": action,
             "at": at,
             "details": details,
             "now": utcnow(),
         }
-        return (await self.session.execute(self._append, params)).scalar_one_or_none() is not None
+        return await self._wrote(APPEND, params)
 
     async def list_for_claim(self, claim_id: str) -> list[AuditEntry]:
         """A claim's audit entries, oldest first."""

@@ -1,12 +1,13 @@
-"""What every repository shares: the session it works in and dialect-aware inserts."""
+"""What every repository shares: the session it works in, Core inserts and prebuilt writes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import Executable
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.dialect import Insert, insert_for
 
 
 class Repository:
@@ -18,4 +19,8 @@ class Repository:
     def _insert(self, table: Any) -> Insert:
         """A Core INSERT on the mapped class's table: the ORM's bulk-insert bookkeeping costs more than the
         statement itself on our hot paths (intake, status records), and nothing here needs it."""
-        return insert_for(self.session.get_bind().dialect.name, getattr(table, "__table__", table))
+        return insert(getattr(table, "__table__", table))
+
+    async def _wrote(self, write: Executable, params: Mapping[str, Any]) -> bool:
+        """Run a prebuilt write that returns a row only when it writes; whether it wrote."""
+        return (await self.session.execute(write, params)).scalar_one_or_none() is not None

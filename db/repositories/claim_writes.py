@@ -1,28 +1,22 @@
-"""A claim's hot writes (intake, status change, payment) as statements built once: one round trip each on PostgreSQL.
+"""A claim's hot writes (intake, status change, payment, adjudication) as statements built once: one round trip each.
 
 Every statement here is Core on the models' Tables with named bound parameters, built at import and
 executed with a params dict, so a call pays neither for building a statement nor for its cache key.
 The parameter names are one vocabulary (see `ClaimRepository.intake` and `.record_status`), so one
-params dict serves every statement of a write. No name may be the name of a column a statement
+params dict serves every part of a write. No name may be the name of a column a statement
 updates without setting it: SQLAlchemy turns such a key of the params dict into one more SET
-column. So the claim id is `claim`, never `claim_id`. PostgreSQL runs intake and status change as one
-statement each (data-modifying CTEs); SQLite has no data-modifying CTEs and runs the same steps one
-statement at a time. `claim_writes_for` is the one place that chooses.
+column. So the claim id is `claim`, never `claim_id`. Intake and status change are one statement each
+(data-modifying CTEs); a write that returns no row had been written before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
-
 from sqlalchemy import CTE, Select, and_, case, func, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import ReturningInsert
+from sqlalchemy.dialects.postgresql import Insert, insert
 
-from db.dialect import Insert, insert_for
 from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, Payment
-from db.repositories.audit import APPEND, AUDIT_LOG
-from db.statements import OPTIONAL_JSON, for_dialect, param, table_of
+from db.repositories.audit import AUDIT_LOG
+from db.statements import OPTIONAL_JSON, param, table_of
 
 CLAIM = table_of(ClaimRegister)
 HISTORY = table_of(ClaimStatusHistory)
@@ -92,41 +86,6 @@ _REGISTER_CHANGES = {
     ),
     "updated_at": _NOW,
 }
-#: The status change's register update on its own (SQLite runs it after the history row was written).
-REGISTER_UPDATE = update(CLAIM).where(_REGISTER_TOUCHED).values(_REGISTER_CHANGES)
-
-
-def _history_insert(dialect: str) -> ReturningInsert[Any]:
-    """INSERT status-history row `seq` unless it exists, RETURNING its claim id."""
-    return (
-        insert_for(dialect, HISTORY)
-        .values(claim_id=_CLAIM_ID, seq=_SEQ, status=_STATUS, reason=_REASON, at=_AT, actor=_ACTOR, created_at=_NOW)
-        .on_conflict_do_nothing(index_elements=[HISTORY.c.claim_id, HISTORY.c.seq])
-        .returning(HISTORY.c.claim_id)
-    )
-
-
-def _register_insert(dialect: str) -> ReturningInsert[Any]:
-    """INSERT the register row unless its claim id or (org, idempotency key) is taken, RETURNING its claim id."""
-    return insert_for(dialect, CLAIM).values(_INTAKE_VALUES).on_conflict_do_nothing().returning(CLAIM.c.claim_id)
-
-
-def _payment_insert(dialect: str) -> ReturningInsert[Any]:
-    """INSERT the claim's payment unless the claim or the payment id has one, RETURNING its id."""
-    return (
-        insert_for(dialect, PAYMENT)
-        .values(
-            payment_id=param(PAYMENT.c.payment_id),
-            claim_id=_CLAIM_ID,
-            amount=param(PAYMENT.c.amount),
-            paid_at=param(PAYMENT.c.paid_at),
-            created_at=_NOW,
-        )
-        .on_conflict_do_nothing()
-        .returning(PAYMENT.c.payment_id)
-    )
-
-
 #: What a line's adjudication replaces when the line was adjudicated before (an adjuster's decision after the
 #: processor's, or a retried record).
 _ADJUDICATION_REPLACED = (
@@ -141,28 +100,10 @@ _ADJUDICATION_REPLACED = (
 )
 
 
-def _adjudication_upsert(dialect: str) -> Insert:
-    """INSERT one line's adjudication, or replace the line's earlier one (run once per line: executemany)."""
-    insert = insert_for(dialect, LINE_ADJUDICATION).values(
-        claim_id=_CLAIM_ID,
-        **{
-            name: param(LINE_ADJUDICATION.c[name])
-            for name in ("line_number", *_ADJUDICATION_REPLACED)
-            if name != "updated_at"
-        },
-        created_at=_NOW,
-        updated_at=_NOW,
-    )
-    return insert.on_conflict_do_update(
-        index_elements=[LINE_ADJUDICATION.c.claim_id, LINE_ADJUDICATION.c.line_number],
-        set_={name: insert.excluded[name] for name in _ADJUDICATION_REPLACED},
-    )
-
-
 def _audit_from(rows: CTE) -> CTE:
     """INSERT the audit row once per row of `rows` (zero or one: the history or register row just written)."""
     stmt = (
-        insert_for("postgresql", AUDIT_LOG)
+        insert(AUDIT_LOG)
         .from_select(
             ["event_key", "claim_id", "actor", "action", "at", "details", "created_at"],
             select(_EVENT_KEY, rows.c.claim_id, _ACTOR, _ACTION, _AT, _DETAILS, _NOW),
@@ -172,14 +113,16 @@ def _audit_from(rows: CTE) -> CTE:
     return stmt.cte("audit")
 
 
-def _postgresql_intake() -> Select[tuple[str]]:
+def _intake() -> Select[tuple[str]]:
     """WITH registered AS (INSERT claim ... ON CONFLICT DO NOTHING RETURNING claim_id),
     history AS (INSERT claim_status_history SELECT ... FROM registered),
     audit AS (INSERT audit_log SELECT ... FROM registered ON CONFLICT (event_key) DO NOTHING)
     SELECT claim_id FROM registered: a row when the claim was registered, none when it was taken."""
-    registered = _register_insert("postgresql").cte("registered")
+    registered = (
+        insert(CLAIM).values(_INTAKE_VALUES).on_conflict_do_nothing().returning(CLAIM.c.claim_id).cte("registered")
+    )
     history = (
-        insert_for("postgresql", HISTORY)
+        insert(HISTORY)
         .from_select(
             ["claim_id", "seq", "status", "reason", "at", "actor", "created_at"],
             select(registered.c.claim_id, _SEQ, _STATUS, _REASON, _AT, _ACTOR, _NOW),
@@ -189,13 +132,19 @@ def _postgresql_intake() -> Select[tuple[str]]:
     return select(registered.c.claim_id).add_cte(history, _audit_from(registered))
 
 
-def _postgresql_status() -> Select[tuple[str]]:
+def _status() -> Select[tuple[str]]:
     """WITH history AS (INSERT claim_status_history ... ON CONFLICT DO NOTHING RETURNING claim_id),
     audit AS (INSERT audit_log SELECT ... FROM history ON CONFLICT (event_key) DO NOTHING),
     register AS (UPDATE claim SET ... WHERE ... AND EXISTS (SELECT FROM history))
     SELECT claim_id FROM history: a row when the change was recorded, none when it had been before.
     (Every part sees the database as it was before the statement; the CTEs see each other's RETURNING.)"""
-    history = _history_insert("postgresql").cte("history")
+    history = (
+        insert(HISTORY)
+        .values(claim_id=_CLAIM_ID, seq=_SEQ, status=_STATUS, reason=_REASON, at=_AT, actor=_ACTOR, created_at=_NOW)
+        .on_conflict_do_nothing(index_elements=[HISTORY.c.claim_id, HISTORY.c.seq])
+        .returning(HISTORY.c.claim_id)
+        .cte("history")
+    )
     register = (
         update(CLAIM)
         .where(_REGISTER_TOUCHED, select(history.c.claim_id).exists())
@@ -205,78 +154,41 @@ def _postgresql_status() -> Select[tuple[str]]:
     return select(history.c.claim_id).add_cte(_audit_from(history), register)
 
 
-class ClaimWrites(Protocol):
-    """A claim's hot writes; each returns whether it wrote (False: it had been written before)."""
-
-    async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        """Register row, history row 0 and the audit row, unless the claim id or idempotency key is taken."""
-
-    async def record_status(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        """History row `seq`, its audit row and the register update, unless history row `seq` exists.
-        A missing claim raises IntegrityError (the history row's foreign key)."""
-
-    async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        """The claim's one payment, unless the claim or the payment id has one."""
-
-    async def record_adjudication(self, session: AsyncSession, lines: Sequence[Mapping[str, Any]]) -> None:
-        """Each line's adjudication, replacing the line's earlier one."""
-
-
-class PostgreSQLClaimWrites:
-    """One statement per write."""
-
-    INTAKE = _postgresql_intake()
-    RECORD_STATUS = _postgresql_status()
-    PAYMENT = _payment_insert("postgresql")
-    ADJUDICATION = _adjudication_upsert("postgresql")
-
-    async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        return (await session.execute(self.INTAKE, params)).scalar_one_or_none() is not None
-
-    async def record_status(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        return (await session.execute(self.RECORD_STATUS, params)).scalar_one_or_none() is not None
-
-    async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        return (await session.execute(self.PAYMENT, params)).scalar_one_or_none() is not None
-
-    async def record_adjudication(self, session: AsyncSession, lines: Sequence[Mapping[str, Any]]) -> None:
-        await session.execute(self.ADJUDICATION, list(lines))
+def _adjudication_upsert() -> Insert:
+    """INSERT one line's adjudication, or replace the line's earlier one (run once per line: executemany)."""
+    line = insert(LINE_ADJUDICATION).values(
+        claim_id=_CLAIM_ID,
+        **{
+            name: param(LINE_ADJUDICATION.c[name])
+            for name in ("line_number", *_ADJUDICATION_REPLACED)
+            if name != "updated_at"
+        },
+        created_at=_NOW,
+        updated_at=_NOW,
+    )
+    return line.on_conflict_do_update(
+        index_elements=[LINE_ADJUDICATION.c.claim_id, LINE_ADJUDICATION.c.line_number],
+        set_={name: line.excluded[name] for name in _ADJUDICATION_REPLACED},
+    )
 
 
-class SQLiteClaimWrites:
-    """The same writes one statement at a time (SQLite has no data-modifying CTEs)."""
-
-    REGISTER = _register_insert("sqlite")
-    HISTORY = _history_insert("sqlite")
-    AUDIT = APPEND["sqlite"]
-    PAYMENT = _payment_insert("sqlite")
-    ADJUDICATION = _adjudication_upsert("sqlite")
-
-    async def intake(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        if (await session.execute(self.REGISTER, params)).scalar_one_or_none() is None:
-            return False
-        await session.execute(self.HISTORY, params)
-        await session.execute(self.AUDIT, params)
-        return True
-
-    async def record_status(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        if (await session.execute(self.HISTORY, params)).scalar_one_or_none() is None:
-            return False
-        await session.execute(self.AUDIT, params)
-        await session.execute(REGISTER_UPDATE, params)
-        return True
-
-    async def record_payment(self, session: AsyncSession, params: Mapping[str, Any]) -> bool:
-        return (await session.execute(self.PAYMENT, params)).scalar_one_or_none() is not None
-
-    async def record_adjudication(self, session: AsyncSession, lines: Sequence[Mapping[str, Any]]) -> None:
-        await session.execute(self.ADJUDICATION, list(lines))
-
-
-#: The writes per dialect: the one place that chooses between one statement and several.
-CLAIM_WRITES: dict[str, ClaimWrites] = {"postgresql": PostgreSQLClaimWrites(), "sqlite": SQLiteClaimWrites()}
-
-
-def claim_writes_for(session: AsyncSession) -> ClaimWrites:
-    """The claim writes for the dialect `session` talks to."""
-    return for_dialect(CLAIM_WRITES, session)
+#: Register row, history row 0 and the audit row, unless the claim id or idempotency key is taken.
+INTAKE = _intake()
+#: History row `seq`, its audit row and the register update, unless history row `seq` exists.
+#: A missing claim raises IntegrityError (the history row's foreign key).
+RECORD_STATUS = _status()
+#: The claim's one payment, unless the claim or the payment id has one: RETURNING its id when it was written.
+PAYMENT_INSERT = (
+    insert(PAYMENT)
+    .values(
+        payment_id=param(PAYMENT.c.payment_id),
+        claim_id=_CLAIM_ID,
+        amount=param(PAYMENT.c.amount),
+        paid_at=param(PAYMENT.c.paid_at),
+        created_at=_NOW,
+    )
+    .on_conflict_do_nothing()
+    .returning(PAYMENT.c.payment_id)
+)
+#: Each line's adjudication, replacing the line's earlier one.
+ADJUDICATION_UPSERT = _adjudication_upsert()

@@ -15,7 +15,7 @@ from db.errors import ClaimNotFoundError
 from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, InsuranceClaim, Payment
 from db.records import ClaimPage, ClaimRecord, ClaimSummary, IntakeResult, PaymentRecord, StatusEntry
 from db.repositories.base import Repository
-from db.repositories.claim_writes import claim_writes_for
+from db.repositories.claim_writes import ADJUDICATION_UPSERT, INTAKE, PAYMENT_INSERT, RECORD_STATUS
 from db.repositories.cursor import decode_cursor, encode_cursor
 from db.repositories.snapshots import SnapshotWriter
 from domain.adjudication import LineAdjudication
@@ -95,7 +95,6 @@ class ClaimRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._snapshots = SnapshotWriter(session)
-        self._writes = claim_writes_for(session)
 
     async def intake(
         self,
@@ -131,7 +130,7 @@ class ClaimRepository(Repository):
             "details": {"status": ClaimStatus.RECEIVED.value, "seq": 0, "payer_id": claim.insurance.payer_id},
             "event_key": f"claim:{claim_id}:received",
         }
-        if not await self._writes.intake(self.session, params):
+        if not await self._wrote(INTAKE, params):
             return await self._existing(claim_id, org_id, idempotency_key)
         return IntakeResult(claim_id=claim_id, created=True, request_hash=request_hash)
 
@@ -263,7 +262,7 @@ class ClaimRepository(Repository):
             "event_key": f"claim:{claim_id}:status:{seq}",
         }
         try:
-            return await self._writes.record_status(self.session, params)
+            return await self._wrote(RECORD_STATUS, params)
         except IntegrityError as error:  # the only constraint a status change can break: the history row's claim
             raise ClaimNotFoundError(claim_id) from error
 
@@ -300,12 +299,12 @@ class ClaimRepository(Repository):
             }
             for line in lines
         ]
-        await self._writes.record_adjudication(self.session, rows)
+        await self.session.execute(ADJUDICATION_UPSERT, rows)
 
     async def record_payment(self, *, claim_id: str, payment_id: str, amount: Decimal, paid_at: datetime) -> bool:
         """Record the claim's one payment; False (nothing written) if the claim or payment id has one."""
         params = {"payment_id": payment_id, "claim": claim_id, "amount": amount, "paid_at": paid_at, "now": utcnow()}
-        return await self._writes.record_payment(self.session, params)
+        return await self._wrote(PAYMENT_INSERT, params)
 
     async def find_duplicates(
         self, *, claim_id: str, payer_id: str, member_id: str, billing_npi: str, lines: list[tuple[str, date]]

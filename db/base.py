@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Dialect, MetaData, Numeric, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Date, DateTime, Dialect, MetaData, Numeric, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 #: Constraint and index names spelled one way, so migrations can name what they alter.
 NAMING_CONVENTION: dict[str, str] = {
@@ -27,10 +25,8 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware datetime, stored in UTC on every dialect and read back aware.
+    """A timezone-aware datetime, stored as `timestamptz` and read back in UTC.
 
-    PostgreSQL keeps `timestamptz`; SQLite has no time zones, so values are stored as naive
-    UTC (which also keeps them sortable as text) and get their UTC zone back when read.
     Naive datetimes are refused: the database must never guess a time zone.
     """
 
@@ -42,19 +38,14 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value.isoformat()}: pass a timezone-aware (UTC) datetime")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return None if value is None else value.astimezone(UTC)
 
 
 #: Money: exact decimals with cents, never floats.
 MONEY = Numeric(12, 2)
-#: A JSON document: JSONB on PostgreSQL, JSON text elsewhere.
-JSON_DOCUMENT: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):

@@ -9,12 +9,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, create_engine, text
 
-from db.engine import configure_sqlite
+from db.engine import postgresql_url
 from db.seeding import seed_reference_data
-from db.urls import sqlite_file, sync_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-#: Serialises concurrent upgrades of one PostgreSQL database (any fixed 64-bit number).
+#: Serialises concurrent upgrades of one database (any fixed 64-bit number).
 UPGRADE_LOCK_ID = 7_311_020_451
 #: Alembic keeps its migration context in module globals: one upgrade per process at a time.
 _UPGRADE_IN_PROCESS = threading.Lock()
@@ -35,17 +34,10 @@ def upgrade(url: str) -> None:
     One transaction: the schema and the seed land together or not at all. Safe to call on a
     database that is already current, and from several processes (or threads) at once.
     """
-    target = sync_url(url)
-    database_file = sqlite_file(target)
-    if database_file is not None:
-        database_file.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(target)
-    if target.get_backend_name() == "sqlite":
-        configure_sqlite(engine)
+    engine = create_engine(postgresql_url(url))
     try:
         with _UPGRADE_IN_PROCESS, engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": UPGRADE_LOCK_ID})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": UPGRADE_LOCK_ID})
             command.upgrade(alembic_config(connection), "head")
             seed_reference_data(connection)
     finally:

@@ -7,30 +7,24 @@ from sqlalchemy import Connection, create_engine
 
 import db.models  # noqa: F401  (registers every table on Base.metadata)
 from db.base import Base
-from db.engine import configure_sqlite
-from db.urls import sync_url
+from db.engine import postgresql_url
 from domain.settings import Settings
 
 target_metadata = Base.metadata
 
 
 def configured_url() -> str:
-    return context.config.get_main_option("sqlalchemy.url") or Settings().effective_database_url
+    return context.config.get_main_option("sqlalchemy.url") or Settings().database_url
 
 
 def run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
+    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_offline() -> None:
-    context.configure(url=sync_url(configured_url()), target_metadata=target_metadata, literal_binds=True)
+    context.configure(url=postgresql_url(configured_url()), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -40,10 +34,7 @@ def run_online() -> None:
     if connection is not None:
         run(connection)
         return
-    url = sync_url(configured_url())
-    engine = create_engine(url)
-    if url.get_backend_name() == "sqlite":
-        configure_sqlite(engine)
+    engine = create_engine(postgresql_url(configured_url()))
     try:
         with engine.begin() as owned:
             run(owned)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import Boolean, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import JSON_DOCUMENT, Base, TimestampMixin
+from db.base import Base, TimestampMixin
 
 
 class Adjuster(TimestampMixin, Base):
@@ -17,7 +18,7 @@ class Adjuster(TimestampMixin, Base):
 
     adjuster_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    payer_ids: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    payer_ids: Mapped[list[str]] = mapped_column(JSONB)
     authority_limit: Mapped[Decimal]
     supervisor: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import JSON_DOCUMENT, Base, CreatedAtMixin
+from db.base import Base, CreatedAtMixin
 
 
 class AuditLog(CreatedAtMixin, Base):
@@ -21,14 +22,12 @@ class AuditLog(CreatedAtMixin, Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     event_key: Mapped[str] = mapped_column(String(200), unique=True)
     claim_id: Mapped[str | None] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
-    details: Mapped[dict[str, Any]] = mapped_column(JSON_DOCUMENT)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
     __table_args__ = (Index("ix_audit_log_claim_id_id", "claim_id", "id"),)

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import JSON_DOCUMENT, Base, TimestampMixin
+from db.base import Base, TimestampMixin
 
 
 class ClaimRegister(TimestampMixin, Base):
@@ -30,8 +31,8 @@ class ClaimRegister(TimestampMixin, Base):
     status_seq: Mapped[int] = mapped_column(Integer)
     assigned_adjuster: Mapped[str | None] = mapped_column(String(64))
     payer_claim_id: Mapped[str | None] = mapped_column(String(64))
-    document: Mapped[dict[str, Any]] = mapped_column(JSON_DOCUMENT)
-    validation_errors: Mapped[list[dict[str, str]]] = mapped_column(JSON_DOCUMENT)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    validation_errors: Mapped[list[dict[str, str]]] = mapped_column(JSONB)
 
     __table_args__ = (
         UniqueConstraint("org_id", "idempotency_key"),

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import JSON_DOCUMENT, Base, TimestampMixin
+from db.base import Base, TimestampMixin
 
 
 class ClaimLineAdjudication(TimestampMixin, Base):
@@ -22,7 +23,7 @@ class ClaimLineAdjudication(TimestampMixin, Base):
     billed: Mapped[Decimal]
     allowed: Mapped[Decimal]
     paid: Mapped[Decimal]
-    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSON_DOCUMENT)
-    remark_codes: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    adjustments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    remark_codes: Mapped[list[str]] = mapped_column(JSONB)
     source: Mapped[str] = mapped_column(String(16))  # "processor" | "adjuster"
     adjudicated_at: Mapped[datetime]

@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import JSON_DOCUMENT, Base, CreatedAtMixin
+from db.base import Base, CreatedAtMixin
 
 
 class ClaimTestRelation(CreatedAtMixin, Base):
@@ -20,12 +21,12 @@ class ClaimTestRelation(CreatedAtMixin, Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     line_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     procedure_code: Mapped[str] = mapped_column(String(30))
-    modifiers: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    modifiers: Mapped[list[str]] = mapped_column(JSONB)
     charge: Mapped[Decimal]
     units: Mapped[int] = mapped_column(Integer)
     service_date: Mapped[date]
     place_of_service: Mapped[str] = mapped_column(String(2))
-    diagnosis_pointers: Mapped[list[int]] = mapped_column(JSON_DOCUMENT)
+    diagnosis_pointers: Mapped[list[int]] = mapped_column(JSONB)
     line_control_number: Mapped[str] = mapped_column(String(30))
 
     __table_args__ = (

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.base import JSON_DOCUMENT, Base, CreatedAtMixin
+from db.base import Base, CreatedAtMixin
 
 
 class InsuranceClaim(CreatedAtMixin, Base):
@@ -28,7 +29,7 @@ class InsuranceClaim(CreatedAtMixin, Base):
     member_id: Mapped[str] = mapped_column(String(30))
     group_number: Mapped[str | None] = mapped_column(String(30))
     plan: Mapped[str | None] = mapped_column(String(60))
-    diagnosis_codes: Mapped[list[str]] = mapped_column(JSON_DOCUMENT)
+    diagnosis_codes: Mapped[list[str]] = mapped_column(JSONB)
     total_charge: Mapped[Decimal]
     frequency_code: Mapped[str] = mapped_column(String(1))
     original_payer_claim_id: Mapped[str | None] = mapped_column(String(30))

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, func, make_url, select
 
 import db.models
 from db.base import Base
+from db.engine import postgresql_url
 from db.migrate import UPGRADE_LOCK_ID, alembic_config, upgrade
-from db.urls import sync_url
 from tests.db.helpers import take_in
 from tests.support.database import create_test_database, drop_test_database
 
@@ -29,7 +29,7 @@ REFERENCE_TABLES = (
 
 
 def schema_differences(url: str) -> list[object]:
-    engine = create_engine(sync_url(url))
+    engine = create_engine(postgresql_url(url))
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
@@ -42,7 +42,7 @@ def schema_differences(url: str) -> list[object]:
 
 
 def row_counts(url: str) -> dict[str, int]:
-    engine = create_engine(sync_url(url))
+    engine = create_engine(postgresql_url(url))
     try:
         with engine.connect() as connection:
             return {

@@ -4,8 +4,8 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-23
 
-Written by hand, for PostgreSQL and SQLite alike. Types are spelled out here rather than
-imported from the models, so this revision never changes when the models do.
+Written by hand, for PostgreSQL. Types are spelled out here rather than imported from the
+models, so this revision never changes when the models do.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+JSON = postgresql.JSONB()
 MONEY = sa.Numeric(precision=12, scale=2)
 TIMESTAMP = sa.DateTime(timezone=True)
 CLAIM_ID = sa.String(length=32)
@@ -255,7 +255,7 @@ def create_snapshot_tables() -> None:
 def create_audit_log() -> None:
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False, autoincrement=True),
+        sa.Column("id", sa.BigInteger(), nullable=False, autoincrement=True),
         sa.Column("event_key", sa.String(length=200), nullable=False),
         sa.Column("claim_id", CLAIM_ID, nullable=True),
         sa.Column("actor", sa.String(length=64), nullable=False),
@@ -268,32 +268,22 @@ def create_audit_log() -> None:
     )
     op.create_index("ix_audit_log_claim_id_id", "audit_log", ["claim_id", "id"])
     # The database itself keeps the audit log append-only (TRUNCATE, an owner's tool, is not blocked).
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(
-            f"""
-            CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'restrict_violation';
-            END;
-            $$
-            """
-        )
-        op.execute(
-            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-            "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"
-        )
-    else:
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER audit_log_refuse_{event.lower()} BEFORE {event} ON audit_log "
-                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END"
-            )
+    op.execute(
+        f"""
+        CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}' USING ERRCODE = 'restrict_violation';
+        END;
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"
+    )
 
 
 def downgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
-        op.execute("DROP FUNCTION IF EXISTS audit_log_refuse_change()")
     for table in (
         "audit_log",
         "bill_claim_relation",
@@ -311,4 +301,5 @@ def downgrade() -> None:
         "provider",
         "payer",
     ):
-        op.drop_table(table)  # indexes and SQLite triggers go with their table
+        op.drop_table(table)  # indexes and triggers go with their table
+    op.execute("DROP FUNCTION audit_log_refuse_change()")

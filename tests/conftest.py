@@ -1,4 +1,4 @@
-"""Session-wide real parts: PostgreSQL, the Temporal dev server, the sandbox processor over HTTP."""
+"""Session-wide real parts: PostgreSQL (embedded unless CLAIMFLOW_TEST_DATABASE_URL is set), the Temporal dev server, the sandbox processor over HTTP."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.engine import create_engine, create_session_factory
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
-from tests.support.database import create_test_database, drop_test_database
+from tests.support.database import create_test_database, drop_test_database, stop_test_server
 from tests.support.stack import WEBHOOK_SECRET, free_port
 from workers.binaries import find_binary
 from workers.servers import embedded
@@ -73,7 +73,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if os.environ.get("CLAIMFLOW_PYTEST_HARD_EXIT", "1") != "1":
         return
     session = getattr(config, "_claimflow_session", None)
-    status = int(getattr(session, "exitstatus", 0)) if session is not None else 0
+    if session is None:
+        return  # the session never finished (a usage or internal error): let pytest exit with its own status
+    status = int(session.exitstatus)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter._tw.flush()  # type: ignore[attr-defined]
@@ -82,5 +84,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     os._exit(status)
 
 
+@pytest.hookimpl(trylast=True)  # after the session fixtures have dropped their databases
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stop_test_server()
     session.config._claimflow_session = session  # type: ignore[attr-defined]

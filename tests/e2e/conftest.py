@@ -13,13 +13,14 @@ from tests.support.stack import free_port
 @pytest.fixture
 def dev_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMFLOW_")}
-    temporal, ui, api, sandbox = free_port(), free_port(), free_port(), free_port()
+    temporal, ui, api, sandbox, database = free_port(), free_port(), free_port(), free_port(), free_port()
     env.update(
         CLAIMFLOW_DATA_DIR=str(tmp_path / "data"),
         CLAIMFLOW_TEMPORAL_ADDRESS=f"127.0.0.1:{temporal}",
         CLAIMFLOW_TEMPORAL_UI_PORT=str(ui),
         CLAIMFLOW_API_PORT=str(api),
         CLAIMFLOW_SANDBOX_PORT=str(sandbox),
+        CLAIMFLOW_EMBEDDED_DATABASE_PORT=str(database),
         CLAIMFLOW_PROCESSOR_URL=f"http://127.0.0.1:{sandbox}",
         CLAIMFLOW_POLL_INITIAL_SECONDS="0.5",
     )

@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from api import errors
 from api.deps import ApiConfig, ApiContext
+from api.disconnect import CancelOnDisconnect
 from api.limits import BodySizeLimit
 from api.routers import claims, codes, health, webhooks
 from domain.codes import load_icd10
@@ -49,4 +50,5 @@ def create_app(
     app.include_router(codes.router)
     app.include_router(webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(CancelOnDisconnect)  # outermost of ours: sees the client leave whatever runs inside
     return app

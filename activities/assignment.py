@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.contracts import ASSIGN_ADJUSTER, AssignAdjusterInput, AssignAdjusterResult
 from db.uow import UnitOfWork
 from domain.assignment import NoAdjusterError, WorkItem, choose_adjuster
-
-
-class AssignAdjusterInput(BaseModel):
-    claim_id: str
-    payer_id: str
-    amount: Decimal
-    escalate: bool = False
-    exclude: list[str] = []
-
-
-class AssignAdjusterResult(BaseModel):
-    adjuster_id: str | None
-    supervisor: bool = False
-    reason: str
 
 
 class AssignmentActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    @activity.defn(name="assign_adjuster")
+    @activity.defn(name=ASSIGN_ADJUSTER.name)
     async def assign_adjuster(self, input: AssignAdjusterInput) -> AssignAdjusterResult:
         """Choose by skills and authority, then the least loaded; no one eligible leaves it unassigned."""
         async with UnitOfWork(self._sessions) as uow:

@@ -8,19 +8,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from activities.contracts import SubmissionReceipt
 from domain.adjudication import Category, ProcessorStatus
 from domain.claim import Claim
-
-
-class SubmissionReceipt(BaseModel):
-    """The processor's answer to a submission."""
-
-    model_config = ConfigDict(frozen=True)
-
-    payer_claim_id: str
-    category: Category
-    status_code: str = ""
-    message: str = ""
 
 
 class PaymentReceipt(BaseModel):

@@ -61,3 +61,14 @@ def route(answer: ProcessorStatus, total_charge: Decimal, auto_approve_limit: De
             return Routing(status=ClaimStatus.APPROVED, reason="paid_in_full_by_payer")
         case Category.RECEIVED | Category.ACCEPTED | Category.PENDING | Category.PENDING_PAYER_REVIEW:
             return Routing(status=ClaimStatus.PENDING, reason=f"processor_{answer.category.value}")
+
+
+def statuses_toward(current: ClaimStatus, routing: Routing) -> list[ClaimStatus]:
+    """The statuses a claim takes on the way to a processor answer's outcome.
+
+    A claim still `submitted` when an answer settles it passes through `pending` first: the processor
+    has adjudicated it, and every adjudicated claim's history shows that step.
+    """
+    if current is ClaimStatus.SUBMITTED and routing.status is not ClaimStatus.PENDING:
+        return [ClaimStatus.PENDING, routing.status]
+    return [routing.status]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from domain.errors import DomainError
+from domain.errors import ConflictError, DomainError
 
 
 class ClaimStatus(StrEnum):
@@ -30,11 +30,11 @@ S = ClaimStatus
 #: The statuses a claim never leaves.
 FINAL: frozenset[ClaimStatus] = frozenset({S.INVALID, S.DENIED, S.CLOSED, S.CANCELLED})
 
-#: Statuses from which a claim may be withdrawn. Once approved, payment is on its
-#: way: withdrawing then is a void claim (frequency code 8), not a cancellation.
-CANCELLABLE: frozenset[ClaimStatus] = frozenset(
-    {S.RECEIVED, S.VALIDATING, S.SUBMITTED, S.PENDING, S.IN_REVIEW, S.INFO_REQUESTED}
-)
+#: Statuses from which a claim may be withdrawn: before the processor has it (received, validating until
+#: the submission starts) and once the processor has answered and the claim waits for an adjuster. While
+#: the processor adjudicates it, and once approved (payment is on its way), withdrawing is a void claim
+#: (frequency code 8), not a cancellation: the processor would still act on the original.
+CANCELLABLE: frozenset[ClaimStatus] = frozenset({S.RECEIVED, S.VALIDATING, S.IN_REVIEW, S.INFO_REQUESTED})
 
 #: The one table of allowed moves.
 TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
@@ -65,6 +65,37 @@ class InvalidTransitionError(DomainError):
         super().__init__(f"a claim that is {current.value} cannot become {target.value}")
         self.current = current
         self.target = target
+
+
+class NotCancellableError(ConflictError):
+    """A claim the processor holds, or that is approved or final, cannot be cancelled."""
+
+    code = "not_cancellable"
+
+
+def check_cancellable(status: ClaimStatus, *, submission_started: bool) -> None:
+    """Raise NotCancellableError unless the claim may be withdrawn now."""
+    if is_final(status):
+        raise NotCancellableError(f"the claim is {status.value}, which is final; it can no longer change")
+    if status not in CANCELLABLE or (status is S.VALIDATING and submission_started):
+        raise NotCancellableError(
+            f"the claim is {status.value} and the processor has it (or payment is on its way): it can no longer "
+            "be cancelled; to withdraw it, send a void claim (frequency code 8)"
+        )
+
+
+class InformationNotRequestedError(ConflictError):
+    """Information answers only a request for it."""
+
+    code = "information_not_requested"
+
+
+def check_information_expected(status: ClaimStatus) -> None:
+    """Raise InformationNotRequestedError unless the claim waits for the submitter's information."""
+    if status is not S.INFO_REQUESTED:
+        raise InformationNotRequestedError(
+            f"the claim is {status.value}; information is taken only while it is info_requested"
+        )
 
 
 def can_move(current: ClaimStatus, target: ClaimStatus) -> bool:

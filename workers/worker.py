@@ -52,9 +52,7 @@ async def claim_worker(
             task_queue=task_queue,
             workflows=[ClaimWorkflow],
             activities=[
-                records.validate_claim,
-                records.snapshot_claim,
-                records.record_status,
+                records.validate_and_snapshot_claim,
                 records.record_status_changes,
                 processor.submit_claim,
                 processor.poll_claim_status,

@@ -3,37 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
-from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 
 with workflow.unsafe.imports_passed_through():
-    from activities.assignment import AssignAdjusterInput, AssignmentActivities
-    from activities.claim_records import (
-        ClaimRecordActivities,
-        RecordPaymentInput,
-        RecordStatusChangesInput,
-        RecordStatusInput,
-        SnapshotClaimInput,
-        ValidateClaimInput,
+    from activities.contracts import (
+        ASSIGN_ADJUSTER,
+        ISSUE_PAYMENT,
+        POLL_CLAIM_STATUS,
+        SUBMIT_CLAIM,
+        VALIDATE_AND_SNAPSHOT,
+        AssignAdjusterInput,
+        AssignAdjusterResult,
+        IssuePaymentInput,
+        PollStatusInput,
+        RecordedPayment,
+        StatusDetails,
+        SubmitClaimInput,
+        ValidateAndSnapshotInput,
+        business_failure,
+        refusal,
     )
-    from activities.errors import NON_RETRYABLE
-    from activities.processor import IssuePaymentInput, PollStatusInput, ProcessorActivities, SubmitClaimInput
-    from domain.adjudication import REJECTED, LineAdjudication
+    from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
     from domain.decision import DecisionAction, adjudicate, check_decision
     from domain.errors import DomainError
-    from domain.routing import ReviewReason, route
-    from domain.status import CANCELLABLE, ClaimStatus, is_final, move
-    from domain.validation import ValidationIssue
+    from domain.routing import ReviewReason, route, statuses_toward
+    from domain.status import ClaimStatus, check_cancellable, check_information_expected, is_final, move
+    from workflows import steps
     from workflows.claim_contract import (
-        ASSIGNED_ADJUSTER,
         CANCEL_UPDATE,
-        CLAIM_STATUS,
         DECIDE_UPDATE,
         PROCESSOR_NOTICE_SIGNAL,
         PROVIDE_INFORMATION_UPDATE,
@@ -49,65 +49,13 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         UpdateResult,
     )
+    from workflows.claim_file import show
+    from workflows.polling import PollSchedule
+    from workflows.status_recorder import ENGINE, StatusRecorder
 
 S = ClaimStatus
-ENGINE = "claimflow"
-
-#: Patches (workflow.patched): changes to the command sequence that claims already running must not see.
-#: Status records run as local activities (before: a regular activity each).
-LOCAL_STATUS_RECORDS = "local-status-records"
-#: Status polls (one short, read-only processor request each) run as local activities.
-LOCAL_POLLS = "local-polls"
-#: Status changes made one after another are written together, by one step: "validating" by the validation
-#: step, which also writes the snapshot (before: a snapshot step), "paid" with "closed" (before: one each).
-BATCHED_RECORDS = "batched-records"
-
-#: Database steps: short, retried until the database is back (an outage delays claims, never loses them).
-DB_TIMEOUT = timedelta(seconds=15)
-DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=500),
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=NON_RETRYABLE,
-)
-#: Processor calls: idempotency keys make every retry safe; back off to a minute between tries.
-PROCESSOR_TIMEOUT = timedelta(seconds=15)  # above the HTTP client timeout (10 s)
-PROCESSOR_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=NON_RETRYABLE,
-)
-
-
-async def _step(
-    activity: MethodAsyncSingleParam[Any, ParamType, ReturnType],
-    arg: ParamType,
-    *,
-    summary: str,
-    local_since: str,
-    timeout: timedelta = DB_TIMEOUT,
-    retry: RetryPolicy = DB_RETRY,
-) -> ReturnType:
-    """Run a short step as a local activity — inside the workflow task that needs it, which saves the server
-    a round trip (schedule, poll, start, complete, new task) — or, in runs that started before the patch
-    `local_since`, as the regular activity those runs' histories hold."""
-    if since(local_since):
-        return await workflow.execute_local_activity_method(
-            activity, arg, summary=summary, start_to_close_timeout=timeout, retry_policy=retry
-        )
-    return await workflow.execute_activity_method(
-        activity, arg, summary=summary, start_to_close_timeout=timeout, retry_policy=retry
-    )
-
-
-def since(patch: str) -> bool:
-    """workflow.patched(patch). A run with the latest patch has every earlier one too, so it is asked first:
-    a new run records that one marker (and one search-attribute upsert) instead of one per patch."""
-    return workflow.patched(BATCHED_RECORDS) or workflow.patched(patch)
-
-
-def refusal(error: DomainError) -> ApplicationError:
-    """A business refusal the caller sees; `type` carries the domain error's stable code."""
-    return ApplicationError(error.message, type=error.code, non_retryable=True)
+#: Statuses in which the claim waits for the processor's answer.
+WITH_PROCESSOR = (S.SUBMITTED, S.PENDING)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -123,12 +71,12 @@ class ClaimWorkflow:
                 StatusChange(seq=0, status=S.RECEIVED, at=input.received_at, reason="claim received", actor="api")
             ],
         )
+        #: Held by whatever changes the claim's status: the lifecycle below and the update handlers.
         self._lock = asyncio.Lock()
-        self._notified = False
-        self._polls_this_run = 0
-        self._unrecorded: list[RecordStatusInput] = []  # status changes the next step writes
+        self._recorder = StatusRecorder(self._state, self._show)
+        self._polls = PollSchedule(self._policy, self._state)
 
-    # ---- the lifecycle -------------------------------------------------------------------------
+    # ---- the claim's story ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: ClaimWorkflowInput) -> ClaimWorkflowResult:
@@ -140,7 +88,7 @@ class ClaimWorkflow:
                 case S.VALIDATING:
                     await self._validate_and_submit()
                 case S.SUBMITTED | S.PENDING:
-                    await self._follow_processor()
+                    await self._follow_the_processor()
                 case S.IN_REVIEW:
                     await self._await_decision()
                 case S.INFO_REQUESTED:
@@ -149,185 +97,152 @@ class ClaimWorkflow:
                     await self._pay()
                 case S.PAID:
                     await self._advance(S.PAID, S.CLOSED, "remittance posted; claim closed")
-                case S.INVALID | S.DENIED | S.CLOSED | S.CANCELLED:
-                    break
-        await self._write_unrecorded()
+        await self._recorder.write_unwritten()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        state = self._state
         return ClaimWorkflowResult(
-            claim_id=self._state.claim_id,
-            status=self._state.status,
-            payer_claim_id=self._state.payer_claim_id,
-            paid_amount=self._state.paid_amount,
+            claim_id=state.claim_id,
+            status=state.status,
+            payer_claim_id=state.payer_claim_id,
+            paid_amount=state.paid_amount,
         )
 
     async def _validate_and_submit(self) -> None:
-        claim_id = self._state.claim_id
-        batched = workflow.patched(BATCHED_RECORDS)
-        result = await workflow.execute_local_activity_method(
-            ClaimRecordActivities.validate_claim,
-            ValidateClaimInput(
-                claim_id=claim_id,
-                today=self._input.received_at.date(),
-                records=self._take_unrecorded(),
-                snapshot_at=workflow.now() if batched else None,
-            ),
-            summary="validate claim",
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        self._state.payer_id = result.facts.payer_id
-        self._state.total_charge = result.facts.total_charge
-        self._state.lines = result.facts.lines
-        self._state.validation_warnings = result.warnings
-        if not result.valid:
-            self._state.validation_errors = result.errors
-            count = len(result.errors)
-            reason = f"{count} validation error{'s' if count != 1 else ''}"
-            await self._advance(S.VALIDATING, S.INVALID, reason, validation_errors=[*result.errors, *result.warnings])
-            return
-        if not batched:  # a claim that started before the patch: the snapshot is a step of its own
-            await workflow.execute_activity_method(
-                ClaimRecordActivities.snapshot_claim,
-                SnapshotClaimInput(claim_id=claim_id, taken_at=workflow.now()),
-                summary="snapshot claim",
-                start_to_close_timeout=DB_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-        if self._state.status is not S.VALIDATING:
-            return  # cancelled meanwhile: nothing was sent
-        receipt = await workflow.execute_activity_method(
-            ProcessorActivities.submit_claim,
-            SubmitClaimInput(claim_id=claim_id, idempotency_key=f"claim-{claim_id}-submission"),
-            summary="submit to processor",
-            start_to_close_timeout=PROCESSOR_TIMEOUT,
-            retry_policy=PROCESSOR_RETRY,
-        )
-        self._state.payer_claim_id = receipt.payer_claim_id
-        self._state.processor_category = receipt.category
-        self._state.processor_message = receipt.message
-        self._state.poll_deadline_at = workflow.now() + self._policy.poll_deadline
-        reason = f"accepted by processor ({receipt.category.value})"
-        if receipt.category in REJECTED:
-            reason = f"rejected by processor ({receipt.category.value})"
-        warnings = self._state.validation_warnings or None  # kept with the claim once the workflow ends
-        if not await self._advance(
-            S.VALIDATING, S.SUBMITTED, reason, payer_claim_id=receipt.payer_claim_id, validation_errors=warnings
-        ):
-            return
-        if receipt.category in REJECTED:
-            await self._enter_review(S.SUBMITTED, ReviewReason.REJECTED_BY_PROCESSOR.value, [])
-
-    async def _follow_processor(self) -> None:
-        """Poll on durable timers with back-off until a settled answer, a webhook, or the deadline."""
+        """Run every edit and snapshot a valid claim (with "validating", in one transaction), then submit it."""
         state = self._state
-        assert state.payer_claim_id is not None and state.poll_deadline_at is not None
-        while state.status in (S.SUBMITTED, S.PENDING):
-            now = workflow.now()
-            if now >= state.poll_deadline_at:
-                await self._enter_review(state.status, ReviewReason.NO_ANSWER_BY_DEADLINE.value, [])
+        result = await steps.run_local(
+            VALIDATE_AND_SNAPSHOT,
+            ValidateAndSnapshotInput(
+                claim_id=state.claim_id,
+                today=self._input.received_at.date(),
+                snapshot_at=workflow.now(),
+                records=self._recorder.take_unwritten(),
+            ),
+            kind=steps.DATABASE,
+            summary="validate and snapshot the claim",
+        )
+        state.payer_id = result.facts.payer_id
+        state.total_charge = result.facts.total_charge
+        state.lines = result.facts.lines
+        state.validation_warnings = result.warnings
+        if not result.valid:
+            state.validation_errors = result.errors
+            count = len(result.errors)
+            details = StatusDetails(validation_issues=[*result.errors, *result.warnings])
+            await self._advance(
+                S.VALIDATING, S.INVALID, f"{count} validation error{'s' if count != 1 else ''}", details=details
+            )
+            return
+        async with self._lock:  # from here on the processor may have the claim: a cancellation waits or is refused
+            if state.status is not S.VALIDATING:
+                return  # cancelled meanwhile: nothing was sent
+            state.submission_started = True
+        receipt = await steps.run(
+            SUBMIT_CLAIM,
+            SubmitClaimInput(claim_id=state.claim_id, idempotency_key=f"claim-{state.claim_id}-submission"),
+            kind=steps.PROCESSOR,
+            summary="submit to the processor",
+        )
+        state.payer_claim_id = receipt.payer_claim_id
+        state.processor_category = receipt.category
+        state.processor_message = receipt.message
+        state.poll_deadline_at = workflow.now() + self._policy.poll_deadline
+        rejected = receipt.category in REJECTED
+        details = StatusDetails(
+            payer_claim_id=receipt.payer_claim_id, validation_issues=state.validation_warnings or None
+        )
+        verdict = "rejected" if rejected else "accepted"
+        await self._advance(
+            S.VALIDATING, S.SUBMITTED, f"{verdict} by the processor ({receipt.category.value})", details=details
+        )
+        if rejected:
+            await self._enter_review(ReviewReason.REJECTED_BY_PROCESSOR, [])
+
+    async def _follow_the_processor(self) -> None:
+        """Poll on durable timers with back-off until a settled answer, or review at the deadline."""
+        state = self._state
+        while state.status in WITH_PROCESSOR:
+            if self._polls.deadline_passed():
+                await self._enter_review(ReviewReason.NO_ANSWER_BY_DEADLINE, [])
                 return
-            interval = self._policy.poll_initial * (2 ** min(state.polls, 30))
-            wait = min(interval, self._policy.poll_max, state.poll_deadline_at - now)
-            state.next_poll_at = now + wait
             state.waiting_for = "the processor's status answer"
             self._show()
-            if not self._notified:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._notified or state.status not in (S.SUBMITTED, S.PENDING),
-                        timeout=wait,
-                        timeout_summary="wait before the next status poll",
-                    )
-                except TimeoutError:
-                    pass
-            self._notified = False
-            if state.status not in (S.SUBMITTED, S.PENDING):
+            await self._polls.wait(still_waiting=lambda: state.status in WITH_PROCESSOR)
+            if state.status not in WITH_PROCESSOR:
                 return
-            answer = await _step(
-                ProcessorActivities.poll_claim_status,
+            assert state.payer_claim_id is not None
+            answer = await steps.run_local(
+                POLL_CLAIM_STATUS,
                 PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id),
-                summary=f"poll processor status (#{state.polls + 1})",
-                local_since=LOCAL_POLLS,
-                timeout=PROCESSOR_TIMEOUT,
-                retry=PROCESSOR_RETRY,
+                kind=steps.PROCESSOR,
+                summary=f"poll the processor's status (#{state.polls + 1})",
             )
-            state.polls += 1
-            self._polls_this_run += 1
-            state.next_poll_at = None
-            state.processor_category = answer.category
-            state.processor_message = answer.message
-            total = state.total_charge if state.total_charge is not None else Decimal("0")
-            routing = route(answer, total, self._policy.auto_approve_limit)
-            current = state.status
-            if routing.status is S.PENDING:
-                if current is S.SUBMITTED:
-                    await self._advance(S.SUBMITTED, S.PENDING, routing.reason)
-            elif routing.status is S.IN_REVIEW:
-                await self._enter_review(current, routing.reason, answer.lines)
+            self._polls.polled()
+            if await self._take_answer(answer):
                 return
-            else:
-                if current is S.SUBMITTED and not await self._advance(
-                    S.SUBMITTED, S.PENDING, "adjudicated", defer=True
-                ):
-                    return
-                state.adjudication = answer.lines
-                await self._advance(S.PENDING, routing.status, routing.reason, adjudication=answer.lines)
-                return
-            if self._polls_this_run >= self._policy.polls_per_run or workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if state.status in (S.SUBMITTED, S.PENDING):
-                    state.waiting_for = "continuing as new to keep history short"
-                    workflow.continue_as_new(
-                        ClaimWorkflowInput(
-                            claim_id=state.claim_id,
-                            org_id=state.org_id,
-                            received_at=self._input.received_at,
-                            policy=self._policy,
-                            resume=state,
-                        )
-                    )
+            if self._polls.history_is_long():
+                await self._continue_as_new()
 
-    async def _enter_review(self, current: ClaimStatus, reason: str, adjudication: list[LineAdjudication]) -> None:
+    async def _take_answer(self, answer: ProcessorStatus) -> bool:
+        """Act on a processor answer; True once it settled the claim (or an update moved it meanwhile)."""
+        state = self._state
+        state.processor_category = answer.category
+        state.processor_message = answer.message
+        routing = route(answer, state.total_charge or Decimal("0"), self._policy.auto_approve_limit)
+        *through, outcome = statuses_toward(state.status, routing)
+        for status in through:  # written with the outcome, unless an adjuster must be found first
+            reason = f"answered by the processor ({answer.category.value})"
+            if not await self._advance(state.status, status, reason, defer=outcome is not S.IN_REVIEW):
+                return True
+        if outcome is S.PENDING:
+            if state.status is S.SUBMITTED:
+                await self._advance(S.SUBMITTED, S.PENDING, routing.reason)
+            return False
+        if outcome is S.IN_REVIEW:
+            assert routing.review_reason is not None
+            await self._enter_review(routing.review_reason, answer.lines)
+            return True
+        state.adjudication = answer.lines
+        await self._advance(S.PENDING, outcome, routing.reason, details=StatusDetails(adjudication=answer.lines))
+        return True
+
+    async def _continue_as_new(self) -> None:
+        """Start a fresh run with the state so far, so a claim's history stays short however long it waits."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        state = self._state
+        if state.status in WITH_PROCESSOR:
+            state.waiting_for = "continuing as new to keep history short"
+            workflow.continue_as_new(self._input.model_copy(update={"resume": state}))
+
+    async def _enter_review(self, reason: ReviewReason, adjudication: list[LineAdjudication]) -> None:
         """Assign an adjuster by the rules, then put the claim in review with an SLA."""
         state = self._state
-        assignment = await workflow.execute_activity_method(
-            AssignmentActivities.assign_adjuster,
-            AssignAdjusterInput(
-                claim_id=state.claim_id, payer_id=state.payer_id or "", amount=state.total_charge or Decimal("0")
-            ),
-            summary="assign adjuster",
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
-        if current is S.SUBMITTED and reason != ReviewReason.REJECTED_BY_PROCESSOR.value:
-            if not await self._advance(S.SUBMITTED, S.PENDING, "adjudicated"):
-                return
-            current = S.PENDING
-        state.review_reason = reason
-        if adjudication:
-            state.adjudication = adjudication
+        current = state.status
+        assignment = await self._assign(escalate=False)
         async with self._lock:
             if state.status is not current:
-                return
+                return  # an update moved the claim meanwhile
+            state.review_reason = reason
+            if adjudication:
+                state.adjudication = adjudication
             state.assigned_adjuster = assignment.adjuster_id
             state.review_due_at = workflow.now() + self._policy.review_sla
-            why = f"needs review: {reason}; assigned to {assignment.adjuster_id or 'nobody (no eligible adjuster)'}"
-            await self._apply(
-                S.IN_REVIEW, why, adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id
-            )
+            who = assignment.adjuster_id or "nobody (no eligible adjuster)"
+            details = StatusDetails(adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id)
+            await self._move(S.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details)
 
     async def _await_decision(self) -> None:
-        """Wait for an adjuster's decision; past the SLA, escalate to a supervisor."""
+        """Wait for an adjuster's decision; past the SLA, escalate to a supervisor (up to the policy's cap)."""
         state = self._state
         while state.status is S.IN_REVIEW:
             due = state.review_due_at
-            can_escalate = due is not None and state.escalations < self._policy.max_escalations
+            escalate_at = due if due is not None and state.escalations < self._policy.max_escalations else None
             state.waiting_for = f"a decision from {state.assigned_adjuster or 'a supervisor'}"
             self._show()
             try:
                 await workflow.wait_condition(
                     lambda: state.status is not S.IN_REVIEW,
-                    timeout=max(due - workflow.now(), timedelta(seconds=1)) if can_escalate and due else None,
+                    timeout=max(escalate_at - workflow.now(), timedelta(seconds=1)) if escalate_at else None,
                     timeout_summary="review SLA",
                 )
             except TimeoutError:
@@ -335,38 +250,42 @@ class ClaimWorkflow:
 
     async def _escalate(self) -> None:
         state = self._state
-        previous = state.assigned_adjuster
-        assignment = await workflow.execute_activity_method(
-            AssignmentActivities.assign_adjuster,
-            AssignAdjusterInput(
-                claim_id=state.claim_id,
-                payer_id=state.payer_id or "",
-                amount=state.total_charge or Decimal("0"),
-                escalate=True,
-                exclude=[previous] if previous else [],
-            ),
-            summary="escalate to a supervisor",
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        assignment = await self._assign(escalate=True)
         async with self._lock:
             if state.status is not S.IN_REVIEW:
                 return
             state.escalations += 1
             state.review_due_at = workflow.now() + self._policy.review_sla
-            if assignment.adjuster_id:
-                state.assigned_adjuster = assignment.adjuster_id
+            state.assigned_adjuster = assignment.adjuster_id or state.assigned_adjuster
             hours = self._policy.review_sla.total_seconds() / 3600
             reason = f"escalated: no decision within {hours:g}h; assigned to {state.assigned_adjuster or 'nobody'}"
-            await self._record(S.IN_REVIEW, reason, actor=ENGINE, assigned_adjuster=state.assigned_adjuster)
+            await self._recorder.record(
+                S.IN_REVIEW, reason, details=StatusDetails(assigned_adjuster=state.assigned_adjuster)
+            )
+
+    async def _assign(self, *, escalate: bool) -> AssignAdjusterResult:
+        state = self._state
+        previous = state.assigned_adjuster
+        return await steps.run(
+            ASSIGN_ADJUSTER,
+            AssignAdjusterInput(
+                claim_id=state.claim_id,
+                payer_id=state.payer_id or "",
+                amount=state.total_charge or Decimal("0"),
+                escalate=escalate,
+                exclude=[previous] if escalate and previous else [],
+            ),
+            kind=steps.DATABASE,
+            summary="escalate to a supervisor" if escalate else "assign an adjuster",
+        )
 
     async def _await_information(self) -> None:
-        state = self._state
-        state.waiting_for = "information from the submitter"
+        """Wait for the submitter's answer; past the information deadline, deny."""
+        self._state.waiting_for = "information from the submitter"
         self._show()
         try:
             await workflow.wait_condition(
-                lambda: state.status is not S.INFO_REQUESTED,
+                lambda: self._state.status is not S.INFO_REQUESTED,
                 timeout=self._policy.info_deadline,
                 timeout_summary="information deadline",
             )
@@ -375,35 +294,31 @@ class ClaimWorkflow:
             await self._advance(S.INFO_REQUESTED, S.DENIED, f"requested information not received within {days:g} days")
 
     async def _pay(self) -> None:
+        """Have the processor pay the approved lines, then record the payment with "paid"."""
         state = self._state
-        current = state.status
         lines = [(line.line_number, line.paid) for line in state.adjudication if line.paid > 0]
-        if not lines:
-            raise ApplicationError("an approved claim has no amount to pay", type="nothing_to_pay", non_retryable=True)
+        if not lines:  # decisions approving nothing are refused by their validator
+            raise business_failure("nothing_to_pay", "an approved claim has no amount to pay")
         state.waiting_for = "the payment"
         self._show()
-        receipt = await workflow.execute_activity_method(
-            ProcessorActivities.issue_payment,
+        receipt = await steps.run(
+            ISSUE_PAYMENT,
             IssuePaymentInput(
                 claim_id=state.claim_id,
                 payer_claim_id=state.payer_claim_id or "",
                 lines=lines,
                 idempotency_key=f"claim-{state.claim_id}-payment",
             ),
-            summary="issue payment",
-            start_to_close_timeout=PROCESSOR_TIMEOUT,
-            retry_policy=PROCESSOR_RETRY,
+            kind=steps.PROCESSOR,
+            summary="issue the payment",
         )
         state.payment_id = receipt.payment_id
         state.paid_amount = receipt.amount
-        payment = RecordPaymentInput(
-            claim_id=state.claim_id, payment_id=receipt.payment_id, amount=receipt.amount, paid_at=workflow.now()
-        )
-        await self._advance(
-            current, S.PAID, f"paid {receipt.amount:.2f} ({receipt.payment_id})", payment=payment, defer=True
-        )
+        payment = RecordedPayment(payment_id=receipt.payment_id, amount=receipt.amount, paid_at=workflow.now())
+        reason = f"paid {receipt.amount:.2f} ({receipt.payment_id})"
+        await self._advance(state.status, S.PAID, reason, details=StatusDetails(payment=payment), defer=True)
 
-    # ---- handlers ------------------------------------------------------------------------------
+    # ---- handlers ---------------------------------------------------------------------------------
 
     @workflow.query(name=STATE_QUERY)
     def state(self) -> ClaimState:
@@ -412,45 +327,41 @@ class ClaimWorkflow:
     @workflow.signal(name=PROCESSOR_NOTICE_SIGNAL)
     def processor_notice(self, notice: ProcessorNotice) -> None:
         if notice.payer_claim_id == self._state.payer_claim_id:
-            self._notified = True
+            self._polls.wake()
 
     @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, input: DecideInput) -> UpdateResult:
         async with self._lock:
-            self._check_decision(input)  # the state may have moved since the validator ran
-            decision = input.decision
-            state = self._state
-            state.decision_note = decision.note
-            actor = input.adjuster_id
+            self._check_decision(input)  # the claim may have moved since the validator ran
+            decision, actor, state = input.decision, input.adjuster_id, self._state
+            note = StatusDetails(note_id=input.note_id)
             match decision.action:
                 case DecisionAction.APPROVE | DecisionAction.PARTIAL:
-                    lines = adjudicate(decision, state.lines)
-                    state.adjudication = lines
+                    state.adjudication = adjudicate(decision, state.lines)
                     target = S.APPROVED if decision.action is DecisionAction.APPROVE else S.PARTIALLY_APPROVED
-                    await self._apply(
-                        target, f"{decision.action.value} by {actor}", actor=actor, adjudication=lines, by_adjuster=True
+                    details = note.model_copy(
+                        update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True}
                     )
+                    await self._move(target, f"{decision.action.value} by {actor}", actor=actor, details=details)
                 case DecisionAction.DENY:
                     code = decision.reason_code or next((ln.reason_code for ln in decision.lines if ln.reason_code), "")
-                    await self._apply(S.DENIED, f"denied by {actor} (CARC {code})", actor=actor)
+                    await self._move(S.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=note)
                 case DecisionAction.REQUEST_INFO:
-                    await self._apply(S.INFO_REQUESTED, f"information requested by {actor}", actor=actor)
+                    await self._move(S.INFO_REQUESTED, f"information requested by {actor}", actor=actor, details=note)
             return UpdateResult(claim_id=state.claim_id, status=state.status)
 
     @decide.validator
-    def _validate_decide(self, input: DecideInput) -> None:
-        self._check_decision(input)
-
     def _check_decision(self, input: DecideInput) -> None:
+        state = self._state
         try:
             check_decision(
                 input.decision,
-                status=self._state.status,
-                assigned_adjuster=self._state.assigned_adjuster,
+                status=state.status,
+                assigned_adjuster=state.assigned_adjuster,
                 decided_by=input.adjuster_id,
                 decided_by_supervisor=input.supervisor,
                 authority_limit=input.authority_limit,
-                lines=self._state.lines,
+                lines=state.lines,
             )
         except DomainError as exc:
             raise refusal(exc) from exc
@@ -458,187 +369,69 @@ class ClaimWorkflow:
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, input: CancelInput) -> UpdateResult:
         async with self._lock:
-            self._check_cancellable()
-            await self._apply(S.CANCELLED, input.reason, actor=input.actor)
+            self._check_cancellable(input)
+            await self._move(
+                S.CANCELLED,
+                f"cancelled by {input.actor}",
+                actor=input.actor,
+                details=StatusDetails(note_id=input.note_id),
+            )
         return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
 
     @cancel.validator
-    def _validate_cancel(self, input: CancelInput) -> None:
-        self._check_cancellable()
-
-    def _check_cancellable(self) -> None:
-        status = self._state.status
-        if status not in CANCELLABLE:
-            raise ApplicationError(
-                f"a claim that is {status.value} cannot be cancelled"
-                + ("; once approved, send a void claim (frequency code 8) instead" if not is_final(status) else ""),
-                type="invalid_transition",
-                non_retryable=True,
-            )
+    def _check_cancellable(self, input: CancelInput) -> None:
+        try:
+            check_cancellable(self._state.status, submission_started=self._state.submission_started)
+        except DomainError as exc:
+            raise refusal(exc) from exc
 
     @workflow.update(name=PROVIDE_INFORMATION_UPDATE)
     async def provide_information(self, input: ProvideInformationInput) -> UpdateResult:
         async with self._lock:
-            self._check_information_expected()
-            state = self._state
-            state.information_note = input.note
-            state.review_due_at = workflow.now() + self._policy.review_sla
-            await self._apply(S.IN_REVIEW, f"information provided by {input.actor}", actor=input.actor)
+            self._check_information_expected(input)
+            self._state.review_due_at = workflow.now() + self._policy.review_sla
+            reason = f"information provided by {input.actor}"
+            await self._move(S.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id))
         return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
 
     @provide_information.validator
-    def _validate_provide_information(self, input: ProvideInformationInput) -> None:
-        self._check_information_expected()
+    def _check_information_expected(self, input: ProvideInformationInput) -> None:
+        try:
+            check_information_expected(self._state.status)
+        except DomainError as exc:
+            raise refusal(exc) from exc
 
-    def _check_information_expected(self) -> None:
-        if self._state.status is not S.INFO_REQUESTED:
-            raise ApplicationError(
-                f"the claim is {self._state.status.value}; information is taken only when it was requested",
-                type="invalid_transition",
-                non_retryable=True,
-            )
+    # ---- moving the claim -------------------------------------------------------------------------
 
-    # ---- recording a status change ---------------------------------------------------------------
-
-    async def _advance(self, expected: ClaimStatus, target: ClaimStatus, reason: str, **details: object) -> bool:
-        """Move expected -> target unless a handler moved the claim meanwhile (then do nothing)."""
+    async def _advance(
+        self,
+        expected: ClaimStatus,
+        target: ClaimStatus,
+        reason: str,
+        *,
+        details: StatusDetails | None = None,
+        defer: bool = False,
+    ) -> bool:
+        """Move expected -> target unless an update moved the claim meanwhile (then do nothing, return False)."""
         async with self._lock:
             if self._state.status is not expected:
                 return False
-            await self._apply(target, reason, **details)  # type: ignore[arg-type]
+            await self._move(target, reason, details=details, defer=defer)
             return True
 
-    async def _apply(
+    async def _move(
         self,
         target: ClaimStatus,
         reason: str,
         *,
         actor: str = ENGINE,
-        adjudication: list[LineAdjudication] | None = None,
-        validation_errors: list[ValidationIssue] | None = None,
-        payer_claim_id: str | None = None,
-        assigned_adjuster: str | None = None,
-        payment: RecordPaymentInput | None = None,
-        by_adjuster: bool = False,
+        details: StatusDetails | None = None,
         defer: bool = False,
     ) -> None:
-        """Change status (the caller holds the lock); the status machine refuses a move it does not allow."""
+        """Change status (the caller holds the lock) and record it; the status machine refuses a move it does not allow."""
         self._state.status = move(self._state.status, target)
         self._state.waiting_for = ""
-        await self._record(
-            target,
-            reason,
-            actor=actor,
-            adjudication=adjudication,
-            validation_errors=validation_errors,
-            payer_claim_id=payer_claim_id,
-            assigned_adjuster=assigned_adjuster,
-            payment=payment,
-            by_adjuster=by_adjuster,
-            defer=defer,
-        )
-
-    async def _record(
-        self,
-        status: ClaimStatus,
-        reason: str,
-        *,
-        actor: str,
-        adjudication: list[LineAdjudication] | None = None,
-        validation_errors: list[ValidationIssue] | None = None,
-        payer_claim_id: str | None = None,
-        assigned_adjuster: str | None = None,
-        payment: RecordPaymentInput | None = None,
-        by_adjuster: bool = False,
-        defer: bool = False,
-    ) -> None:
-        """Record a status change: history, search attributes, UI details, and the database — now, or, with
-        `defer`, by the step that follows at once (which must write `_unrecorded` before anything waits)."""
-        state = self._state
-        at: datetime = workflow.now()
-        seq = len(state.status_history)
-        state.status_history.append(StatusChange(seq=seq, status=status, at=at, reason=reason, actor=actor))
-        batched = workflow.patched(BATCHED_RECORDS)
-        if not (batched and defer):  # a deferred change is gone before anything could search for it
-            workflow.upsert_search_attributes(
-                [
-                    CLAIM_STATUS.value_set(status.value),
-                    ASSIGNED_ADJUSTER.value_set(state.assigned_adjuster)
-                    if state.assigned_adjuster
-                    else ASSIGNED_ADJUSTER.value_unset(),
-                ]
-            )
-        self._show()
-        record = RecordStatusInput(
-            claim_id=state.claim_id,
-            seq=seq,
-            status=status,
-            reason=reason,
-            at=at,
-            actor=actor,
-            assigned_adjuster=assigned_adjuster,
-            payer_claim_id=payer_claim_id,
-            validation_errors=validation_errors,
-            adjudication=adjudication,
-            adjudication_source="adjuster" if by_adjuster else "processor",
-            payment=payment,
-        )
-        if not batched:
-            await _step(
-                ClaimRecordActivities.record_status,
-                record,
-                summary=f"record status: {status.value}",
-                local_since=LOCAL_STATUS_RECORDS,
-            )
-            return
-        self._unrecorded.append(record)
-        if not defer:
-            await self._write_unrecorded()
-
-    def _take_unrecorded(self) -> list[RecordStatusInput]:
-        """The deferred status changes, for a step that writes them in its own transaction."""
-        taken, self._unrecorded = self._unrecorded, []
-        return taken
-
-    async def _write_unrecorded(self) -> None:
-        """Write the deferred status changes (with the latest), in order, in one transaction."""
-        changes = self._take_unrecorded()
-        if not changes:
-            return
-        await workflow.execute_local_activity_method(
-            ClaimRecordActivities.record_status_changes,
-            RecordStatusChangesInput(changes=changes),
-            summary="record status: " + " → ".join(change.status.value for change in changes),
-            start_to_close_timeout=DB_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        await self._recorder.record(target, reason, actor=actor, details=details, defer=defer)
 
     def _show(self) -> None:
-        """The current details the Temporal UI shows: a claim file, not a stack trace."""
-        state = self._state
-        rows = [f"**Status:** {state.status.value}"]
-        if state.waiting_for:
-            rows.append(f"**Waiting for:** {state.waiting_for}")
-        if state.payer_id:
-            rows.append(f"**Payer:** {state.payer_id}")
-        if state.total_charge is not None:
-            rows.append(f"**Billed:** {state.total_charge:.2f} on {len(state.lines)} line(s)")
-        if state.payer_claim_id:
-            rows.append(f"**Payer claim id:** {state.payer_claim_id}")
-        if state.processor_category:
-            rows.append(
-                f"**Processor says:** {state.processor_category.value} {state.processor_message or ''}".rstrip()
-            )
-        if state.next_poll_at:
-            rows.append(f"**Next status poll:** {state.next_poll_at:%Y-%m-%d %H:%M:%S} UTC (poll #{state.polls + 1})")
-        if state.review_reason and state.status in (S.IN_REVIEW, S.INFO_REQUESTED):
-            rows.append(f"**Review reason:** {state.review_reason}")
-        if state.assigned_adjuster:
-            rows.append(f"**Adjuster:** {state.assigned_adjuster}")
-        if state.review_due_at and state.status is S.IN_REVIEW:
-            rows.append(f"**Decision due:** {state.review_due_at:%Y-%m-%d %H:%M} UTC")
-        if state.validation_errors:
-            rows.append(f"**Validation errors:** {', '.join(sorted({i.rule_id for i in state.validation_errors}))}")
-        if state.paid_amount is not None:
-            rows.append(f"**Paid:** {state.paid_amount:.2f} ({state.payment_id})")
-        workflow.set_current_details("\n\n".join(rows))
+        show(self._state)

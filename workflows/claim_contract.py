@@ -10,6 +10,7 @@ from temporalio.common import SearchAttributeKey
 
 from domain.adjudication import Category, LineAdjudication
 from domain.decision import BilledLine, Decision
+from domain.routing import ReviewReason
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
 
@@ -73,18 +74,18 @@ class ClaimState(BaseModel):
     processor_category: Category | None = None
     processor_message: str | None = None
     adjudication: list[LineAdjudication] = []
-    review_reason: str | None = None
+    review_reason: ReviewReason | None = None
     assigned_adjuster: str | None = None
     escalations: int = 0
     review_due_at: datetime | None = None
-    decision_note: str | None = None
-    information_note: str | None = None
     payment_id: str | None = None
     paid_amount: Decimal | None = None
     polls: int = 0
     poll_deadline_at: datetime | None = None
     next_poll_at: datetime | None = None
     waiting_for: str = ""
+    #: Set when the submission to the processor starts: from then on the processor may have the claim.
+    submission_started: bool = False
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -106,20 +107,23 @@ class ClaimWorkflowResult(BaseModel):
 
 
 class DecideInput(BaseModel):
+    """An adjuster's decision, without its note's text: the API stored the note and sends its id."""
+
     decision: Decision
     adjuster_id: str
     supervisor: bool = False
     authority_limit: Decimal | None = None
+    note_id: str | None = None
 
 
 class CancelInput(BaseModel):
     actor: str
-    reason: str = "withdrawn by the submitter"
+    note_id: str | None = None
 
 
 class ProvideInformationInput(BaseModel):
     actor: str
-    note: str
+    note_id: str | None = None
 
 
 class UpdateResult(BaseModel):

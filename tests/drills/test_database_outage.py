@@ -82,10 +82,10 @@ async def test_database_unreachable_for_20s_mid_run(
         await submit_all(api, headers, batch[4:])  # the refused ones retried under their keys
         finals = await settle(api, headers, batch, timeout=90)
     [cut_claim] = [c for c in batch if c.claim_id.encode() in inserts[0]]
-    # validate_claim writes the snapshot (with the claim's "validating" status change) in its transaction.
-    assert "validate_claim" in interrupted, f"the cut interrupted only {interrupted}"
+    # validate_and_snapshot_claim writes the snapshot (with the claim's "validating" status change) in its transaction.
+    assert "validate_and_snapshot_claim" in interrupted, f"the cut interrupted only {interrupted}"
     # The snapshot the cut broke into failed and was retried; its claim is whole all the same (assert_clean).
-    [attempt] = await activity_attempts(drill.stack.temporal, cut_claim.claim_id, "validate_claim")
+    [attempt] = await activity_attempts(drill.stack.temporal, cut_claim.claim_id, "validate_and_snapshot_claim")
     assert attempt > 1, f"the snapshot of {cut_claim.claim_id} was not interrupted"
     await assert_clean(
         sessions=sessions,

@@ -25,7 +25,7 @@ ACTIVITY_TYPES = frozenset(
     {
         # Local activities run inside a workflow task (a kill leaves the task to time out, 10 s); regular ones
         # are left to their start-to-close timeout (15 s). The trace sees both kinds alike.
-        "validate_claim",  # with the claim's snapshot and its "validating" status change
+        "validate_and_snapshot_claim",  # with the claim's snapshot and its "validating" status change
         "poll_claim_status",
         "record_status_changes",
         "submit_claim",
@@ -40,9 +40,9 @@ PROCESSOR_SLOW = 0.7
 DB_DELAY = 0.01
 FEED_INTERVAL = 1.0  # a new claim this often
 DB_HOLDS = {
-    b"SELECT claim_test_relation.procedure_code": 0.5,  # validate_claim's duplicate check
-    b"INSERT INTO insurance_claim": 0.5,  # validate_claim's snapshot
-    b"INSERT INTO claim_status_history": 0.3,  # record_status_changes (and validate_claim)
+    b"SELECT claim_test_relation.procedure_code": 0.5,  # validate_and_snapshot_claim's duplicate check
+    b"INSERT INTO insurance_claim": 0.5,  # validate_and_snapshot_claim's snapshot
+    b"INSERT INTO claim_status_history": 0.3,  # record_status_changes (and validate_and_snapshot_claim)
     b"FROM adjuster ORDER BY": 0.8,  # assign_adjuster
 }
 

@@ -1,0 +1,205 @@
+"""The activities' contract: their names, input and result models, and failure types — no database or HTTP.
+
+ClaimWorkflow imports only this module of activities/: it calls each activity by the name here,
+and the activity classes register their methods under the same names. One input and one result
+model per activity, so adding a field never breaks a running claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from temporalio.exceptions import ApplicationError
+
+from domain.adjudication import Category, LineAdjudication, ProcessorStatus
+from domain.decision import BilledLine
+from domain.errors import DomainError
+from domain.status import ClaimStatus
+from domain.validation import ValidationIssue
+
+InputT = TypeVar("InputT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Activity(Generic[InputT, ResultT]):
+    """An activity as the workflow sees it: the name it is registered under and its two models."""
+
+    name: str
+    input: type[InputT]
+    result: type[ResultT]
+
+
+# ---- failures ----------------------------------------------------------------------------------
+
+#: The processor refused the request itself (4xx): retrying the same request cannot help.
+PROCESSOR_REFUSED = "processor_refused_request"
+#: The claim the activity was asked about does not exist.
+CLAIM_NOT_FOUND = "claim_not_found"
+#: Failure types no retry can fix; anything else an activity raises is retried.
+NON_RETRYABLE = [PROCESSOR_REFUSED, CLAIM_NOT_FOUND]
+
+
+def business_failure(code: str, message: str) -> ApplicationError:
+    """The one way to fail for a business reason: not retried, and `type` carries the stable code."""
+    return ApplicationError(message, type=code, non_retryable=True)
+
+
+def refusal(error: DomainError) -> ApplicationError:
+    """A domain rule's refusal, as the caller of an update (or an operator) sees it."""
+    return business_failure(error.code, error.message)
+
+
+# ---- recording status changes -------------------------------------------------------------------
+
+
+class RecordedPayment(BaseModel):
+    """A payment the processor made, recorded with the status change that reports it."""
+
+    payment_id: str
+    amount: Decimal
+    paid_at: datetime
+
+
+class StatusDetails(BaseModel):
+    """What a status change records besides the status itself (each only when it changed)."""
+
+    assigned_adjuster: str | None = None
+    payer_claim_id: str | None = None
+    #: Validation issues (errors and warnings) kept with the claim once the workflow ends.
+    validation_issues: list[ValidationIssue] | None = None
+    adjudication: list[LineAdjudication] | None = None
+    #: Who adjudicated the lines: the processor, or an adjuster's decision.
+    adjudicated_by_adjuster: bool = False
+    payment: RecordedPayment | None = None
+    #: A note the API stored before it sent the update (decision, information, cancellation); its text never
+    #: enters the workflow's history.
+    note_id: str | None = None
+
+
+class StatusRecord(BaseModel):
+    """One status change of a claim, written to its status history, the audit log and the register."""
+
+    claim_id: str
+    seq: int
+    status: ClaimStatus
+    reason: str
+    at: datetime
+    actor: str
+    details: StatusDetails = StatusDetails()
+
+
+class RecordStatusChangesInput(BaseModel):
+    """Status changes in the order they happened, written in one transaction."""
+
+    changes: list[StatusRecord]
+
+
+class RecordStatusChangesResult(BaseModel):
+    #: False when every change had been recorded before (a retry).
+    recorded: bool
+
+
+RECORD_STATUS_CHANGES = Activity("record_status_changes", RecordStatusChangesInput, RecordStatusChangesResult)
+
+
+# ---- validation and the snapshot ----------------------------------------------------------------
+
+
+class ClaimFacts(BaseModel):
+    """What the workflow keeps of a claim: amounts and line numbers, never patient data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payer_id: str
+    total_charge: Decimal
+    lines: list[BilledLine]
+
+
+class ValidateAndSnapshotInput(BaseModel):
+    claim_id: str
+    #: The date the edits are checked on (the day the claim was received).
+    today: date
+    #: A valid claim's snapshot is taken at this time.
+    snapshot_at: datetime
+    #: Status changes to write in the same transaction (the workflow's "validating").
+    records: list[StatusRecord] = []
+
+
+class ValidateAndSnapshotResult(BaseModel):
+    valid: bool
+    errors: list[ValidationIssue]
+    warnings: list[ValidationIssue]
+    facts: ClaimFacts
+
+
+VALIDATE_AND_SNAPSHOT = Activity("validate_and_snapshot_claim", ValidateAndSnapshotInput, ValidateAndSnapshotResult)
+
+
+# ---- the processor ------------------------------------------------------------------------------
+
+
+class SubmitClaimInput(BaseModel):
+    claim_id: str
+    idempotency_key: str
+
+
+class SubmissionReceipt(BaseModel):
+    """The processor's answer to a submission."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payer_claim_id: str
+    category: Category
+    status_code: str = ""
+    message: str = ""
+
+
+SUBMIT_CLAIM = Activity("submit_claim", SubmitClaimInput, SubmissionReceipt)
+
+
+class PollStatusInput(BaseModel):
+    claim_id: str
+    payer_claim_id: str
+
+
+POLL_CLAIM_STATUS = Activity("poll_claim_status", PollStatusInput, ProcessorStatus)
+
+
+class IssuePaymentInput(BaseModel):
+    claim_id: str
+    payer_claim_id: str
+    lines: list[tuple[int, Decimal]]
+    idempotency_key: str
+
+
+class IssuePaymentResult(BaseModel):
+    payment_id: str
+    amount: Decimal
+
+
+ISSUE_PAYMENT = Activity("issue_payment", IssuePaymentInput, IssuePaymentResult)
+
+
+# ---- adjusters ----------------------------------------------------------------------------------
+
+
+class AssignAdjusterInput(BaseModel):
+    claim_id: str
+    payer_id: str
+    amount: Decimal
+    escalate: bool = False
+    exclude: list[str] = []
+
+
+class AssignAdjusterResult(BaseModel):
+    adjuster_id: str | None
+    supervisor: bool = False
+    reason: str
+
+
+ASSIGN_ADJUSTER = Activity("assign_adjuster", AssignAdjusterInput, AssignAdjusterResult)

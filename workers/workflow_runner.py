@@ -8,13 +8,20 @@ a quarter of the worker's workflow CPU. The answer only reaches a payload codec 
 with neither, this runner answers "no context" without entering the sandbox. Everything else, the
 workflow code itself included, runs in the sandbox as before. Under TEMPORAL_DEBUG the worker gets the
 plain sandbox, which the SDK relaxes for a debugger only when it can see it is one.
+
+The runner stands in for internals of one SDK release (which WorkflowInstance methods the worker calls,
+when, and what it does with their answers), so it runs only on the release it was written against,
+WRITTEN_FOR_TEMPORALIO; on any other the worker gets the SDK's own sandbox and the log says so. After an
+upgrade, check the SDK's payload visitors still need nothing more from the instance, then move the pin.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
+import temporalio
 import temporalio.workflow
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
@@ -22,16 +29,31 @@ from temporalio.converter import DataConverter, SerializationContext, StorageDri
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-__all__ = ["workflow_runner"]
+__all__ = ["WRITTEN_FOR_TEMPORALIO", "workflow_runner"]
+
+#: The temporalio release whose worker internals this runner was written against and checked on.
+WRITTEN_FOR_TEMPORALIO = "1.35.0"
+
+log = logging.getLogger(__name__)
 
 
-def workflow_runner(data_converter: DataConverter) -> WorkflowRunner:
+def workflow_runner(data_converter: DataConverter, *, sdk_version: str | None = None) -> WorkflowRunner:
     """The sandbox; answered outside it when `data_converter` has no payload codec and no external storage
-    (and no debugger is expected: TEMPORAL_DEBUG, as the SDK reads it)."""
+    (and no debugger is expected: TEMPORAL_DEBUG, as the SDK reads it) on the SDK release the runner was
+    written against. `sdk_version` is the installed temporalio's unless given."""
     sandbox = SandboxedWorkflowRunner()
     if data_converter.payload_codec is not None or data_converter.external_storage is not None:
         return sandbox
     if os.environ.get("TEMPORAL_DEBUG"):
+        return sandbox
+    installed = sdk_version or temporalio.__version__
+    if installed != WRITTEN_FOR_TEMPORALIO:
+        log.warning(
+            "workflow runner: temporalio %s is installed and workers/workflow_runner.py was written against %s; "
+            "the worker runs the SDK's SandboxedWorkflowRunner",
+            installed,
+            WRITTEN_FOR_TEMPORALIO,
+        )
         return sandbox
     return _ContextFreeRunner(sandbox)
 

@@ -1,18 +1,20 @@
 """The worker's workflow runner: the sandbox, answering serialization-context questions outside it only
-when no payload codec or external storage could use the answer."""
+when no payload codec or external storage could use the answer, and only on the SDK release it was written for."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 
 import pytest
+import temporalio
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import PayloadCodec
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from workers.workflow_runner import workflow_runner
+from workers.workflow_runner import WRITTEN_FOR_TEMPORALIO, workflow_runner
 
 
 class _Reversing(PayloadCodec):
@@ -30,6 +32,35 @@ def test_no_codec_answers_outside_the_sandbox(monkeypatch: pytest.MonkeyPatch) -
     runner = workflow_runner(pydantic_data_converter)
     assert not isinstance(runner, SandboxedWorkflowRunner)
     assert isinstance(runner._inner, SandboxedWorkflowRunner)  # type: ignore[attr-defined]
+
+
+def test_the_installed_sdk_is_the_release_the_runner_was_written_for() -> None:
+    assert temporalio.__version__ == WRITTEN_FOR_TEMPORALIO  # an upgrade: check the runner, then move the pin
+
+
+def test_written_for_sdk_answers_outside_the_sandbox_and_logs_nothing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("TEMPORAL_DEBUG", raising=False)
+    with caplog.at_level(logging.WARNING, logger="workers.workflow_runner"):
+        runner = workflow_runner(pydantic_data_converter, sdk_version=WRITTEN_FOR_TEMPORALIO)
+    assert not isinstance(runner, SandboxedWorkflowRunner)
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("other", ["1.34.0", "1.35.1", "1.36.0", "2.0.0"])
+def test_another_sdk_release_gets_the_plain_sandbox_with_one_warning(
+    other: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("TEMPORAL_DEBUG", raising=False)
+    with caplog.at_level(logging.WARNING, logger="workers.workflow_runner"):
+        runner = workflow_runner(pydantic_data_converter, sdk_version=other)
+    assert type(runner) is SandboxedWorkflowRunner
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert other in message and WRITTEN_FOR_TEMPORALIO in message and "SandboxedWorkflowRunner" in message
+    assert "\n" not in message
 
 
 def test_a_codec_keeps_the_sandbox_answering() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import re
 import warnings
 from collections.abc import Iterable, Iterator
@@ -129,8 +128,8 @@ class CodeSets:
 
 # --- the packaged ICD-10-CM code set (simple-icd-10-cm) -------------------------------------
 #
-# Importing the package parses its XML (about 3 s), so it is imported on first use, once;
-# call `load_icd10()` at process start to pay that before the first claim arrives.
+# Importing the package parses its XML (about 3 s), so it is imported on first use, once; each
+# process loads it at start, so no claim waits for it.
 
 
 @functools.cache
@@ -141,11 +140,6 @@ def load_icd10() -> ModuleType:
         import simple_icd_10_cm
 
     module: ModuleType = simple_icd_10_cm
-    # The code set is ~600,000 objects that live as long as the process. Left to the cyclic garbage
-    # collector, every full collection walks them all and stops the process for ~180 ms (the API's p99);
-    # frozen, they (and whatever else is alive at start-up) are never scanned again.
-    gc.collect()
-    gc.freeze()
     return module
 
 

@@ -11,6 +11,7 @@ from db.engine import create_engine, create_session_factory
 from domain.settings import Settings
 from workers.servers import EmbeddedServer, embedded
 from workers.shutdown import Shutdown
+from workers.startup import load_code_sets
 from workers.temporal_client import connect
 from workers.worker import stop_worker, worker_from_settings
 
@@ -35,6 +36,7 @@ async def run_api(settings: Settings, database_url: str) -> None:
     from api.app import create_app
     from workers.dev import api_config
 
+    await asyncio.to_thread(load_code_sets)  # before the first request, as the worker does
     engine = create_engine(database_url)
 
     async def client() -> Client:

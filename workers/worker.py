@@ -16,8 +16,8 @@ from temporalio.worker import Worker
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
-from domain.codes import load_icd10
 from domain.settings import Settings
+from workers.startup import load_code_sets
 from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
 
@@ -40,7 +40,7 @@ async def claim_worker(
     max_concurrent_local_activities: int = 16,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit."""
-    await asyncio.to_thread(load_icd10)  # parse the ICD-10-CM code set now, not on the first claim
+    await asyncio.to_thread(load_code_sets)  # loaded and frozen now, not on the first claim
     async with httpx.AsyncClient(timeout=processor_timeout) as http:
         records = ClaimRecordActivities(sessions)
         processor = ProcessorActivities(

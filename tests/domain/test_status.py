@@ -8,14 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import DomainError
+from domain.errors import ConflictError, DomainError
 from domain.status import (
     CANCELLABLE,
     FINAL,
     TRANSITIONS,
     ClaimStatus,
+    InformationNotRequestedError,
     InvalidTransitionError,
+    NotCancellableError,
     can_move,
+    check_cancellable,
+    check_information_expected,
     is_final,
     move,
 )
@@ -50,10 +54,16 @@ README_MOVES: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
 )
 
 #: Moves the code allows that the README diagram does not show. submitted → in_review is how a claim
-#: the processor rejects at submission (A3/A4/A6/A7) reaches review (workflows/claim.py, _submit).
+#: the processor rejects at submission (A3/A4/A6/A7) reaches review (workflows/claim.py).
 NOT_IN_README: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset({(S.SUBMITTED, S.IN_REVIEW)})
 
-EXPECTED_MOVES = README_MOVES | NOT_IN_README
+#: Moves the README shows that the code refuses: since a5599a7 a claim the processor holds (submitted,
+#: pending) is withdrawn with a void claim, not cancelled (domain/status.py, CANCELLABLE).
+NOT_IN_CODE: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
+    {(S.SUBMITTED, S.CANCELLED), (S.PENDING, S.CANCELLED)}
+)
+
+EXPECTED_MOVES = (README_MOVES | NOT_IN_README) - NOT_IN_CODE
 ALL_PAIRS = list(itertools.product(ClaimStatus, repeat=2))
 ALLOWED_PAIRS = sorted(EXPECTED_MOVES)
 REFUSED_PAIRS = [pair for pair in ALL_PAIRS if pair not in EXPECTED_MOVES]
@@ -72,13 +82,13 @@ class TestTable:
     def test_table_has_a_row_for_every_status(self) -> None:
         assert set(TRANSITIONS) == set(ClaimStatus)
 
-    def test_table_allows_the_readme_moves_and_submitted_to_in_review(self) -> None:
+    def test_table_allows_the_readme_moves_with_the_known_differences(self) -> None:
         assert _code_moves() == EXPECTED_MOVES
 
     @pytest.mark.xfail(
         strict=True,
-        reason="README '### Statuses' omits submitted → in_review (rejected at submission); "
-        "when README or code is reconciled, update README_MOVES/NOT_IN_README and un-mark",
+        reason="README '### Statuses' omits submitted → in_review and still allows cancelling a submitted or "
+        "pending claim; when README and code agree, update README_MOVES/NOT_IN_README/NOT_IN_CODE and un-mark",
     )
     def test_table_is_exactly_the_readme_diagram(self) -> None:
         assert _code_moves() == README_MOVES
@@ -141,6 +151,59 @@ class TestFinal:
     def test_an_approved_claim_cannot_be_cancelled(self, status: ClaimStatus) -> None:
         with pytest.raises(InvalidTransitionError):
             move(status, S.CANCELLED)
+
+
+class TestCancellation:
+    @pytest.mark.parametrize("started", [False, True], ids=["before-submission", "submission-started"])
+    @pytest.mark.parametrize("status", [S.RECEIVED, S.IN_REVIEW, S.INFO_REQUESTED], ids=str)
+    def test_a_claim_before_the_processor_or_waiting_for_an_adjuster_may_be_cancelled(
+        self, status: ClaimStatus, started: bool
+    ) -> None:
+        check_cancellable(status, submission_started=started)
+
+    def test_a_validating_claim_may_be_cancelled_until_its_submission_starts(self) -> None:
+        check_cancellable(S.VALIDATING, submission_started=False)
+        with pytest.raises(NotCancellableError, match="send a void claim"):
+            check_cancellable(S.VALIDATING, submission_started=True)
+
+    @pytest.mark.parametrize("status", [S.SUBMITTED, S.PENDING, S.APPROVED, S.PARTIALLY_APPROVED, S.PAID], ids=str)
+    def test_a_claim_the_processor_holds_or_that_is_approved_is_refused_with_a_void_hint(
+        self, status: ClaimStatus
+    ) -> None:
+        with pytest.raises(NotCancellableError, match="frequency code 8"):
+            check_cancellable(status, submission_started=True)
+
+    @pytest.mark.parametrize("status", sorted(FINAL), ids=str)
+    def test_a_final_claim_is_refused_as_final(self, status: ClaimStatus) -> None:
+        with pytest.raises(NotCancellableError, match="which is final"):
+            check_cancellable(status, submission_started=False)
+
+    def test_not_cancellable_is_a_409_type_conflict_with_a_stable_code(self) -> None:
+        assert issubclass(NotCancellableError, ConflictError)
+        assert NotCancellableError.code == "not_cancellable"
+
+    @given(status=STATUSES)
+    def test_check_cancellable_before_submission_agrees_with_the_table(self, status: ClaimStatus) -> None:
+        try:
+            check_cancellable(status, submission_started=False)
+        except NotCancellableError:
+            assert not can_move(status, S.CANCELLED)
+        else:
+            assert can_move(status, S.CANCELLED)
+
+
+class TestInformation:
+    def test_information_is_expected_only_while_info_requested(self) -> None:
+        check_information_expected(S.INFO_REQUESTED)
+
+    @pytest.mark.parametrize("status", [s for s in ClaimStatus if s is not S.INFO_REQUESTED], ids=str)
+    def test_information_conflicts_in_any_other_status(self, status: ClaimStatus) -> None:
+        with pytest.raises(InformationNotRequestedError, match=f"the claim is {status.value}"):
+            check_information_expected(status)
+
+    def test_information_not_requested_is_a_409_type_conflict_with_a_stable_code(self) -> None:
+        assert issubclass(InformationNotRequestedError, ConflictError)
+        assert InformationNotRequestedError.code == "information_not_requested"
 
 
 class TestPaths:

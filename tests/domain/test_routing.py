@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.adjudication import Adjustment, Category, GroupCode, LineAdjudication, ProcessorStatus
-from domain.routing import ReviewReason, Routing, route
+from domain.routing import ReviewReason, Routing, route, statuses_toward
 from domain.status import ClaimStatus, can_move
 
 LIMIT = Decimal("1000.00")
@@ -189,3 +189,39 @@ class TestProperties:
     ) -> None:
         routing = route(status, total_charge, limit)
         assert routing.status is ClaimStatus.PENDING or can_move(ClaimStatus.PENDING, routing.status)
+
+
+class TestStatusesToward:
+    @pytest.mark.parametrize(
+        "routing",
+        [APPROVED, review(ReviewReason.DENIED_BY_PAYER), review(ReviewReason.REJECTED_BY_PROCESSOR)],
+        ids=lambda r: r.reason,
+    )
+    def test_a_submitted_claim_settled_by_an_answer_passes_through_pending(self, routing: Routing) -> None:
+        assert statuses_toward(ClaimStatus.SUBMITTED, routing) == [ClaimStatus.PENDING, routing.status]
+
+    def test_a_submitted_claim_still_pending_only_moves_to_pending(self) -> None:
+        pending = Routing(status=ClaimStatus.PENDING, reason="processor_P1")
+        assert statuses_toward(ClaimStatus.SUBMITTED, pending) == [ClaimStatus.PENDING]
+
+    @pytest.mark.parametrize("routing", [APPROVED, review(ReviewReason.NOT_PAID)], ids=lambda r: r.reason)
+    def test_a_pending_claim_moves_straight_to_the_outcome(self, routing: Routing) -> None:
+        assert statuses_toward(ClaimStatus.PENDING, routing) == [routing.status]
+
+    @given(
+        current=st.sampled_from([ClaimStatus.SUBMITTED, ClaimStatus.PENDING]),
+        status=processor_answers(),
+        total_charge=CENTS,
+        limit=CENTS,
+    )
+    def test_the_statuses_toward_an_outcome_are_each_an_allowed_move(
+        self, current: ClaimStatus, status: ProcessorStatus, total_charge: Decimal, limit: Decimal
+    ) -> None:
+        routing = route(status, total_charge, limit)
+        path = statuses_toward(current, routing)
+        assert path[-1] is routing.status
+        before = current
+        for step in path:
+            if step is not before:  # a pending claim answered "still pending" stays where it is
+                assert can_move(before, step)
+            before = step

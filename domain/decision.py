@@ -72,8 +72,13 @@ def check_decision(
     decided_by_supervisor: bool,
     authority_limit: Decimal | None,
     lines: list[BilledLine],
+    has_note: bool | None = None,
 ) -> None:
-    """Raise if the decision may not be recorded; return None if it may."""
+    """Raise if the decision may not be recorded; return None if it may.
+
+    `has_note`: whether a note comes with the decision (its text may be stored apart from it, as the
+    workflow receives only the note's id); by default, whether `decision.note` is set.
+    """
     if status is not ClaimStatus.IN_REVIEW:
         raise DecisionConflictError(f"the claim is {status.value}; decisions are taken only while it is in_review")
     if assigned_adjuster != decided_by and not decided_by_supervisor:
@@ -112,13 +117,17 @@ def check_decision(
                 )
         case DecisionAction.APPROVE | DecisionAction.REQUEST_INFO:
             pass
-    if decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL) and authority_limit is not None:
+    if decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL):
         amount = approved_total(decision, lines)
-        if amount > authority_limit:
+        if amount == 0:
+            raise DecisionRefusedError(
+                "lines: this approves nothing (every approved amount is 0.00); deny the claim with a reason code instead"
+            )
+        if authority_limit is not None and amount > authority_limit:
             raise DecisionConflictError(
                 f"approving {amount} is above this adjuster's authority limit of {authority_limit}; a supervisor must decide"
             )
-    if decision.action is DecisionAction.REQUEST_INFO and not decision.note:
+    if decision.action is DecisionAction.REQUEST_INFO and not (bool(decision.note) if has_note is None else has_note):
         raise DecisionRefusedError("note: say what information is requested from the submitter")
 
 

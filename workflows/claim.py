@@ -362,6 +362,7 @@ class ClaimWorkflow:
                 decided_by_supervisor=input.supervisor,
                 authority_limit=input.authority_limit,
                 lines=state.lines,
+                has_note=input.note_id is not None,
             )
         except DomainError as exc:
             raise refusal(exc) from exc

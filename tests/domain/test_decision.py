@@ -202,7 +202,6 @@ class TestActions:
             check(decision(A.REQUEST_INFO, note=note))
 
     @pytest.mark.parametrize("action", [A.APPROVE, A.PARTIAL], ids=str)
-    @pytest.mark.xfail(strict=True, reason="issue 10: refused in the validator is not built yet")
     def test_approve_or_partial_with_only_zero_amounts_is_refused(self, action: DecisionAction) -> None:
         # Every line named at zero, each with a reason code, so no other rule refuses it.
         with pytest.raises(DecisionRefusedError):

@@ -46,24 +46,13 @@ README_MOVES: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
         (S.APPROVED, S.PAID),
         (S.PARTIALLY_APPROVED, S.PAID),
         (S.PAID, S.CLOSED),
-        # "cancelled: from received … info_requested": the statuses in lifecycle order from received to
-        # info_requested that are neither final nor approved ("not final and not yet approved", README API table).
-        *((status, S.CANCELLED) for status in (S.RECEIVED, S.VALIDATING, S.SUBMITTED, S.PENDING, S.IN_REVIEW)),
-        (S.INFO_REQUESTED, S.CANCELLED),
+        (S.SUBMITTED, S.IN_REVIEW),  # rejected by the processor at submission
+        # "cancelled: from received, validating (until the submission starts), in_review, info_requested"
+        *((status, S.CANCELLED) for status in (S.RECEIVED, S.VALIDATING, S.IN_REVIEW, S.INFO_REQUESTED)),
     }
 )
 
-#: Moves the code allows that the README diagram does not show. submitted → in_review is how a claim
-#: the processor rejects at submission (A3/A4/A6/A7) reaches review (workflows/claim.py).
-NOT_IN_README: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset({(S.SUBMITTED, S.IN_REVIEW)})
-
-#: Moves the README shows that the code refuses: since a5599a7 a claim the processor holds (submitted,
-#: pending) is withdrawn with a void claim, not cancelled (domain/status.py, CANCELLABLE).
-NOT_IN_CODE: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
-    {(S.SUBMITTED, S.CANCELLED), (S.PENDING, S.CANCELLED)}
-)
-
-EXPECTED_MOVES = (README_MOVES | NOT_IN_README) - NOT_IN_CODE
+EXPECTED_MOVES = README_MOVES
 ALL_PAIRS = list(itertools.product(ClaimStatus, repeat=2))
 ALLOWED_PAIRS = sorted(EXPECTED_MOVES)
 REFUSED_PAIRS = [pair for pair in ALL_PAIRS if pair not in EXPECTED_MOVES]
@@ -82,14 +71,6 @@ class TestTable:
     def test_table_has_a_row_for_every_status(self) -> None:
         assert set(TRANSITIONS) == set(ClaimStatus)
 
-    def test_table_allows_the_readme_moves_with_the_known_differences(self) -> None:
-        assert _code_moves() == EXPECTED_MOVES
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="README '### Statuses' omits submitted → in_review and still allows cancelling a submitted or "
-        "pending claim; when README and code agree, update README_MOVES/NOT_IN_README/NOT_IN_CODE and un-mark",
-    )
     def test_table_is_exactly_the_readme_diagram(self) -> None:
         assert _code_moves() == README_MOVES
 

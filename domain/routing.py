@@ -55,7 +55,7 @@ def route(answer: ProcessorStatus, total_charge: Decimal, auto_approve_limit: De
             return review(ReviewReason.NOT_PAID)
         case Category.FINALIZED_PAID | Category.FINALIZED_REVISED:
             if answer.paid_total < total_charge:
-                return review(ReviewReason.PARTIALLY_PAID)
+                return review(ReviewReason.NOT_PAID if answer.paid_total == 0 else ReviewReason.PARTIALLY_PAID)
             if total_charge > auto_approve_limit:
                 return review(ReviewReason.ABOVE_AUTO_APPROVAL_LIMIT)
             return Routing(status=ClaimStatus.APPROVED, reason="paid_in_full_by_payer")

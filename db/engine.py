@@ -6,8 +6,6 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from domain.settings import async_url
-
 
 def postgresql_url(url: str) -> URL:
     """`url` with the psycopg driver, which serves sync (migrations) and async alike; `postgresql://` will do.
@@ -15,7 +13,9 @@ def postgresql_url(url: str) -> URL:
     Anything but a PostgreSQL URL is a ValueError that names the setting to fix.
     """
     try:
-        parsed: URL | None = make_url(async_url(url))
+        parsed: URL | None = make_url(
+            "postgresql://" + url.removeprefix("postgres://") if url.startswith("postgres://") else url
+        )
     except ArgumentError:
         parsed = None
     if parsed is None or parsed.get_backend_name() != "postgresql":

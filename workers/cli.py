@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from rich.console import Console
 
-from domain.settings import Settings
 from workers import event_loop, shutdown
+from workers.settings import Settings
 
 
 def _settings() -> Settings:

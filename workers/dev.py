@@ -15,11 +15,11 @@ from api.app import create_app
 from api.deps import ApiConfig
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
-from domain.settings import Settings
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
 from workers.policy import claim_policy
 from workers.servers import embedded
+from workers.settings import Settings
 from workers.shutdown import Shutdown
 from workers.temporal_client import connect
 from workers.temporal_server import temporal_dev_server, wait_for_port

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.settings import Settings
+from workers.settings import Settings
 from workflows.claim_contract import ClaimPolicy
 
 

@@ -8,8 +8,8 @@ import contextlib
 from temporalio.client import Client
 
 from db.engine import create_engine, create_session_factory
-from domain.settings import Settings
 from workers.servers import EmbeddedServer, embedded
+from workers.settings import Settings
 from workers.shutdown import Shutdown
 from workers.startup import load_code_sets
 from workers.temporal_client import connect

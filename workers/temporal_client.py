@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from domain.settings import Settings
+from workers.settings import Settings
 from workers.telemetry import tracing
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
-from domain.settings import Settings
+from workers.settings import Settings
 from workers.startup import load_code_sets
 from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
 import db.models  # noqa: F401  (registers every table on Base.metadata)
 from db.base import Base
 from db.engine import postgresql_url
-from domain.settings import Settings
 
 target_metadata = Base.metadata
 
 
 def configured_url() -> str:
-    return context.config.get_main_option("sqlalchemy.url") or Settings().database_url
+    """The URL handed to Alembic, else CLAIMFLOW_DATABASE_URL (the settings' variable; db/ does not import workers/)."""
+    return context.config.get_main_option("sqlalchemy.url") or os.environ.get("CLAIMFLOW_DATABASE_URL", "")
 
 
 def run(connection: Connection) -> None:

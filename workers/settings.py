@@ -1,4 +1,4 @@
-"""Settings: one class, read from CLAIMFLOW_* variables by the composition root only."""
+"""Settings: one class, read from CLAIMFLOW_* variables by the composition root (workers/) and passed down."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "claimflow-local-dev-key-not-for-production-use"
+DEV_WEBHOOK_SECRET = "claimflow-local-webhook-secret"
+#: The shortest secret production accepts (HMAC-SHA256 keys should be at least as long as the hash).
+MIN_SECRET_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -22,7 +25,10 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     """Everything configurable, with embedded defaults that run on a laptop."""
 
-    model_config = SettingsConfigDict(env_prefix="CLAIMFLOW_", env_file=".env", extra="ignore")
+    # Errors never echo what was given: a setting may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMFLOW_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Environment = Environment.DEV
     data_dir: Path = Path(".claimflow")
@@ -49,7 +55,7 @@ class Settings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "claimflow"
     jwt_ttl_minutes: int = 60 * 12
-    webhook_secret: str = "claimflow-local-webhook-secret"
+    webhook_secret: str = DEV_WEBHOOK_SECRET
 
     trace_exporter: Literal["none", "console"] = "none"
 
@@ -61,10 +67,16 @@ class Settings(BaseSettings):
     info_deadline_days: float = 30.0
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_outside_dev(self) -> Settings:
+    def _refuse_weak_secrets_in_production(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
-            if self.jwt_secret == DEV_JWT_SECRET:
-                raise ValueError("CLAIMFLOW_JWT_SECRET must be set to a secret of your own in production")
+            for name, value, dev_value in (
+                ("CLAIMFLOW_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET),
+                ("CLAIMFLOW_WEBHOOK_SECRET", self.webhook_secret, DEV_WEBHOOK_SECRET),
+            ):
+                if value == dev_value:
+                    raise ValueError(f"{name} must be set to a secret of your own in production, not the dev value")
+                if len(value.encode()) < MIN_SECRET_BYTES:
+                    raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes in production")
             if not self.database_url:
                 raise ValueError("CLAIMFLOW_DATABASE_URL must point at PostgreSQL in production")
         return self
@@ -72,14 +84,3 @@ class Settings(BaseSettings):
     @property
     def webhook_base_url(self) -> str:
         return self.public_api_url or f"http://{self.api_host}:{self.api_port}"
-
-
-def async_url(url: str) -> str:
-    """Map a plain database URL to the async driver SQLAlchemy uses here."""
-    for prefix, driver in (
-        ("postgresql://", "postgresql+psycopg://"),
-        ("postgres://", "postgresql+psycopg://"),
-    ):
-        if url.startswith(prefix):
-            return driver + url[len(prefix) :]
-    return url

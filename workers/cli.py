@@ -58,7 +58,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from workers.run import run_sandbox
+    from workers.sandbox_server import run_sandbox
 
     event_loop.run(run_sandbox(_settings(), step_seconds=args.step_seconds))
     return 0

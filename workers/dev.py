@@ -12,12 +12,11 @@ from sqlalchemy import make_url
 from temporalio.client import Client
 
 from api.app import create_app
-from api.deps import ApiConfig
 from db.engine import create_engine, create_session_factory
 from db.migrate import upgrade
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
-from workers.policy import claim_policy
+from workers.api_config import api_config
 from workers.servers import embedded
 from workers.settings import Settings
 from workers.shutdown import Shutdown
@@ -37,16 +36,6 @@ class DevPorts:
 def ports(settings: Settings) -> DevPorts:
     temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
     return DevPorts(temporal_port, settings.temporal_ui_port, settings.api_port, settings.sandbox_port)
-
-
-def api_config(settings: Settings) -> ApiConfig:
-    return ApiConfig(
-        task_queue=settings.task_queue,
-        jwt_secret=settings.jwt_secret,
-        jwt_issuer=settings.jwt_issuer,
-        webhook_secret=settings.webhook_secret,
-        policy=claim_policy(settings),
-    )
 
 
 async def connect_with_retry(settings: Settings, attempts: int = 50) -> Client:

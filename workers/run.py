@@ -1,4 +1,4 @@
-"""Single-process entry points for production: a worker, the API, the sandbox."""
+"""Single-process entry points for production: a worker, the API."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from workers.startup import load_code_sets
 from workers.temporal_client import connect
 from workers.worker import stop_worker, worker_from_settings
 
-# The API and the sandbox are imported where they run, so a worker does not load FastAPI.
+# The API is imported where it runs, so a worker does not load FastAPI.
 
 
 async def run_worker(settings: Settings, database_url: str) -> None:
@@ -34,7 +34,7 @@ async def run_worker(settings: Settings, database_url: str) -> None:
 
 async def run_api(settings: Settings, database_url: str) -> None:
     from api.app import create_app
-    from workers.dev import api_config
+    from workers.api_config import api_config
 
     await asyncio.to_thread(load_code_sets)  # before the first request, as the worker does
     engine = create_engine(database_url)
@@ -57,17 +57,3 @@ async def serve_until_stopped(server: EmbeddedServer) -> None:
     shutdown.request()
     server.should_exit = True
     await task
-
-
-async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
-    from sandbox.app import SandboxConfig
-    from sandbox.app import create_app as create_sandbox_app
-
-    app = create_sandbox_app(
-        SandboxConfig(
-            data_path=settings.data_dir / "sandbox.db",
-            step_seconds=step_seconds,
-            webhook_secret=settings.webhook_secret,
-        )
-    )
-    await serve_until_stopped(embedded(app, "127.0.0.1", settings.sandbox_port))

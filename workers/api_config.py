@@ -1,0 +1,17 @@
+"""The API's configuration, built from settings (for `claimflow api` and `claimflow dev`)."""
+
+from __future__ import annotations
+
+from api.deps import ApiConfig
+from workers.policy import claim_policy
+from workers.settings import Settings
+
+
+def api_config(settings: Settings) -> ApiConfig:
+    return ApiConfig(
+        task_queue=settings.task_queue,
+        jwt_secret=settings.jwt_secret,
+        jwt_issuer=settings.jwt_issuer,
+        webhook_secret=settings.webhook_secret,
+        policy=claim_policy(settings),
+    )

@@ -1,0 +1,20 @@
+"""`claimflow sandbox`: the stand-in claims processor as a process of its own (a development tool)."""
+
+from __future__ import annotations
+
+from sandbox.app import SandboxConfig
+from sandbox.app import create_app as create_sandbox_app
+from workers.run import serve_until_stopped
+from workers.servers import embedded
+from workers.settings import Settings
+
+
+async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
+    app = create_sandbox_app(
+        SandboxConfig(
+            data_path=settings.data_dir / "sandbox.db",
+            step_seconds=step_seconds,
+            webhook_secret=settings.webhook_secret,
+        )
+    )
+    await serve_until_stopped(embedded(app, "127.0.0.1", settings.sandbox_port))

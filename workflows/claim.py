@@ -9,29 +9,13 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import (
-        ASSIGN_ADJUSTER,
-        ISSUE_PAYMENT,
-        POLL_CLAIM_STATUS,
-        SUBMIT_CLAIM,
-        VALIDATE_AND_SNAPSHOT,
-        AssignAdjusterInput,
-        AssignAdjusterResult,
-        IssuePaymentInput,
-        PollStatusInput,
-        RecordedPayment,
-        StatusDetails,
-        SubmitClaimInput,
-        ValidateAndSnapshotInput,
-        business_failure,
-        refusal,
-    )
+    from activities.contracts import RecordedPayment, StatusDetails, business_failure, refusal
     from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
     from domain.decision import DecisionAction, adjudicate, check_decision
     from domain.errors import DomainError
     from domain.routing import ReviewReason, route, statuses_toward
-    from domain.status import ClaimStatus, check_cancellable, check_information_expected, is_final, move
-    from workflows import steps
+    from domain.status import ClaimStatus, check_cancellable, check_information_expected, is_final
+    from workflows import claim_steps
     from workflows.claim_contract import (
         CANCEL_UPDATE,
         DECIDE_UPDATE,
@@ -51,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.claim_file import show
     from workflows.polling import PollSchedule
-    from workflows.status_recorder import ENGINE, StatusRecorder
+    from workflows.status_recorder import StatusRecorder
 
 S = ClaimStatus
 #: Statuses in which the claim waits for the processor's answer.
@@ -73,7 +57,7 @@ class ClaimWorkflow:
         )
         #: Held by whatever changes the claim's status: the lifecycle below and the update handlers.
         self._lock = asyncio.Lock()
-        self._recorder = StatusRecorder(self._state, self._show)
+        self._status = StatusRecorder(self._state, self._lock, self._show)
         self._polls = PollSchedule(self._policy, self._state)
 
     # ---- the claim's story ------------------------------------------------------------------------
@@ -84,7 +68,7 @@ class ClaimWorkflow:
         while not is_final(self._state.status):
             match self._state.status:
                 case S.RECEIVED:
-                    await self._advance(S.RECEIVED, S.VALIDATING, "validation started", defer=True)
+                    await self._status.advance(S.RECEIVED, S.VALIDATING, "validation started", defer=True)
                 case S.VALIDATING:
                     await self._validate_and_submit()
                 case S.SUBMITTED | S.PENDING:
@@ -96,8 +80,8 @@ class ClaimWorkflow:
                 case S.APPROVED | S.PARTIALLY_APPROVED:
                     await self._pay()
                 case S.PAID:
-                    await self._advance(S.PAID, S.CLOSED, "remittance posted; claim closed")
-        await self._recorder.write_unwritten()
+                    await self._status.advance(S.PAID, S.CLOSED, "remittance posted; claim closed")
+        await self._status.write_unwritten()
         await workflow.wait_condition(workflow.all_handlers_finished)
         state = self._state
         return ClaimWorkflowResult(
@@ -110,16 +94,8 @@ class ClaimWorkflow:
     async def _validate_and_submit(self) -> None:
         """Run every edit and snapshot a valid claim (with "validating", in one transaction), then submit it."""
         state = self._state
-        result = await steps.run_local(
-            VALIDATE_AND_SNAPSHOT,
-            ValidateAndSnapshotInput(
-                claim_id=state.claim_id,
-                today=self._input.received_at.date(),
-                snapshot_at=workflow.now(),
-                records=self._recorder.take_unwritten(),
-            ),
-            kind=steps.DATABASE,
-            summary="validate and snapshot the claim",
+        result = await claim_steps.validate_and_snapshot(
+            state, self._input.received_at.date(), self._status.take_unwritten()
         )
         state.payer_id = result.facts.payer_id
         state.total_charge = result.facts.total_charge
@@ -129,7 +105,7 @@ class ClaimWorkflow:
             state.validation_errors = result.errors
             count = len(result.errors)
             details = StatusDetails(validation_issues=[*result.errors, *result.warnings])
-            await self._advance(
+            await self._status.advance(
                 S.VALIDATING, S.INVALID, f"{count} validation error{'s' if count != 1 else ''}", details=details
             )
             return
@@ -137,12 +113,7 @@ class ClaimWorkflow:
             if state.status is not S.VALIDATING:
                 return  # cancelled meanwhile: nothing was sent
             state.submission_started = True
-        receipt = await steps.run(
-            SUBMIT_CLAIM,
-            SubmitClaimInput(claim_id=state.claim_id, idempotency_key=f"claim-{state.claim_id}-submission"),
-            kind=steps.PROCESSOR,
-            summary="submit to the processor",
-        )
+        receipt = await claim_steps.submit(state)
         state.payer_claim_id = receipt.payer_claim_id
         state.processor_category = receipt.category
         state.processor_message = receipt.message
@@ -152,7 +123,7 @@ class ClaimWorkflow:
             payer_claim_id=receipt.payer_claim_id, validation_issues=state.validation_warnings or None
         )
         verdict = "rejected" if rejected else "accepted"
-        await self._advance(
+        await self._status.advance(
             S.VALIDATING, S.SUBMITTED, f"{verdict} by the processor ({receipt.category.value})", details=details
         )
         if rejected:
@@ -170,13 +141,7 @@ class ClaimWorkflow:
             await self._polls.wait(still_waiting=lambda: state.status in WITH_PROCESSOR)
             if state.status not in WITH_PROCESSOR:
                 return
-            assert state.payer_claim_id is not None
-            answer = await steps.run_local(
-                POLL_CLAIM_STATUS,
-                PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id),
-                kind=steps.PROCESSOR,
-                summary=f"poll the processor's status (#{state.polls + 1})",
-            )
+            answer = await claim_steps.poll(state)
             self._polls.polled()
             if await self._take_answer(answer):
                 return
@@ -192,18 +157,18 @@ class ClaimWorkflow:
         *through, outcome = statuses_toward(state.status, routing)
         for status in through:  # written with the outcome, unless an adjuster must be found first
             reason = f"answered by the processor ({answer.category.value})"
-            if not await self._advance(state.status, status, reason, defer=outcome is not S.IN_REVIEW):
+            if not await self._status.advance(state.status, status, reason, defer=outcome is not S.IN_REVIEW):
                 return True
         if outcome is S.PENDING:
             if state.status is S.SUBMITTED:
-                await self._advance(S.SUBMITTED, S.PENDING, routing.reason)
+                await self._status.advance(S.SUBMITTED, S.PENDING, routing.reason)
             return False
         if outcome is S.IN_REVIEW:
             assert routing.review_reason is not None
             await self._enter_review(routing.review_reason, answer.lines)
             return True
         state.adjudication = answer.lines
-        await self._advance(S.PENDING, outcome, routing.reason, details=StatusDetails(adjudication=answer.lines))
+        await self._status.advance(S.PENDING, outcome, routing.reason, details=StatusDetails(adjudication=answer.lines))
         return True
 
     async def _continue_as_new(self) -> None:
@@ -218,7 +183,7 @@ class ClaimWorkflow:
         """Assign an adjuster by the rules, then put the claim in review with an SLA."""
         state = self._state
         current = state.status
-        assignment = await self._assign(escalate=False)
+        assignment = await claim_steps.assign(state, escalate=False)
         async with self._lock:
             if state.status is not current:
                 return  # an update moved the claim meanwhile
@@ -229,7 +194,7 @@ class ClaimWorkflow:
             state.review_due_at = workflow.now() + self._policy.review_sla
             who = assignment.adjuster_id or "nobody (no eligible adjuster)"
             details = StatusDetails(adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id)
-            await self._move(S.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details)
+            await self._status.move(S.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details)
 
     async def _await_decision(self) -> None:
         """Wait for an adjuster's decision; past the SLA, escalate to a supervisor (up to the policy's cap)."""
@@ -250,7 +215,7 @@ class ClaimWorkflow:
 
     async def _escalate(self) -> None:
         state = self._state
-        assignment = await self._assign(escalate=True)
+        assignment = await claim_steps.assign(state, escalate=True)
         async with self._lock:
             if state.status is not S.IN_REVIEW:
                 return
@@ -259,25 +224,9 @@ class ClaimWorkflow:
             state.assigned_adjuster = assignment.adjuster_id or state.assigned_adjuster
             hours = self._policy.review_sla.total_seconds() / 3600
             reason = f"escalated: no decision within {hours:g}h; assigned to {state.assigned_adjuster or 'nobody'}"
-            await self._recorder.record(
+            await self._status.record(
                 S.IN_REVIEW, reason, details=StatusDetails(assigned_adjuster=state.assigned_adjuster)
             )
-
-    async def _assign(self, *, escalate: bool) -> AssignAdjusterResult:
-        state = self._state
-        previous = state.assigned_adjuster
-        return await steps.run(
-            ASSIGN_ADJUSTER,
-            AssignAdjusterInput(
-                claim_id=state.claim_id,
-                payer_id=state.payer_id or "",
-                amount=state.total_charge or Decimal("0"),
-                escalate=escalate,
-                exclude=[previous] if escalate and previous else [],
-            ),
-            kind=steps.DATABASE,
-            summary="escalate to a supervisor" if escalate else "assign an adjuster",
-        )
 
     async def _await_information(self) -> None:
         """Wait for the submitter's answer; past the information deadline, deny."""
@@ -291,7 +240,9 @@ class ClaimWorkflow:
             )
         except TimeoutError:
             days = self._policy.info_deadline.total_seconds() / 86400
-            await self._advance(S.INFO_REQUESTED, S.DENIED, f"requested information not received within {days:g} days")
+            await self._status.advance(
+                S.INFO_REQUESTED, S.DENIED, f"requested information not received within {days:g} days"
+            )
 
     async def _pay(self) -> None:
         """Have the processor pay the approved lines, then record the payment with "paid"."""
@@ -301,22 +252,12 @@ class ClaimWorkflow:
             raise business_failure("nothing_to_pay", "an approved claim has no amount to pay")
         state.waiting_for = "the payment"
         self._show()
-        receipt = await steps.run(
-            ISSUE_PAYMENT,
-            IssuePaymentInput(
-                claim_id=state.claim_id,
-                payer_claim_id=state.payer_claim_id or "",
-                lines=lines,
-                idempotency_key=f"claim-{state.claim_id}-payment",
-            ),
-            kind=steps.PROCESSOR,
-            summary="issue the payment",
-        )
+        receipt = await claim_steps.pay(state, lines)
         state.payment_id = receipt.payment_id
         state.paid_amount = receipt.amount
         payment = RecordedPayment(payment_id=receipt.payment_id, amount=receipt.amount, paid_at=workflow.now())
         reason = f"paid {receipt.amount:.2f} ({receipt.payment_id})"
-        await self._advance(state.status, S.PAID, reason, details=StatusDetails(payment=payment), defer=True)
+        await self._status.advance(state.status, S.PAID, reason, details=StatusDetails(payment=payment), defer=True)
 
     # ---- handlers ---------------------------------------------------------------------------------
 
@@ -342,12 +283,14 @@ class ClaimWorkflow:
                     details = note.model_copy(
                         update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True}
                     )
-                    await self._move(target, f"{decision.action.value} by {actor}", actor=actor, details=details)
+                    await self._status.move(target, f"{decision.action.value} by {actor}", actor=actor, details=details)
                 case DecisionAction.DENY:
                     code = decision.reason_code or next((ln.reason_code for ln in decision.lines if ln.reason_code), "")
-                    await self._move(S.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=note)
+                    await self._status.move(S.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=note)
                 case DecisionAction.REQUEST_INFO:
-                    await self._move(S.INFO_REQUESTED, f"information requested by {actor}", actor=actor, details=note)
+                    await self._status.move(
+                        S.INFO_REQUESTED, f"information requested by {actor}", actor=actor, details=note
+                    )
             return UpdateResult(claim_id=state.claim_id, status=state.status)
 
     @decide.validator
@@ -371,7 +314,7 @@ class ClaimWorkflow:
     async def cancel(self, input: CancelInput) -> UpdateResult:
         async with self._lock:
             self._check_cancellable(input)
-            await self._move(
+            await self._status.move(
                 S.CANCELLED,
                 f"cancelled by {input.actor}",
                 actor=input.actor,
@@ -392,7 +335,9 @@ class ClaimWorkflow:
             self._check_information_expected(input)
             self._state.review_due_at = workflow.now() + self._policy.review_sla
             reason = f"information provided by {input.actor}"
-            await self._move(S.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id))
+            await self._status.move(
+                S.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id)
+            )
         return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
 
     @provide_information.validator
@@ -401,38 +346,6 @@ class ClaimWorkflow:
             check_information_expected(self._state.status)
         except DomainError as exc:
             raise refusal(exc) from exc
-
-    # ---- moving the claim -------------------------------------------------------------------------
-
-    async def _advance(
-        self,
-        expected: ClaimStatus,
-        target: ClaimStatus,
-        reason: str,
-        *,
-        details: StatusDetails | None = None,
-        defer: bool = False,
-    ) -> bool:
-        """Move expected -> target unless an update moved the claim meanwhile (then do nothing, return False)."""
-        async with self._lock:
-            if self._state.status is not expected:
-                return False
-            await self._move(target, reason, details=details, defer=defer)
-            return True
-
-    async def _move(
-        self,
-        target: ClaimStatus,
-        reason: str,
-        *,
-        actor: str = ENGINE,
-        details: StatusDetails | None = None,
-        defer: bool = False,
-    ) -> None:
-        """Change status (the caller holds the lock) and record it; the status machine refuses a move it does not allow."""
-        self._state.status = move(self._state.status, target)
-        self._state.waiting_for = ""
-        await self._recorder.record(target, reason, actor=actor, details=details, defer=defer)
 
     def _show(self) -> None:
         show(self._state)

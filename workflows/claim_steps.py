@@ -1,0 +1,94 @@
+"""The claim's activities as ClaimWorkflow calls them: what each takes from the claim, how it runs, its UI summary."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import (
+        ASSIGN_ADJUSTER,
+        ISSUE_PAYMENT,
+        POLL_CLAIM_STATUS,
+        SUBMIT_CLAIM,
+        VALIDATE_AND_SNAPSHOT,
+        AssignAdjusterInput,
+        AssignAdjusterResult,
+        IssuePaymentInput,
+        IssuePaymentResult,
+        PollStatusInput,
+        StatusRecord,
+        SubmissionReceipt,
+        SubmitClaimInput,
+        ValidateAndSnapshotInput,
+        ValidateAndSnapshotResult,
+    )
+    from domain.adjudication import ProcessorStatus
+    from workflows import steps
+    from workflows.claim_contract import ClaimState
+
+
+async def validate_and_snapshot(
+    state: ClaimState, today: date, records: list[StatusRecord]
+) -> ValidateAndSnapshotResult:
+    """Every edit, and a valid claim's snapshot, with the status changes before them, in one transaction."""
+    return await steps.run_local(
+        VALIDATE_AND_SNAPSHOT,
+        ValidateAndSnapshotInput(claim_id=state.claim_id, today=today, snapshot_at=workflow.now(), records=records),
+        kind=steps.DATABASE,
+        summary="validate and snapshot the claim",
+    )
+
+
+async def submit(state: ClaimState) -> SubmissionReceipt:
+    """Submit the claim; its idempotency key makes every retry the same submission."""
+    return await steps.run(
+        SUBMIT_CLAIM,
+        SubmitClaimInput(claim_id=state.claim_id, idempotency_key=f"claim-{state.claim_id}-submission"),
+        kind=steps.PROCESSOR,
+        summary="submit to the processor",
+    )
+
+
+async def poll(state: ClaimState) -> ProcessorStatus:
+    assert state.payer_claim_id is not None
+    return await steps.run_local(
+        POLL_CLAIM_STATUS,
+        PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id),
+        kind=steps.PROCESSOR,
+        summary=f"poll the processor's status (#{state.polls + 1})",
+    )
+
+
+async def assign(state: ClaimState, *, escalate: bool) -> AssignAdjusterResult:
+    """An adjuster by the rules; escalating, a supervisor other than the current assignee."""
+    previous = state.assigned_adjuster
+    return await steps.run(
+        ASSIGN_ADJUSTER,
+        AssignAdjusterInput(
+            claim_id=state.claim_id,
+            payer_id=state.payer_id or "",
+            amount=state.total_charge or Decimal("0"),
+            escalate=escalate,
+            exclude=[previous] if escalate and previous else [],
+        ),
+        kind=steps.DATABASE,
+        summary="escalate to a supervisor" if escalate else "assign an adjuster",
+    )
+
+
+async def pay(state: ClaimState, lines: list[tuple[int, Decimal]]) -> IssuePaymentResult:
+    """Have the processor pay the lines; its idempotency key makes every retry the same payment."""
+    return await steps.run(
+        ISSUE_PAYMENT,
+        IssuePaymentInput(
+            claim_id=state.claim_id,
+            payer_claim_id=state.payer_claim_id or "",
+            lines=lines,
+            idempotency_key=f"claim-{state.claim_id}-payment",
+        ),
+        kind=steps.PROCESSOR,
+        summary="issue the payment",
+    )

@@ -71,6 +71,10 @@ class EligibilityRequest(BaseModel):
     service_type: str = Field(default="30", min_length=1, max_length=8)
 
 
+#: The /v1/* endpoints faults can be limited to (FaultSettings.endpoints).
+Endpoint = Literal["submit", "status", "pay", "eligibility"]
+
+
 class FaultSettings(BaseModel):
     """Fault injection rates for /v1/*; omitted fields mean 'off' (their defaults)."""
 
@@ -82,4 +86,13 @@ class FaultSettings(BaseModel):
     slow_seconds: float = Field(default=0.5, ge=0, le=600)
     timeout_rate: float = Field(default=0.0, ge=0, le=1)
     timeout_seconds: float = Field(default=30.0, ge=0, le=3600)
+    #: After the work: close the connection without any answer.
+    dropped_reply_rate: float = Field(default=0.0, ge=0, le=1)
+    #: After the work: keep the answer for held_reply_seconds (or until the client goes away), then send it.
+    held_reply_rate: float = Field(default=0.0, ge=0, le=1)
+    held_reply_seconds: float = Field(default=5.0, ge=0, le=3600)
+    #: Only these endpoints are faulted (None: every /v1/* request).
+    endpoints: list[Endpoint] | None = None
+    #: At most this many faults per endpoint and Idempotency-Key (None: no limit; requests without a key: no limit).
+    max_per_key: int | None = Field(default=None, ge=1)
     seed: int | None = None

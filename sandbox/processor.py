@@ -21,7 +21,7 @@ from sandbox.store import ClaimRow, IdempotencyRecord, Store, Tx, WebhookJob
 
 CLAIM_SCOPE = "claim"
 PAYMENT_SCOPE = "payment"
-FAULT_KINDS = ("error", "lost_reply", "slow", "timeout")
+FAULT_KINDS = ("error", "lost_reply", "slow", "timeout", "dropped_reply", "held_reply")
 
 
 @dataclass(frozen=True)

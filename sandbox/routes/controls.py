@@ -1,4 +1,4 @@
-"""Sandbox controls (/_sandbox/*: ledger, faults, reset) and /healthz."""
+"""Sandbox controls (/_sandbox/*: ledger, faults, holds, reset) and /healthz."""
 
 from __future__ import annotations
 
@@ -37,9 +37,15 @@ async def set_faults(settings: FaultSettings, state: SandboxState = Depends(get_
     return state.faults.settings
 
 
+@router.get("/_sandbox/holds")
+async def holds(state: SandboxState = Depends(get_state)) -> dict[str, Any]:
+    """The requests faults are holding now ("holding") and the last ones they held, oldest first."""
+    return {"holds": state.faults.holds.snapshot()}
+
+
 @router.post("/_sandbox/reset")
 async def reset(state: SandboxState = Depends(get_state)) -> dict[str, str]:
-    """Forget every claim, payment, counter and fault setting."""
+    """Forget every claim, payment, counter, fault setting and hold."""
     state.processor.reset()
     state.faults.reset()
     return {"status": "reset"}

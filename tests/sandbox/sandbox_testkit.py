@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
+import uvicorn
 
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
@@ -27,6 +29,35 @@ async def open_sandbox(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client,
     ):
         yield client
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn inside the test's event loop, leaving signal handling to pytest."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def served_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """The sandbox behind a real uvicorn socket (in this event loop), and a client for it: for what only a real
+    connection shows (a dropped connection, a client that goes away)."""
+    port = free_port()
+    app = create_app(config or SandboxConfig())
+    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server.config.timeout_graceful_shutdown = 1
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                assert not task.done(), "the sandbox server stopped"
+                await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await task
 
 
 def line(number: int = 1, charge: str = "45.00", code: str = "80053") -> dict[str, Any]:

@@ -27,6 +27,11 @@ async def test_fault_settings_round_trip(client: httpx.AsyncClient) -> None:
         "slow_seconds": 0.5,
         "timeout_rate": 0.0,
         "timeout_seconds": 30.0,
+        "dropped_reply_rate": 0.0,
+        "held_reply_rate": 0.0,
+        "held_reply_seconds": 5.0,
+        "endpoints": None,
+        "max_per_key": None,
         "seed": None,
     }
     answer = await set_faults(client, error_rate=0.25, seed=3)

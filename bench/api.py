@@ -27,6 +27,7 @@ from api.claim_service import start_workflow
 from api.deps import ApiConfig, ApiContext
 from bench.harness import (
     BENCH_POLICY,
+    ISSUER,
     Call,
     CpuMeter,
     Run,
@@ -34,6 +35,7 @@ from bench.harness import (
     backends_of,
     closed_loop,
     compile_bytecode,
+    leave,
     machine,
     open_loop,
     postgres,
@@ -43,11 +45,9 @@ from bench.harness import (
     write_results,
 )
 from domain.claim import Claim
-from domain.settings import DEV_JWT_SECRET
 from workers import event_loop
-from workers.load import claim_body
-
-ISSUER = "claimflow"
+from workers.sample_claims import scenario_claim
+from workers.settings import DEV_JWT_SECRET
 
 
 def raw_start(context: ApiContext, claim: Claim, run: str) -> Call:
@@ -62,7 +62,7 @@ def raw_start(context: ApiContext, claim: Claim, run: str) -> Call:
 def api_post(http: httpx.AsyncClient, run: str) -> Call:
     async def call(i: int) -> bool:
         response = await http.post(
-            "/v1/claims", json=claim_body(f"M{run}{i:07d}"), headers={"Idempotency-Key": f"{run}-{i}"}
+            "/v1/claims", json=scenario_claim("M", f"{run}{i:07d}"), headers={"Idempotency-Key": f"{run}-{i}"}
         )
         return response.status_code == 202
 
@@ -95,7 +95,7 @@ async def main(args: argparse.Namespace) -> None:
                 temporal=t.client,
                 sessions=sessions,
             )
-            claim = Claim.model_validate(claim_body("MRAW0000001"))
+            claim = Claim.model_validate(scenario_claim("M", "RAW0000001"))
             # No cap on connections: in the open-loop runs each request is its own client, and a capped pool
             # would queue requests inside httpx (whose pool wait is costly) and measure the client, not the API.
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=500)
@@ -180,4 +180,4 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50, help="requests/s in the open-loop runs")
     parser.add_argument("--rounds", type=int, default=2)
     event_loop.run(main(parser.parse_args()))
-    os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)
+    leave(0)

@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/bench_validation.py [--runs 2000] [--warmup 200]
+    .venv/bin/python -m bench.bench_validation [--runs 2000] [--warmup 200]
 
 Prints the machine, then median / p99 / mean per scenario. The target is a median under 1 ms
 for the valid 50-line claim with code tables.
@@ -16,12 +16,12 @@ import platform
 import statistics
 import time
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from domain.claim import Claim
 from domain.codes import CodeEntry, CodeSets, CodeTable, load_icd10
 from domain.validation import npi_check_digit, validate_claim
+from workers.sample_claims import sample_claim
 
 TODAY = date.today()
 DIAGNOSES = [
@@ -51,38 +51,26 @@ def code_sets() -> CodeSets:
 
 
 def claim_body(*, broken: bool = False) -> dict[str, Any]:
-    """A 50-line, 12-diagnosis claim; `broken` makes every line fail several rules."""
-    lines = []
-    for i in range(50):
-        lines.append(
-            {
-                "procedure_code": "8005" if broken else PROCEDURES[i % len(PROCEDURES)],
-                "modifiers": ["26", "a", "26"] if broken else ["QW"],
-                "charge": "0.00" if broken else "45.00",
-                "units": 0 if broken else 1,
-                "service_date": (TODAY - timedelta(days=i % 30 + (400 if broken else 1))).isoformat(),
-                "place_of_service": "81",
-                "diagnosis_pointers": [1, 13, 1] if broken else [(i * 4 + k) % 12 + 1 for k in range(4)],
-                "line_control_number": "L" if broken else f"L{i + 1}",
-            }
-        )
-    total = sum((Decimal(line["charge"]) for line in lines), Decimal("0.00"))
-    return {
-        "patient_control_number": "PCN-BENCH-0001",
-        "patient": {
-            "first_name": "Bench",
-            "last_name": "Patient",
-            "date_of_birth": "1970-01-01",
-            "sex": "F",
-            "member_id": "M123456",
-        },
-        "insurance": {"payer_id": "SANDBOX", "member_id": "M123456"},
-        "billing_provider": {"npi": "1234567893", "name": "Bench Lab", "tax_id": "123456789"},
-        "rendering_provider": {"npi": "123456789" + npi_check_digit("123456789")},
-        "diagnosis_codes": ["E11", *DIAGNOSES[1:]] if broken else DIAGNOSES,
-        "lines": lines,
-        "total_charge": str(total + (1 if broken else 0)),
-    }
+    """The sample claim with 50 lines and 12 diagnoses, a rendering provider and a modifier per line;
+    `broken` makes every line fail several rules."""
+    body = sample_claim(lines=50, diagnosis_codes=DIAGNOSES, procedure_codes=PROCEDURES)
+    body["rendering_provider"] = {"npi": "123456789" + npi_check_digit("123456789")}
+    for line in body["lines"]:
+        line["modifiers"] = ["QW"]
+    if broken:
+        body["diagnosis_codes"] = ["E11", *DIAGNOSES[1:]]
+        for line in body["lines"]:
+            line.update(
+                procedure_code="8005",
+                modifiers=["26", "a", "26"],
+                charge="0.00",
+                units=0,
+                service_date=(TODAY - timedelta(days=400)).isoformat(),
+                diagnosis_pointers=[1, 13, 1],
+                line_control_number="L",
+            )
+        body["total_charge"] = "1.00"
+    return body
 
 
 def measure(claim: Claim, codes: CodeSets | None, runs: int, warmup: int) -> tuple[list[float], int]:

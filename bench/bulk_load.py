@@ -34,7 +34,7 @@ from db.models import (
 )
 from db.repositories.snapshots import header_row, provider_rows
 from domain.claim import Claim
-from workers.load import claim_body
+from workers.sample_claims import scenario_claim
 
 ORGS = [f"org-{n:02d}" for n in range(20)]
 PAYERS = ["SANDBOX", "ACMEHLTH", "BLUEMDW"]
@@ -81,9 +81,8 @@ def claim_rows(rows: Rows, rng: random.Random, n: int, now: datetime) -> str:
     claim_id = uuid.UUID(int=rng.getrandbits(128)).hex
     org = ORGS[n % len(ORGS)]
     payer = PAYERS[n % len(PAYERS)]
-    member = f"M{n:09d}"
     created = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
-    body = claim_body(member, service_date=(created - timedelta(days=3)).date())
+    body = scenario_claim("M", f"{n:09d}", service_date=(created - timedelta(days=3)).date())
     body["insurance"]["payer_id"] = payer
     claim = Claim.model_validate(body)
     pick = rng.random()

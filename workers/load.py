@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,48 +14,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.auth import Role, mint_token
-from domain.settings import Settings
 from domain.status import ClaimStatus, is_final
 from workers import event_loop
+from workers.sample_claims import scenario_claim
+from workers.settings import Settings
 
 #: Claims are listed this many at a time while they are followed (the API's largest page).
 PAGE = 200
 #: Tries per submission before it counts as refused.
 SUBMIT_ATTEMPTS = 5
-
-
-def claim_body(member_id: str, *, service_date: date | None = None, charge: str = "45.00") -> dict[str, Any]:
-    """A valid one-line claim; the member id picks the sandbox scenario (and keeps it from being a duplicate)."""
-    served = service_date or date.today() - timedelta(days=3)
-    return {
-        "patient_control_number": f"LOAD-{member_id[-12:]}",
-        "patient": {
-            "first_name": "Load",
-            "last_name": "Test",
-            "date_of_birth": "1980-04-12",
-            "sex": "F",
-            "member_id": member_id,
-            "relationship_to_subscriber": "18",
-        },
-        "insurance": {"payer_id": "SANDBOX", "member_id": member_id, "group_number": "G-100"},
-        "billing_provider": {"npi": "1234567893", "name": "Load Lab", "tax_id": "123456789"},
-        "diagnosis_codes": ["E11.9", "I10"],
-        "lines": [
-            {
-                "procedure_code": "80053",
-                "modifiers": [],
-                "charge": charge,
-                "units": 1,
-                "service_date": served.isoformat(),
-                "place_of_service": "81",
-                "diagnosis_pointers": [1, 2],
-                "line_control_number": "L1",
-            }
-        ],
-        "total_charge": charge,
-        "bill_ids": ["BILL-LOAD"],
-        "frequency_code": "1",
-    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -120,9 +87,8 @@ async def _submit_all(
 
     async def one(n: int) -> None:
         nonlocal refused
-        member_id = f"{prefix}{run}{n:07d}".upper()
         async with gate:
-            claim_id = await _submit(api, claim_body(member_id), key=f"load-{run}-{n}")
+            claim_id = await _submit(api, scenario_claim(prefix, f"{run}{n:07d}"), key=f"load-{run}-{n}")
         if claim_id is None:
             refused += 1
         else:

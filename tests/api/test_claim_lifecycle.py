@@ -8,17 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from api.auth import Role
-from tests.domain.factories import claim_body
 from tests.support.stack import Stack, auth
+from workers.sample_claims import scenario_claim
 
 
 def member(prefix: str) -> dict[str, Any]:
-    """A claim body whose member id drives the sandbox scenario."""
-    member_id = f"{prefix}{uuid.uuid4().hex[:8].upper()}"
-    body = claim_body()
-    body["patient"]["member_id"] = member_id
-    body["insurance"]["member_id"] = member_id
-    return body
+    """A claim body whose member id (`prefix` and a random tail) drives the sandbox scenario."""
+    return scenario_claim(prefix)
 
 
 def statuses(claim: dict[str, Any]) -> list[str]:

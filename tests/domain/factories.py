@@ -1,4 +1,4 @@
-"""Claim factories: a valid claim body with overrides, as JSON (`claim_body`) or parsed (`make_claim`).
+"""Claim factories: the sample claim (workers/sample_claims.py) with overrides, as JSON (`claim_body`) or parsed.
 
     claim_body()                                    # the valid default, JSON-shaped
     claim_body(diagnosis_codes=["E11.9"])           # replace a field
@@ -14,24 +14,32 @@ The service date is a few days before today, computed on every call.
 from __future__ import annotations
 
 import copy
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from domain.claim import Claim
 from domain.validation import npi_check_digit
+from workers.sample_claims import BILLING_NPI, MEMBER_ID, default_service_date, sample_claim, sample_line
 
-SERVICE_DAYS_AGO = 3
-BILLING_NPI = "1234567893"  # the CMS example NPI
-RENDERING_NPI = "1245319599"
-TAX_ID = "123456789"
-MEMBER_ID = "M123456"
-PAYER_ID = "SANDBOX"
+__all__ = [
+    "BILLING_NAME",
+    "BILLING_NPI",
+    "MEMBER_ID",
+    "claim_body",
+    "line_body",
+    "make_claim",
+    "service_date",
+    "valid_npi",
+]
+
+#: tests/db/test_snapshot.py reads the billing provider's name back as this.
+BILLING_NAME = "Sandbox Lab"
 
 
 def service_date() -> date:
     """The default date of service: a few days before today."""
-    return date.today() - timedelta(days=SERVICE_DAYS_AGO)
+    return default_service_date()
 
 
 def valid_npi(first_nine: str) -> str:
@@ -40,45 +48,20 @@ def valid_npi(first_nine: str) -> str:
 
 
 def line_body(**overrides: Any) -> dict[str, Any]:
-    """One valid service line, JSON-shaped: 80053 at 45.00, pointing at diagnoses 1 and 2."""
-    line: dict[str, Any] = {
-        "procedure_code": "80053",
-        "modifiers": [],
-        "charge": "45.00",
-        "units": 1,
-        "service_date": service_date(),
-        "place_of_service": "81",
-        "diagnosis_pointers": [1, 2],
-        "line_control_number": "L1",
-    }
+    """The sample claim's line (80053 at 45.00, pointing at diagnoses 1 and 2), JSON-shaped, with overrides."""
+    line = sample_line()
     _apply(line, overrides)
     result: dict[str, Any] = _jsonable(line)
     return result
 
 
 def claim_body(**overrides: Any) -> dict[str, Any]:
-    """A valid claim as the JSON body of POST /v1/claims, with overrides applied.
+    """The sample claim as the JSON body of POST /v1/claims, with overrides applied.
 
     `total_charge` follows the lines (their sum) unless it is overridden itself.
     """
-    body: dict[str, Any] = {
-        "patient_control_number": "PCN-0001",
-        "patient": {
-            "first_name": "Test",
-            "last_name": "Patient",
-            "date_of_birth": "1980-04-12",
-            "sex": "F",
-            "member_id": MEMBER_ID,
-            "relationship_to_subscriber": "18",
-        },
-        "insurance": {"payer_id": PAYER_ID, "member_id": MEMBER_ID, "group_number": "G-100"},
-        "billing_provider": {"npi": BILLING_NPI, "name": "Sandbox Lab", "tax_id": TAX_ID},
-        "diagnosis_codes": ["E11.9", "I10"],
-        "lines": [line_body()],
-        "total_charge": None,
-        "bill_ids": ["BILL-77"],
-        "frequency_code": "1",
-    }
+    body = sample_claim()
+    body["billing_provider"]["name"] = BILLING_NAME
     _apply(body, overrides)
     if "total_charge" not in overrides:
         body["total_charge"] = sum((Decimal(str(line["charge"])) for line in body["lines"]), Decimal("0.00"))

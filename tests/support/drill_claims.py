@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from api.auth import Role
-from tests.api.test_claim_lifecycle import member
 from tests.support.stack import auth
+from workers.sample_claims import scenario_claim
 
 FINAL = frozenset({"closed", "denied", "invalid", "cancelled"})
 HEAD = ("received", "validating", "submitted", "pending")
@@ -65,7 +65,7 @@ class DrillClaim:
 
 def claims(mix: Iterable[str]) -> list[DrillClaim]:
     """One claim per prefix in `mix` (M, SLOW, PART, DENY), each with its own Idempotency-Key."""
-    return [DrillClaim(SCENARIOS[p], f"drill-{uuid.uuid4().hex[:12]}", member(p)) for p in mix]
+    return [DrillClaim(SCENARIOS[p], f"drill-{uuid.uuid4().hex[:12]}", scenario_claim(p)) for p in mix]
 
 
 async def post_claim(api: httpx.AsyncClient, headers: dict[str, str], claim: DrillClaim) -> httpx.Response:

@@ -4,7 +4,8 @@ Every benchmark starts what it needs and stops it again: a Temporal dev server f
 file in a temp dir with the WAL pragmas (workers/temporal_server.py, as `claimflow dev` runs it), a
 PostgreSQL database created, migrated and dropped where the tests put theirs (bench/database.py), the
 sandbox processor as its own process, and the claim worker and API as their own processes or, in
-bench/stack.py, inside the benchmark's.
+bench/stack.py, inside the benchmark's. Raw figures go to bench/raw/ (ignored by git); bench/RESULTS.md
+quotes them.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ BENCH_POLICY = ClaimPolicy(
 ISSUER = "claimflow"
 #: The sandbox signs its webhooks with this (no benchmark asks for them).
 WEBHOOK_SECRET = "bench-webhook-secret"
+#: Where the raw figures of every run go (ignored by git).
+RAW_FIGURES = Path(__file__).parent / "raw"
 
 __all__ = ["BENCH_POLICY", "ISSUER", "WEBHOOK_SECRET", "percentile"]
 
@@ -173,10 +176,9 @@ def spread(values: list[float]) -> dict[str, float]:
 
 
 def write_results(name: str, results: dict[str, Any]) -> Path:
-    """Keep the raw figures next to the scripts (bench/results/<name>-<timestamp>.json)."""
-    folder = Path(__file__).parent / "results"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    """Keep the raw figures of a run (bench/raw/<name>-<timestamp>.json, not committed)."""
+    RAW_FIGURES.mkdir(exist_ok=True)
+    path = RAW_FIGURES / f"{name}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     return path
 

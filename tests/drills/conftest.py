@@ -45,6 +45,16 @@ from workers.temporal_server import wait_for_port
 P = ParamSpec("P")
 T = TypeVar("T")
 
+DRILLS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/drills `drill` (`pytest -m "not drill"` runs the rest). pytest calls this
+    hook with the whole session's items, so it picks the ones in this folder."""
+    for item in items:
+        if item.path.is_relative_to(DRILLS):
+            item.add_marker(pytest.mark.drill)
+
 
 def within(seconds: float) -> Callable[[Callable[P, Awaitable[T]]], Callable[P, Awaitable[T]]]:
     """Fail a drill that has not finished in `seconds` (its own waits have shorter bounds; this is the backstop)."""

@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     sys.stdout.flush()
     sys.stderr.flush()
-    # The Temporal SDK's Rust threads can crash CPython's finalization (SIGSEGV/SIGABRT) after all work is
-    # done; leave without finalization once everything is flushed and shut down (see ARCHITECTURE.md).
+    # The Temporal SDK's Rust threads can outlive the interpreter and crash CPython's finalization (SIGSEGV or
+    # SIGABRT, about one exit in ten) after all work is done; leave without it once everything is flushed and shut down.
     os._exit(code)
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from domain.adjudication import LineAdjudication
 from domain.claim import Claim
 from domain.status import ClaimStatus
+
+#: What a note is: an adjuster's decision, the submitter's answer to request_info, or a cancellation's reason.
+NoteKind = Literal["decision", "information", "cancellation"]
 
 
 class Record(BaseModel):
@@ -20,13 +23,16 @@ class Record(BaseModel):
 
 
 class StatusEntry(Record):
-    """One row of a claim's status history."""
+    """One row of a claim's status history, with the note it was made with (decision, information, cancellation)."""
 
     seq: int
     status: ClaimStatus
     reason: str
     at: datetime
     actor: str
+    #: The note's text (may hold PHI: show it only to whom may see the claim) and kind; None without a note.
+    note: str | None = None
+    note_kind: NoteKind | None = None
 
 
 class PaymentRecord(Record):

@@ -5,6 +5,7 @@ from db.models.audit_log import AuditLog
 from db.models.bill_claim_relation import BillClaimRelation
 from db.models.claim import ClaimRegister
 from db.models.claim_line_adjudication import ClaimLineAdjudication
+from db.models.claim_note import ClaimNote
 from db.models.claim_provider_info import ClaimProviderInfo
 from db.models.claim_status_history import ClaimStatusHistory
 from db.models.claim_test_relation import ClaimTestRelation
@@ -22,6 +23,7 @@ __all__ = [
     "BillClaimRelation",
     "CPTCode",
     "ClaimLineAdjudication",
+    "ClaimNote",
     "ClaimProviderInfo",
     "ClaimRegister",
     "ClaimStatusHistory",

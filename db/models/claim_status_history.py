@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, CreatedAtMixin
 
 
 class ClaimStatusHistory(CreatedAtMixin, Base):
-    """One status change; `seq` orders them and makes recording idempotent."""
+    """One status change; `seq` orders them and makes recording idempotent.
+
+    `note_id` is the note the change was made with (a decision, information, cancellation), always one of
+    this claim's notes: the foreign key is (note_id, claim_id). A note a status row refers to cannot be deleted.
+    """
 
     __tablename__ = "claim_status_history"
 
@@ -21,3 +25,10 @@ class ClaimStatusHistory(CreatedAtMixin, Base):
     reason: Mapped[str] = mapped_column(String(500))
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(64))
+    note_id: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (
+        ForeignKeyConstraint(["note_id", "claim_id"], ["claim_note.note_id", "claim_note.claim_id"]),
+        # discarding a note asks whether a status row refers to it (and so does the foreign key on DELETE)
+        Index("ix_claim_status_history_note_id", "note_id", postgresql_where="note_id IS NOT NULL"),
+    )

@@ -17,6 +17,7 @@ CLAIM_TABLES = (
     "payment",
     "claim_line_adjudication",
     "claim_status_history",
+    "claim_note",
     "bill_claim_relation",
     "claim_test_relation",
     "claim_provider_info",

@@ -9,7 +9,7 @@ import psycopg
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, make_url, select
+from sqlalchemy import create_engine, func, make_url, select, text
 
 import db.models
 from db.base import Base
@@ -96,3 +96,29 @@ def test_an_upgrade_waits_while_another_process_is_upgrading():
         assert schema_differences(url) == []
     finally:
         drop_test_database(url)
+
+
+def check_constraints(url: str) -> dict[str, str]:
+    """Every CHECK constraint of the database, by name, as PostgreSQL spells it."""
+    engine = create_engine(postgresql_url(url))
+    try:
+        with engine.connect() as connection:
+            query = text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'")
+            return {name: definition for name, definition in connection.execute(query)}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_head_builds_the_modelled_check_constraints(db_url):
+    # compare_metadata does not compare CHECK constraints: build the models' schema and compare the definitions
+    modelled = create_test_database(migrate=False)
+    try:
+        engine = create_engine(postgresql_url(modelled))
+        with engine.begin() as connection:
+            Base.metadata.create_all(connection)
+        engine.dispose()
+
+        assert check_constraints(db_url) == check_constraints(modelled)
+        assert set(check_constraints(db_url)) >= {"ck_claim_note_body_length", "ck_claim_note_kind"}
+    finally:
+        drop_test_database(modelled)

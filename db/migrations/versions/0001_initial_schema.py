@@ -1,4 +1,4 @@
-"""Initial schema: claim register, snapshot tables, history, audit (append-only), payment, reference data.
+"""Initial schema: claim register, notes, snapshot tables, history, audit (append-only), payment, reference data.
 
 Revision ID: 0001
 Revises:
@@ -27,6 +27,8 @@ TIMESTAMP = sa.DateTime(timezone=True)
 CLAIM_ID = sa.String(length=32)
 
 APPEND_ONLY_MESSAGE = "audit_log is append-only: UPDATE and DELETE are refused"
+NOTE_UNCHANGED_MESSAGE = "claim_note rows are written once: UPDATE is refused"
+NOTE_BODY_MAX_CHARS = 2000
 
 
 def created_at() -> sa.Column[object]:
@@ -145,6 +147,7 @@ def create_claim_tables() -> None:
         ["assigned_adjuster", "created_at", "claim_id"],
     ):
         op.create_index(f"ix_claim_{'_'.join(columns)}", "claim", columns)
+    create_claim_note()
     op.create_table(
         "claim_status_history",
         sa.Column("claim_id", CLAIM_ID, nullable=False),
@@ -153,9 +156,22 @@ def create_claim_tables() -> None:
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("at", TIMESTAMP, nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("note_id", sa.String(length=32), nullable=True),
         created_at(),
         sa.PrimaryKeyConstraint("claim_id", "seq", name="pk_claim_status_history"),
         sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_status_history_claim_id_claim"),
+        # a status row shows only a note of its own claim (NULL note_id: no note, nothing checked)
+        sa.ForeignKeyConstraint(
+            ["note_id", "claim_id"],
+            ["claim_note.note_id", "claim_note.claim_id"],
+            name="fk_claim_status_history_note_id_claim_note",
+        ),
+    )
+    op.create_index(
+        "ix_claim_status_history_note_id",
+        "claim_status_history",
+        ["note_id"],
+        postgresql_where=sa.text("note_id IS NOT NULL"),
     )
     op.create_table(
         "claim_line_adjudication",
@@ -182,6 +198,40 @@ def create_claim_tables() -> None:
         sa.PrimaryKeyConstraint("payment_id", name="pk_payment"),
         sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_payment_claim_id_claim"),
         sa.UniqueConstraint("claim_id", name="uq_payment_claim_id"),
+    )
+
+
+def create_claim_note() -> None:
+    """Notes (decision, information, cancellation): free text that may hold PHI, so it lives here and never in
+    workflow history. Written once (UPDATE refused); a note no status row refers to may be deleted."""
+    op.create_table(
+        "claim_note",
+        sa.Column("note_id", sa.String(length=32), nullable=False),
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("note_id", name="pk_claim_note"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_note_claim_id_claim"),
+        sa.UniqueConstraint("claim_id", "note_id", name="uq_claim_note_claim_id_note_id"),
+        sa.CheckConstraint(
+            f"char_length(body) BETWEEN 1 AND {NOTE_BODY_MAX_CHARS}", name=op.f("ck_claim_note_body_length")
+        ),
+        sa.CheckConstraint("kind IN ('decision', 'information', 'cancellation')", name=op.f("ck_claim_note_kind")),
+    )
+    op.execute(
+        f"""
+        CREATE FUNCTION claim_note_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{NOTE_UNCHANGED_MESSAGE}' USING ERRCODE = 'restrict_violation';
+        END;
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER claim_note_written_once BEFORE UPDATE ON claim_note "
+        "FOR EACH ROW EXECUTE FUNCTION claim_note_refuse_update()"
     )
 
 
@@ -293,6 +343,7 @@ def downgrade() -> None:
         "payment",
         "claim_line_adjudication",
         "claim_status_history",
+        "claim_note",
         "claim",
         "cpt_code",
         "icd10_code",
@@ -303,3 +354,4 @@ def downgrade() -> None:
     ):
         op.drop_table(table)  # indexes and triggers go with their table
     op.execute("DROP FUNCTION audit_log_refuse_change()")
+    op.execute("DROP FUNCTION claim_note_refuse_update()")

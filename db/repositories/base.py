@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Executable
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -24,3 +25,10 @@ class Repository:
     async def _wrote(self, write: Executable, params: Mapping[str, Any]) -> bool:
         """Run a prebuilt write that returns a row only when it writes; whether it wrote."""
         return (await self.session.execute(write, params)).scalar_one_or_none() is not None
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL reported broken, if it named one."""
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name if isinstance(name, str) else None

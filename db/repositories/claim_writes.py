@@ -1,4 +1,5 @@
-"""A claim's hot writes (intake, status change, payment, adjudication) as statements built once: one round trip each.
+"""A claim's hot writes (intake, status change, payment, adjudication, notes) as statements built once: one round
+trip each.
 
 Every statement here is Core on the models' Tables with named bound parameters, built at import and
 executed with a params dict, so a call pays neither for building a statement nor for its cache key.
@@ -11,10 +12,10 @@ column. So the claim id is `claim`, never `claim_id`. Intake and status change a
 
 from __future__ import annotations
 
-from sqlalchemy import CTE, Select, and_, case, func, literal, or_, select, update
+from sqlalchemy import CTE, Select, and_, case, delete, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 
-from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, Payment
+from db.models import ClaimLineAdjudication, ClaimNote, ClaimRegister, ClaimStatusHistory, Payment
 from db.repositories.audit import AUDIT_LOG
 from db.statements import OPTIONAL_JSON, param, table_of
 
@@ -22,6 +23,7 @@ CLAIM = table_of(ClaimRegister)
 HISTORY = table_of(ClaimStatusHistory)
 PAYMENT = table_of(Payment)
 LINE_ADJUDICATION = table_of(ClaimLineAdjudication)
+NOTE = table_of(ClaimNote)
 
 # The vocabulary, one BindParameter per name (a name used twice in one statement is one parameter).
 # History row and audit row:
@@ -32,6 +34,7 @@ _REASON = param(HISTORY.c.reason)
 _AT = param(HISTORY.c.at)
 _ACTOR = param(HISTORY.c.actor)
 _NOW = param(HISTORY.c.created_at, "now")  # created_at/updated_at: what the models' Python defaults would set
+_NOTE_ID = param(HISTORY.c.note_id)  # the status change's note, or None
 _ACTION = param(AUDIT_LOG.c.action)
 _DETAILS = param(AUDIT_LOG.c.details)
 _EVENT_KEY = param(AUDIT_LOG.c.event_key)
@@ -140,7 +143,16 @@ def _status() -> Select[tuple[str]]:
     (Every part sees the database as it was before the statement; the CTEs see each other's RETURNING.)"""
     history = (
         insert(HISTORY)
-        .values(claim_id=_CLAIM_ID, seq=_SEQ, status=_STATUS, reason=_REASON, at=_AT, actor=_ACTOR, created_at=_NOW)
+        .values(
+            claim_id=_CLAIM_ID,
+            seq=_SEQ,
+            status=_STATUS,
+            reason=_REASON,
+            at=_AT,
+            actor=_ACTOR,
+            note_id=_NOTE_ID,
+            created_at=_NOW,
+        )
         .on_conflict_do_nothing(index_elements=[HISTORY.c.claim_id, HISTORY.c.seq])
         .returning(HISTORY.c.claim_id)
         .cte("history")
@@ -174,8 +186,9 @@ def _adjudication_upsert() -> Insert:
 
 #: Register row, history row 0 and the audit row, unless the claim id or idempotency key is taken.
 INTAKE = _intake()
-#: History row `seq`, its audit row and the register update, unless history row `seq` exists.
-#: A missing claim raises IntegrityError (the history row's foreign key).
+#: History row `seq` (with its note id), its audit row and the register update, unless history row `seq` exists.
+#: A missing claim, or a note id that is not one of the claim's notes, raises IntegrityError (the history row's
+#: foreign keys).
 RECORD_STATUS = _status()
 #: The claim's one payment, unless the claim or the payment id has one: RETURNING its id when it was written.
 PAYMENT_INSERT = (
@@ -192,3 +205,20 @@ PAYMENT_INSERT = (
 )
 #: Each line's adjudication, replacing the line's earlier one.
 ADJUDICATION_UPSERT = _adjudication_upsert()
+#: One note, written once: its id is made by the caller. A missing claim, an empty or too long body or an unknown
+#: kind raises IntegrityError.
+NOTE_INSERT = insert(NOTE).values(
+    note_id=_NOTE_ID,
+    claim_id=_CLAIM_ID,
+    kind=param(NOTE.c.kind),
+    body=param(NOTE.c.body),
+    author=param(NOTE.c.author),
+    created_at=param(NOTE.c.created_at, "at"),
+)
+#: Delete a note no status-history row refers to, RETURNING its id when it was deleted. A row recorded
+#: concurrently (not yet visible to the NOT EXISTS) makes the foreign key refuse the delete: IntegrityError.
+NOTE_DISCARD = (
+    delete(NOTE)
+    .where(NOTE.c.note_id == _NOTE_ID, ~exists().where(HISTORY.c.note_id == _NOTE_ID))
+    .returning(NOTE.c.note_id)
+)

@@ -1,7 +1,8 @@
-"""ClaimRepository: take claims in, snapshot them, record their status, adjudication and payment."""
+"""ClaimRepository: take claims in, snapshot them, record their status (with its note), adjudication and payment."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,11 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
-from db.errors import ClaimNotFoundError
-from db.models import ClaimLineAdjudication, ClaimRegister, ClaimStatusHistory, InsuranceClaim, Payment
-from db.records import ClaimPage, ClaimRecord, ClaimSummary, IntakeResult, PaymentRecord, StatusEntry
-from db.repositories.base import Repository
-from db.repositories.claim_writes import ADJUDICATION_UPSERT, INTAKE, PAYMENT_INSERT, RECORD_STATUS
+from db.errors import ClaimNotFoundError, NoteNotFoundError
+from db.models import ClaimLineAdjudication, ClaimNote, ClaimRegister, ClaimStatusHistory, InsuranceClaim, Payment
+from db.records import ClaimPage, ClaimRecord, ClaimSummary, IntakeResult, NoteKind, PaymentRecord, StatusEntry
+from db.repositories.base import Repository, violated_constraint
+from db.repositories.claim_writes import (
+    ADJUDICATION_UPSERT,
+    INTAKE,
+    NOTE_DISCARD,
+    NOTE_INSERT,
+    PAYMENT_INSERT,
+    RECORD_STATUS,
+)
 from db.repositories.cursor import decode_cursor, encode_cursor
 from db.repositories.snapshots import SnapshotWriter
 from domain.adjudication import LineAdjudication
@@ -37,6 +45,9 @@ SUMMARY_COLUMNS = (
 )
 #: Updates that bypass the ORM identity map (reads select columns, never mapped objects).
 NO_SYNC = {"synchronize_session": False}
+#: The foreign keys a note write can break (named in the migration, and by the naming convention in the models).
+NOTE_CLAIM_FK = "fk_claim_note_claim_id_claim"
+HISTORY_NOTE_FK = "fk_claim_status_history_note_id_claim_note"
 
 #: get_record's three queries, built once (the claim id is their one parameter) so a read pays neither
 #: for building them nor for their cache keys; they select columns, so no mapped object is loaded.
@@ -66,7 +77,10 @@ RECORD_HISTORY = (
         ClaimStatusHistory.reason,
         ClaimStatusHistory.at,
         ClaimStatusHistory.actor,
+        ClaimNote.body.label("note"),
+        ClaimNote.kind.label("note_kind"),
     )
+    .outerjoin(ClaimNote, ClaimNote.note_id == ClaimStatusHistory.note_id)
     .where(ClaimStatusHistory.claim_id == _CLAIM_ID)
     .order_by(ClaimStatusHistory.seq)
 )
@@ -156,7 +170,15 @@ class ClaimRepository(Repository):
             claim=Claim.model_validate(found.document),
             validation_errors=found.validation_errors,
             status_history=[
-                StatusEntry(seq=h.seq, status=ClaimStatus(h.status), reason=h.reason, at=h.at, actor=h.actor)
+                StatusEntry(
+                    seq=h.seq,
+                    status=ClaimStatus(h.status),
+                    reason=h.reason,
+                    at=h.at,
+                    actor=h.actor,
+                    note=h.note,
+                    note_kind=h.note_kind,
+                )
                 for h in history
             ],
             adjudication=[
@@ -236,14 +258,21 @@ class ClaimRepository(Repository):
         assigned_adjuster: str | None = None,
         payer_claim_id: str | None = None,
         validation_errors: list[dict[str, str]] | None = None,
+        note_id: str | None = None,
     ) -> bool:
         """Record status change number `seq` once; False (nothing written) if it was recorded before.
 
         The register moves only forward: a change recorded late (seq not above the stored one)
         enters the history and the audit log but leaves the current status, assignment and
         validation errors alone. A payer claim id is a fact, not a state: it fills an empty one.
-        ClaimNotFoundError if the claim was never taken in (the transaction must then be rolled back).
+        `note_id` (one of this claim's notes, see add_note) goes on the history row; the audit row
+        names its id, never its text.
+        ClaimNotFoundError if the claim was never taken in, NoteNotFoundError if the note is not one
+        of the claim's notes (the transaction must then be rolled back).
         """
+        details: dict[str, object] = {"status": status.value, "reason": reason, "seq": seq}
+        if note_id is not None:
+            details["note_id"] = note_id
         params = {
             "claim": claim_id,
             "seq": seq,
@@ -256,15 +285,50 @@ class ClaimRepository(Repository):
             "assigned_adjuster": assigned_adjuster,
             "payer_claim_id": payer_claim_id,
             "validation_errors": validation_errors,
+            "note_id": note_id,
             # the audit row
             "action": "claim.status_changed",
-            "details": {"status": status.value, "reason": reason, "seq": seq},
+            "details": details,
             "event_key": f"claim:{claim_id}:status:{seq}",
         }
         try:
             return await self._wrote(RECORD_STATUS, params)
-        except IntegrityError as error:  # the only constraint a status change can break: the history row's claim
+        except IntegrityError as error:  # the only constraints a status change can break: the history row's keys
+            if note_id is not None and violated_constraint(error) == HISTORY_NOTE_FK:
+                raise NoteNotFoundError(claim_id, note_id) from error
             raise ClaimNotFoundError(claim_id) from error
+
+    async def add_note(self, *, claim_id: str, kind: NoteKind, body: str, author: str, at: datetime) -> str:
+        """Store a note (before the update that carries its id is sent); its new id (uuid4 hex).
+
+        `author` is the actor's label; `at` becomes the note's created_at. ClaimNotFoundError if the
+        claim was never taken in; an empty body, one over NOTE_BODY_MAX_CHARS characters or an unknown
+        kind is refused by the database (IntegrityError). Either way the transaction must be rolled back.
+        """
+        note_id = uuid.uuid4().hex
+        params = {"note_id": note_id, "claim": claim_id, "kind": kind, "body": body, "author": author, "at": at}
+        try:
+            await self.session.execute(NOTE_INSERT, params)
+        except IntegrityError as error:
+            if violated_constraint(error) == NOTE_CLAIM_FK:
+                raise ClaimNotFoundError(claim_id) from error
+            raise
+        return note_id
+
+    async def discard_note(self, note_id: str) -> bool:
+        """Delete a note no status change refers to (its update was refused); whether it was deleted.
+
+        A note a status change refers to is kept (False), also when that change is being recorded at this
+        moment: the foreign key refuses the delete, inside a savepoint, so the transaction stays usable.
+        An unknown note id is False.
+        """
+        try:
+            async with self.session.begin_nested():
+                return await self._wrote(NOTE_DISCARD, {"note_id": note_id})
+        except IntegrityError as error:
+            if violated_constraint(error) == HISTORY_NOTE_FK:
+                return False
+            raise
 
     async def set_assignment(self, claim_id: str, adjuster_id: str | None) -> None:
         """Assign the claim to an adjuster, or clear the assignment with None."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.records import IntakeResult
+from db.records import IntakeResult, NoteKind
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.status import ClaimStatus
@@ -66,3 +69,35 @@ async def record(
         )
         await uow.commit()
     return written
+
+
+async def add_note(
+    sessions: async_sessionmaker[AsyncSession],
+    claim_id: str,
+    *,
+    kind: NoteKind = "decision",
+    body: str = "documentation complete",
+    author: str = "adjuster:alice",
+    written_at: datetime = T0,
+) -> str:
+    """Store a note and commit; its id."""
+    async with UnitOfWork(sessions) as uow:
+        note_id = await uow.claims.add_note(claim_id=claim_id, kind=kind, body=body, author=author, at=written_at)
+        await uow.commit()
+    return note_id
+
+
+@contextmanager
+def statements_run(sessions: async_sessionmaker[AsyncSession]) -> Iterator[list[str]]:
+    """The SQL statements sent to the database while the block runs."""
+    engine = sessions.kw["bind"].sync_engine
+    sent: list[str] = []
+
+    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.base import utcnow
@@ -19,7 +17,7 @@ from db.models import AuditLog, ClaimLineAdjudication, ClaimRegister, ClaimStatu
 from db.uow import UnitOfWork
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication
 from domain.status import ClaimStatus
-from tests.db.helpers import T0, at, new_claim_id, record, take_in
+from tests.db.helpers import T0, at, new_claim_id, record, statements_run, take_in
 from tests.domain.factories import make_claim
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -345,23 +343,7 @@ async def lines(session_factory: Sessions, claim_id: str) -> list[Any]:
         return list((await session.execute(query)).all())
 
 
-@contextmanager
-def statements_run(session_factory: Sessions) -> Iterator[list[str]]:
-    """The SQL statements sent to the database while the block runs."""
-    engine = session_factory.kw["bind"].sync_engine
-    sent: list[str] = []
-
-    def on_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-
-
-async def test_intake_and_a_status_record_are_one_statement_each(session_factory):
+async def test_intake_and_a_status_record_with_a_note_are_one_statement_each(session_factory):
     claim_id = new_claim_id()
     async with UnitOfWork(session_factory) as uow:
         await uow.session.execute(text("SELECT 1"))  # the transaction has begun: BEGIN is not counted
@@ -374,15 +356,17 @@ async def test_intake_and_a_status_record_are_one_statement_each(session_factory
                 claim=make_claim(),
                 received_at=T0,
             )
+        note_id = await uow.claims.add_note(claim_id=claim_id, kind="cancellation", body="b", author="a", at=at(1))
         with statements_run(session_factory) as status:
             await uow.claims.record_status(
-                claim_id=claim_id, seq=1, status=ClaimStatus.VALIDATING, reason="r", at=at(1), actor="w"
+                claim_id=claim_id, seq=1, status=ClaimStatus.CANCELLED, reason="r", at=at(1), actor="w", note_id=note_id
             )
         with statements_run(session_factory) as repeat:
             await uow.claims.record_status(
-                claim_id=claim_id, seq=1, status=ClaimStatus.VALIDATING, reason="r", at=at(1), actor="w"
+                claim_id=claim_id, seq=1, status=ClaimStatus.CANCELLED, reason="r", at=at(1), actor="w", note_id=note_id
             )
         await uow.commit()
 
     assert (len(intake), len(status), len(repeat)) == (1, 1, 1)
     assert len(await history(session_factory, claim_id)) == 2 and len(await audit(session_factory, claim_id)) == 2
+    assert (await history(session_factory, claim_id))[1].note_id == note_id

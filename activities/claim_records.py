@@ -94,6 +94,7 @@ async def _write_status(uow: UnitOfWork, record: StatusRecord) -> bool:
             if details.validation_issues is not None
             else None
         ),
+        note_id=details.note_id,
     )
     if details.payment is not None:
         await uow.claims.record_payment(

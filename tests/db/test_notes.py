@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from activities.claim_records import ClaimRecordActivities
+from activities.contracts import RecordStatusChangesInput, StatusDetails, StatusRecord
 from db.errors import ClaimNotFoundError, NoteNotFoundError
 from db.models import AuditLog, ClaimNote, ClaimStatusHistory
 from db.models.claim_note import NOTE_BODY_MAX_CHARS
@@ -287,3 +289,23 @@ async def wait_until_blocked(sessions: Any) -> None:
         await asyncio.sleep(0.02)
     raise AssertionError("no session started waiting for a lock")
 
+
+async def test_the_record_status_changes_activity_writes_the_note_id_of_its_status_record(session_factory):
+    claim_id = (await take_in(session_factory)).claim_id
+    note_id = await add_note(session_factory, claim_id, kind="cancellation", body="withdrawn")
+    change = StatusRecord(
+        claim_id=claim_id,
+        seq=1,
+        status=ClaimStatus.CANCELLED,
+        reason="cancelled by org:org-1",
+        at=at(1),
+        actor="org:org-1",
+        details=StatusDetails(note_id=note_id),
+    )
+
+    result = await ClaimRecordActivities(session_factory).record_status_changes(
+        RecordStatusChangesInput(changes=[change])
+    )
+
+    assert result.recorded
+    assert (await get(session_factory, claim_id)).status_history[1].note == "withdrawn"

@@ -13,6 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from workers.binaries import find_binary
 from workflows.claim_contract import SEARCH_ATTRIBUTES
 
+#: The fast ring's helpers assert too: show their failures as pytest shows a test's.
+pytest.register_assert_rewrite("tests.workflows.claim_driver", "tests.workflows.fakes")
+
 
 @pytest.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:

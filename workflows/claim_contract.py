@@ -83,6 +83,8 @@ class ClaimState(BaseModel):
     polls: int = 0
     poll_deadline_at: datetime | None = None
     next_poll_at: datetime | None = None
+    #: A processor webhook said the claim moved: poll at once, not when the timer fires.
+    poll_now: bool = False
     waiting_for: str = ""
     #: Set when the submission to the processor starts: from then on the processor may have the claim.
     submission_started: bool = False

@@ -22,12 +22,11 @@ class PollSchedule:
     def __init__(self, policy: ClaimPolicy, state: ClaimState) -> None:
         self._policy = policy
         self._state = state
-        self._woken = False
         self._polls_this_run = 0
 
     def wake(self) -> None:
-        """The processor says the claim moved: poll now instead of when the timer fires."""
-        self._woken = True
+        """The processor says the claim moved: poll now instead of when the timer fires (also in the next run)."""
+        self._state.poll_now = True
 
     def deadline_passed(self) -> bool:
         deadline = self._state.poll_deadline_at
@@ -43,16 +42,16 @@ class PollSchedule:
         """Until the next poll is due, a webhook wakes it, or `still_waiting()` turns false (an update moved the claim)."""
         wait = self.next_wait()
         self._state.next_poll_at = workflow.now() + wait
-        if not self._woken:
+        if not self._state.poll_now:
             try:
                 await workflow.wait_condition(
-                    lambda: self._woken or not still_waiting(),
+                    lambda: self._state.poll_now or not still_waiting(),
                     timeout=wait,
                     timeout_summary="wait before the next status poll",
                 )
             except TimeoutError:
                 pass
-        self._woken = False
+        self._state.poll_now = False
 
     def polled(self) -> None:
         self._state.polls += 1

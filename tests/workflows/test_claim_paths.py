@@ -403,11 +403,6 @@ async def test_processor_notice_during_a_poll_is_followed_by_another_poll_at_onc
     assert approved.at - notice_at < timedelta(minutes=1)  # not after the 128 s back-off
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflows/polling.py: PollSchedule._woken is not in ClaimState, so a notice taken during the last "
-    "poll of a run is dropped by continue-as-new; the next run waits the full back-off",
-)
 async def test_processor_notice_during_the_last_poll_of_a_run_survives_continue_as_new(driver: ClaimDriver) -> None:
     notice_at, state = await notice_during_the_sixth_poll(driver, ClaimPolicy(polls_per_run=6))
     approved = next(change for change in state.status_history if change.status is S.APPROVED)

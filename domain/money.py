@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field, PlainSerializer
@@ -24,11 +24,6 @@ SignedMoney = Annotated[
     Field(max_digits=12, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
 ]
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    """Round an amount to whole cents, half up, as a payer does."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def total(amounts: list[Decimal]) -> Decimal:

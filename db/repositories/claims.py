@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BindParameter, String, bindparam, func, select, tuple_, update
+from sqlalchemy import BindParameter, String, bindparam, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -329,17 +329,6 @@ class ClaimRepository(Repository):
             if violated_constraint(error) == HISTORY_NOTE_FK:
                 return False
             raise
-
-    async def set_assignment(self, claim_id: str, adjuster_id: str | None) -> None:
-        """Assign the claim to an adjuster, or clear the assignment with None."""
-        result = await self.session.execute(
-            update(ClaimRegister)
-            .where(ClaimRegister.claim_id == claim_id)
-            .values(assigned_adjuster=adjuster_id, updated_at=utcnow())
-            .execution_options(**NO_SYNC)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise ClaimNotFoundError(claim_id)
 
     async def record_adjudication(
         self, *, claim_id: str, lines: list[LineAdjudication], source: str, at: datetime

@@ -77,21 +77,6 @@ async def test_record_status_sets_the_optional_fields_only_when_given(session_fa
     assert found.updated_at > found.created_at
 
 
-async def test_set_assignment_assigns_and_clears(session_factory):
-    claim_id = (await take_in(session_factory)).claim_id
-    async with UnitOfWork(session_factory) as uow:
-        await uow.claims.set_assignment(claim_id, "alice")
-        await uow.commit()
-    assert (await get(session_factory, claim_id)).assigned_adjuster == "alice"
-
-    async with UnitOfWork(session_factory) as uow:
-        await uow.claims.set_assignment(claim_id, None)
-        await uow.commit()
-        with pytest.raises(ClaimNotFoundError):
-            await uow.claims.set_assignment("f" * 32, "alice")
-    assert (await get(session_factory, claim_id)).assigned_adjuster is None
-
-
 async def test_a_claim_is_paid_once(session_factory):
     claim_id = (await take_in(session_factory)).claim_id
 

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from domain.money import CENT, Money, SignedMoney, to_cents, total
+from domain.money import Money, SignedMoney, total
 
 MONEY: TypeAdapter[Decimal] = TypeAdapter(Money)
 SIGNED: TypeAdapter[Decimal] = TypeAdapter(SignedMoney)
@@ -83,37 +83,6 @@ class TestMoneySerialization:
     def test_money_round_trips_through_json_unchanged(self, cents: int) -> None:
         amount = Decimal(cents) / 100
         assert MONEY.validate_json(MONEY.dump_json(amount)) == amount
-
-
-class TestToCents:
-    @pytest.mark.parametrize(
-        ("amount", "rounded"),
-        [
-            ("0.005", "0.01"),
-            ("0.004", "0.00"),
-            ("0.0049999", "0.00"),
-            ("-0.005", "-0.01"),  # half up is away from zero, as a payer rounds
-            ("2.675", "2.68"),  # a float would give 2.67
-            ("1.015", "1.02"),
-            ("45", "45.00"),
-        ],
-    )
-    def test_to_cents_rounds_half_up(self, amount: str, rounded: str) -> None:
-        result = to_cents(Decimal(amount))
-        assert result == Decimal(rounded)
-        assert str(result) == rounded
-
-    @given(amount=AMOUNTS)
-    def test_to_cents_lands_on_whole_cents_within_half_a_cent(self, amount: Decimal) -> None:
-        result = to_cents(amount)
-        assert result == result.quantize(CENT)
-        assert abs(result - amount) <= Decimal("0.005")
-        assert to_cents(result) == result
-
-    @given(amount=AMOUNTS)
-    def test_to_cents_rounds_a_half_cent_away_from_zero(self, amount: Decimal) -> None:
-        half = to_cents(amount) + Decimal("0.005") * (1 if amount >= 0 else -1)
-        assert abs(to_cents(half)) == abs(to_cents(amount)) + CENT
 
 
 class TestTotal:

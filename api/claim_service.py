@@ -1,28 +1,23 @@
-"""Claim use cases behind the routes: intake and start, read, decide, cancel, inform."""
+"""Claim use cases behind the routes: intake and start, read, decide, cancel, inform.
+
+Each one does its database work in a short unit of work, committed and closed before it calls
+Temporal: no transaction or pooled connection waits on a workflow.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
-
 from activities.claim_checks import check_claim
+from api import workflow_calls
 from api.auth import Principal, Role
 from api.deps import ApiContext
-from api.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from api.disconnect import even_if_client_leaves
+from api.errors import Conflict, Forbidden, NotFound
 from api.schemas.claims import (
     ClaimAccepted,
     ClaimLineRead,
@@ -32,6 +27,7 @@ from api.schemas.claims import (
     StatusHistoryEntry,
     ValidationResult,
 )
+from api.workflow_calls import start_workflow
 from db.records import ClaimRecord
 from db.uow import UnitOfWork
 from domain.claim import Claim
@@ -40,16 +36,10 @@ from domain.status import ClaimStatus, is_final
 from domain.validation import Severity, ValidationIssue
 from workflows.claim_contract import (
     CANCEL_UPDATE,
-    CLAIM_STATUS,
     DECIDE_UPDATE,
-    PAYER_ID,
-    PROCESSOR_NOTICE_SIGNAL,
     PROVIDE_INFORMATION_UPDATE,
-    STATE_QUERY,
-    WORKFLOW_NAME,
     CancelInput,
     ClaimState,
-    ClaimWorkflowInput,
     DecideInput,
     ProcessorNotice,
     ProvideInformationInput,
@@ -57,21 +47,8 @@ from workflows.claim_contract import (
     workflow_id,
 )
 
-
-class TemporalUnavailable(Unavailable):
-    code = "workflow_service_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "the workflow service did not answer; retry shortly with the same Idempotency-Key — "
-            "a claim already recorded is not duplicated",
-            headers={"Retry-After": "2"},
-        )
-
-
 #: Namespace for claim ids derived from an Idempotency-Key.
 CLAIM_ID_NAMESPACE = uuid.UUID("6f0c1f0e-8a4b-4d2b-9a53-3c1f3e2b7d10")
-QUERY_TIMEOUT = timedelta(seconds=5)
 
 
 def request_hash(claim: Claim) -> str:
@@ -94,28 +71,39 @@ def org_of(principal: Principal, requested_org: str | None = None) -> str:
 
 
 async def submit(
-    context: ApiContext, uow: UnitOfWork, principal: Principal, claim: Claim, idempotency_key: str | None
+    context: ApiContext, principal: Principal, claim: Claim, idempotency_key: str | None
 ) -> tuple[ClaimAccepted, bool]:
-    """Record the intent (commit), then start the workflow; a retry with the same key finds both."""
+    """Record the intent (commit), then start the workflow; a retry with the same key finds both.
+
+    Once it has begun it runs to its end even if the client leaves, so a recorded claim is not
+    left without its workflow.
+    """
+    return await even_if_client_leaves(_submit(context, principal, claim, idempotency_key))
+
+
+async def _submit(
+    context: ApiContext, principal: Principal, claim: Claim, idempotency_key: str | None
+) -> tuple[ClaimAccepted, bool]:
     org_id = org_of(principal)
     claim_id = claim_id_for(org_id, idempotency_key)
     digest = request_hash(claim)
     now = datetime.now(UTC)
-    intake = await uow.claims.intake(
-        claim_id=claim_id,
-        org_id=org_id,
-        idempotency_key=idempotency_key,
-        request_hash=digest,
-        claim=claim,
-        received_at=now,
-    )
-    await uow.commit()
-    if not intake.created and intake.request_hash != digest:
-        raise Conflict(
-            "this Idempotency-Key was already used with a different claim body; "
-            "send the original body to see that claim, or use a new key for a new claim"
+    async with UnitOfWork(context.sessions) as uow:
+        intake = await uow.claims.intake(
+            claim_id=claim_id,
+            org_id=org_id,
+            idempotency_key=idempotency_key,
+            request_hash=digest,
+            claim=claim,
+            received_at=now,
         )
-    record = await uow.claims.get_record(intake.claim_id) if not intake.created else None
+        await uow.commit()
+        if not intake.created and intake.request_hash != digest:
+            raise Conflict(
+                "this Idempotency-Key was already used with a different claim body; "
+                "send the original body to see that claim, or use a new key for a new claim"
+            )
+        record = await uow.claims.get_record(intake.claim_id) if not intake.created else None
     received_at = record.created_at if record else now
     await start_workflow(context, intake.claim_id, org_id, claim, received_at)
     status = record.status if record else ClaimStatus.RECEIVED
@@ -124,32 +112,19 @@ async def submit(
     ), intake.created
 
 
-async def start_workflow(context: ApiContext, claim_id: str, org_id: str, claim: Claim, received_at: datetime) -> None:
-    lines = len(claim.lines)
-    try:
-        await context.temporal.start_workflow(
-            WORKFLOW_NAME,
-            ClaimWorkflowInput(claim_id=claim_id, org_id=org_id, received_at=received_at, policy=context.config.policy),
-            id=workflow_id(claim_id),
-            task_queue=context.config.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(CLAIM_STATUS, ClaimStatus.RECEIVED.value),
-                    SearchAttributePair(PAYER_ID, claim.insurance.payer_id),
-                ]
-            ),
-            static_summary=f"Claim {claim_id[:8]} · payer {claim.insurance.payer_id} · {lines} line{'s' if lines != 1 else ''} · {claim.total_charge:.2f}",
-            static_details=(
-                f"**Claim id:** {claim_id}\n\n**Organization:** {org_id}\n\n**Payer:** {claim.insurance.payer_id}\n\n"
-                f"**Billed:** {claim.total_charge:.2f} on {lines} line(s)\n\n**Frequency code:** {claim.frequency_code.value}"
-            ),
-        )
-    except WorkflowAlreadyStartedError:
-        pass  # it ran (and finished) before: the claim exists, nothing more to start
-    except (RPCError, RuntimeError) as exc:  # RuntimeError: a lazy client that cannot connect at all
-        raise TemporalUnavailable() from exc
+async def read(context: ApiContext, principal: Principal, claim_id: str) -> ClaimRead:
+    """The record and a read-audit entry (committed), then the workflow's live state while it still moves."""
+    async with UnitOfWork(context.sessions) as uow:
+        record = await visible_record(uow, principal, claim_id)
+        await audit_read(uow, principal, claim_id)
+    live = None if is_final(record.status) else await workflow_calls.live_state(context, record.claim_id)
+    return present(record, live)
+
+
+async def load_visible_record(context: ApiContext, principal: Principal, claim_id: str) -> ClaimRecord:
+    """visible_record in a unit of work of its own, closed before the caller goes on."""
+    async with UnitOfWork(context.sessions) as uow:
+        return await visible_record(uow, principal, claim_id)
 
 
 async def visible_record(uow: UnitOfWork, principal: Principal, claim_id: str) -> ClaimRecord:
@@ -162,21 +137,6 @@ async def visible_record(uow: UnitOfWork, principal: Principal, claim_id: str) -
 
 def _looks_like_claim_id(claim_id: str) -> bool:
     return len(claim_id) == 32 and all(c in "0123456789abcdef" for c in claim_id)
-
-
-async def live_state(context: ApiContext, record: ClaimRecord) -> ClaimState | None:
-    """The workflow's live state, when the claim is still moving and the workflow answers."""
-    if is_final(record.status):
-        return None
-    handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(record.claim_id))
-    try:
-        # rpc_timeout bounds one attempt; wait_for bounds the client's retries too (Temporal unreachable).
-        state: ClaimState = await asyncio.wait_for(
-            handle.query(STATE_QUERY, result_type=ClaimState, rpc_timeout=QUERY_TIMEOUT), QUERY_TIMEOUT.total_seconds()
-        )
-        return state
-    except (RPCError, RuntimeError, TimeoutError):
-        return None  # the database record still answers
 
 
 def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
@@ -255,10 +215,11 @@ def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
     )
 
 
-async def decide(
-    context: ApiContext, uow: UnitOfWork, principal: Principal, record: ClaimRecord, decision: Decision
-) -> UpdateResult:
-    adjuster = await uow.reference.get_adjuster(principal.sub)
+async def decide(context: ApiContext, principal: Principal, claim_id: str, decision: Decision) -> UpdateResult:
+    """An adjuster's decision: the claim and the adjuster are read (and the unit of work closed), then the update."""
+    async with UnitOfWork(context.sessions) as uow:
+        record = await visible_record(uow, principal, claim_id)
+        adjuster = await uow.reference.get_adjuster(principal.sub)
     if adjuster is None or not adjuster.active:
         raise Forbidden(f"{principal.sub} is not an active adjuster; ask an admin to add them to the adjuster table")
     supervisor = principal.role is Role.SUPERVISOR and adjuster.supervisor
@@ -268,57 +229,37 @@ async def decide(
         supervisor=supervisor,
         authority_limit=None if supervisor else adjuster.authority_limit,
     )
-    return await _update(context, record, DECIDE_UPDATE, update)
+    return await _update(context, record, DECIDE_UPDATE, update, what="decision")
 
 
-async def cancel(context: ApiContext, principal: Principal, record: ClaimRecord, reason: str) -> UpdateResult:
-    return await _update(context, record, CANCEL_UPDATE, CancelInput(actor=principal.label, reason=reason))
-
-
-async def provide_information(
-    context: ApiContext, principal: Principal, record: ClaimRecord, note: str
-) -> UpdateResult:
+async def cancel(context: ApiContext, principal: Principal, claim_id: str, reason: str) -> UpdateResult:
+    record = await load_visible_record(context, principal, claim_id)
     return await _update(
-        context, record, PROVIDE_INFORMATION_UPDATE, ProvideInformationInput(actor=principal.label, note=note)
+        context, record, CANCEL_UPDATE, CancelInput(actor=principal.label, reason=reason), what="cancellation"
+    )
+
+
+async def provide_information(context: ApiContext, principal: Principal, claim_id: str, note: str) -> UpdateResult:
+    record = await load_visible_record(context, principal, claim_id)
+    return await _update(
+        context,
+        record,
+        PROVIDE_INFORMATION_UPDATE,
+        ProvideInformationInput(actor=principal.label, note=note),
+        what="information",
     )
 
 
 async def notify(context: ApiContext, claim_id: str, payer_claim_id: str, category: str | None) -> None:
-    handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
-    try:
-        await handle.signal(PROCESSOR_NOTICE_SIGNAL, ProcessorNotice(payer_claim_id=payer_claim_id, category=category))
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            return  # the claim already finished; nothing to wake
-        raise TemporalUnavailable() from exc  # the processor retries its webhook
+    await workflow_calls.signal_notice(
+        context, claim_id, ProcessorNotice(payer_claim_id=payer_claim_id, category=category)
+    )
 
 
-#: Refusal types from the workflow and the HTTP status they map to.
-CONFLICT_TYPES = {"decision_conflict", "invalid_transition", "conflict"}
-REFUSED_TYPES = {"decision_refused", "refused"}
-
-
-async def _update(context: ApiContext, record: ClaimRecord, name: str, arg: Any) -> UpdateResult:
+async def _update(context: ApiContext, record: ClaimRecord, name: str, arg: Any, *, what: str) -> UpdateResult:
     if is_final(record.status):
         raise Conflict(f"the claim is {record.status.value}, which is final; it can no longer change")
-    handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(record.claim_id))
-    try:
-        result: UpdateResult = await handle.execute_update(name, arg, result_type=UpdateResult)
-        return result
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            if cause.type in REFUSED_TYPES:
-                raise Unprocessable(cause.message) from exc
-            if cause.type in CONFLICT_TYPES:
-                raise Conflict(cause.message) from exc
-        raise Conflict(str(cause or exc)) from exc
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise Conflict("the claim's workflow has finished; it can no longer change") from exc
-        raise TemporalUnavailable() from exc
-    except RuntimeError as exc:
-        raise TemporalUnavailable() from exc
+    return await workflow_calls.update(context, record.claim_id, name, arg, what=what)
 
 
 async def audit_read(uow: UnitOfWork, principal: Principal, claim_id: str) -> None:

@@ -28,6 +28,11 @@ class ApiConfig:
     webhook_secret: str
     policy: ClaimPolicy
     max_body_bytes: int = 1_000_000
+    #: How long a request waits for Temporal, SDK retries included; past it the client gets 503 or 504.
+    temporal_start_timeout_seconds: float = 10.0  # start a claim's workflow (POST /v1/claims)
+    temporal_update_timeout_seconds: float = 15.0  # a decision, cancel or information, until the workflow applied it
+    temporal_query_timeout_seconds: float = 5.0  # the live state (GET /v1/claims/{id}) and the readiness check
+    temporal_signal_timeout_seconds: float = 5.0  # the processor's webhook wakes a workflow
 
 
 @dataclass
@@ -49,6 +54,8 @@ ContextDep = Annotated[ApiContext, Depends(get_context)]
 
 
 async def get_uow(context: ContextDep) -> AsyncIterator[UnitOfWork]:
+    """One unit of work for the whole request: only for routes that never call Temporal, since the
+    transaction (and its pooled connection) stays open until the route returns."""
     async with UnitOfWork(context.sessions) as uow:
         yield uow
 

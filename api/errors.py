@@ -56,6 +56,10 @@ class Unavailable(ApiError):
     status, code, title = 503, "unavailable", "Service unavailable"
 
 
+class GatewayTimeout(ApiError):
+    status, code, title = 504, "gateway_timeout", "Gateway timeout"
+
+
 def problem(
     status: int,
     code: str,

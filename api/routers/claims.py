@@ -1,4 +1,7 @@
-"""/v1/claims: submit, read, list, decide, cancel, provide information."""
+"""/v1/claims: submit, read, list, decide, cancel, provide information.
+
+Routes that call Temporal take no UowDep: their service opens and closes its own units of work.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from fastapi import APIRouter, Header, Query, Response, status
 from api import claim_service
 from api.auth import Role
 from api.deps import ContextDep, Reader, Reviewer, Submitter, UowDep, Withdrawer
-from api.errors import Forbidden
 from api.schemas.claims import (
     CancelRequest,
     ClaimAccepted,
@@ -32,6 +34,12 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
     404: {"description": "No such claim that you can see"},
 }
 
+#: What a route that waits for the claim's workflow may also answer.
+WAITS: dict[int | str, dict[str, object]] = {
+    503: {"description": "The workflow service could not be reached; see Retry-After"},
+    504: {"description": "The workflow did not finish in time; it may still apply the change: GET the claim"},
+}
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -48,18 +56,23 @@ IdempotencyKey = Annotated[
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ClaimAccepted,
-    responses={**PROBLEMS, 409: {"description": "Idempotency-Key reused with another body"}, 413: {}, 422: {}},
+    responses={
+        **PROBLEMS,
+        409: {"description": "Idempotency-Key reused with another body"},
+        413: {},
+        422: {},
+        503: WAITS[503],
+    },
 )
 async def submit_claim(
     claim: Claim,
     principal: Submitter,
     context: ContextDep,
-    uow: UowDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimAccepted:
     """Submit a claim: it is recorded, then its workflow starts. Answers 202; follow the Location."""
-    accepted, created = await claim_service.submit(context, uow, principal, claim, idempotency_key)
+    accepted, created = await claim_service.submit(context, principal, claim, idempotency_key)
     response.headers["Location"] = f"/v1/claims/{accepted.claim_id}"
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
@@ -96,12 +109,9 @@ async def list_claims(
 
 
 @router.get("/{claim_id}", response_model=ClaimRead, responses=PROBLEMS)
-async def read_claim(claim_id: str, principal: Reader, context: ContextDep, uow: UowDep) -> ClaimRead:
+async def read_claim(claim_id: str, principal: Reader, context: ContextDep) -> ClaimRead:
     """The claim's snapshot with its live state: status, history, adjudication, adjuster, errors."""
-    record = await claim_service.visible_record(uow, principal, claim_id)
-    live = await claim_service.live_state(context, record)
-    await claim_service.audit_read(uow, principal, claim_id)
-    return claim_service.present(record, live)
+    return await claim_service.read(context, principal, claim_id)
 
 
 @router.post(
@@ -109,39 +119,35 @@ async def read_claim(claim_id: str, principal: Reader, context: ContextDep, uow:
     response_model=UpdateResult,
     responses={
         **PROBLEMS,
+        **WAITS,
         409: {"description": "Wrong state or not assigned to you"},
         422: {"description": "Decision breaks a rule"},
     },
 )
-async def decide(
-    claim_id: str, decision: Decision, principal: Reviewer, context: ContextDep, uow: UowDep
-) -> UpdateResult:
+async def decide(claim_id: str, decision: Decision, principal: Reviewer, context: ContextDep) -> UpdateResult:
     """An adjuster's decision on a claim in review: approve, deny, partial, request_info."""
-    record = await claim_service.visible_record(uow, principal, claim_id)
-    return await claim_service.decide(context, uow, principal, record, decision)
+    return await claim_service.decide(context, principal, claim_id, decision)
 
 
 @router.post(
-    "/{claim_id}/cancel", response_model=UpdateResult, responses={**PROBLEMS, 409: {"description": "Already final"}}
+    "/{claim_id}/cancel",
+    response_model=UpdateResult,
+    responses={**PROBLEMS, **WAITS, 409: {"description": "Already final"}},
 )
 async def cancel(
-    claim_id: str, principal: Withdrawer, context: ContextDep, uow: UowDep, body: CancelRequest | None = None
+    claim_id: str, principal: Withdrawer, context: ContextDep, body: CancelRequest | None = None
 ) -> UpdateResult:
     """Withdraw a claim that is not final and not yet approved."""
-    record = await claim_service.visible_record(uow, principal, claim_id)
-    return await claim_service.cancel(context, principal, record, (body or CancelRequest()).reason)
+    return await claim_service.cancel(context, principal, claim_id, (body or CancelRequest()).reason)
 
 
 @router.post(
     "/{claim_id}/information",
     response_model=UpdateResult,
-    responses={**PROBLEMS, 409: {"description": "Not requested"}},
+    responses={**PROBLEMS, **WAITS, 409: {"description": "Not requested"}},
 )
 async def provide_information(
-    claim_id: str, body: InformationRequest, principal: Submitter, context: ContextDep, uow: UowDep
+    claim_id: str, body: InformationRequest, principal: Submitter, context: ContextDep
 ) -> UpdateResult:
     """Answer an adjuster's request for information; the claim goes back to review."""
-    record = await claim_service.visible_record(uow, principal, claim_id)
-    if principal.role is not Role.SUBMITTER and principal.role is not Role.ADMIN:
-        raise Forbidden("only the submitter answers a request for information")
-    return await claim_service.provide_information(context, principal, record, body.note)
+    return await claim_service.provide_information(context, principal, claim_id, body.note)

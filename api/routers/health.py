@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api import workflow_calls
 from api.deps import ContextDep
 
 router = APIRouter(tags=["health"])
@@ -22,7 +23,7 @@ async def readyz(context: ContextDep) -> JSONResponse:
     """Temporal and the database both answer."""
     checks: dict[str, str] = {}
     try:
-        await context.temporal.service_client.check_health()
+        await workflow_calls.check_health(context)
         checks["temporal"] = "ok"
     except Exception as exc:
         checks["temporal"] = f"unavailable: {type(exc).__name__}"

@@ -1,0 +1,173 @@
+"""Every call the API makes to Temporal: each bounded by a timeout, its failures turned into problem errors.
+
+The bound is asyncio's timeout around the whole call, so it covers the client's own retries (a
+Temporal server that is down is retried for seconds) as well as one RPC (rpc_timeout). None of
+these is ever called with a database transaction open: read and commit, then call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import ApiContext
+from api.errors import Conflict, GatewayTimeout, Unavailable, Unprocessable
+from domain.claim import Claim
+from domain.status import ClaimStatus
+from workflows.claim_contract import (
+    CLAIM_STATUS,
+    PAYER_ID,
+    PROCESSOR_NOTICE_SIGNAL,
+    STATE_QUERY,
+    WORKFLOW_NAME,
+    ClaimState,
+    ClaimWorkflowInput,
+    ProcessorNotice,
+    UpdateResult,
+    workflow_id,
+)
+
+
+class TemporalUnavailable(Unavailable):
+    code = "workflow_service_unavailable"
+
+    def __init__(
+        self,
+        detail: str = "the workflow service did not answer; retry shortly with the same Idempotency-Key — "
+        "a claim already recorded is not duplicated",
+    ) -> None:
+        super().__init__(detail, headers={"Retry-After": "2"})
+
+
+class UpdateNotFinished(GatewayTimeout):
+    code = "workflow_update_timeout"
+
+
+#: Refusal types from the workflow and the HTTP status they map to.
+CONFLICT_TYPES = {"decision_conflict", "invalid_transition", "conflict"}
+REFUSED_TYPES = {"decision_refused", "refused"}
+
+
+async def start_workflow(context: ApiContext, claim_id: str, org_id: str, claim: Claim, received_at: datetime) -> None:
+    """Start the claim's workflow; one that already exists (a retried request) is left as it is."""
+    seconds = context.config.temporal_start_timeout_seconds
+    lines = len(claim.lines)
+    try:
+        async with asyncio.timeout(seconds):
+            await context.temporal.start_workflow(
+                WORKFLOW_NAME,
+                ClaimWorkflowInput(
+                    claim_id=claim_id, org_id=org_id, received_at=received_at, policy=context.config.policy
+                ),
+                id=workflow_id(claim_id),
+                task_queue=context.config.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(CLAIM_STATUS, ClaimStatus.RECEIVED.value),
+                        SearchAttributePair(PAYER_ID, claim.insurance.payer_id),
+                    ]
+                ),
+                static_summary=f"Claim {claim_id[:8]} · payer {claim.insurance.payer_id} · {lines} line{'s' if lines != 1 else ''} · {claim.total_charge:.2f}",
+                static_details=(
+                    f"**Claim id:** {claim_id}\n\n**Organization:** {org_id}\n\n**Payer:** {claim.insurance.payer_id}\n\n"
+                    f"**Billed:** {claim.total_charge:.2f} on {lines} line(s)\n\n**Frequency code:** {claim.frequency_code.value}"
+                ),
+                rpc_timeout=timedelta(seconds=seconds),
+            )
+    except WorkflowAlreadyStartedError:
+        pass  # it ran (and finished) before: the claim exists, nothing more to start
+    except (RPCError, RuntimeError, TimeoutError) as exc:  # RuntimeError: a lazy client that cannot connect at all
+        raise TemporalUnavailable() from exc
+
+
+async def live_state(context: ApiContext, claim_id: str) -> ClaimState | None:
+    """The workflow's live state, or None when the workflow does not answer in time (the record still does)."""
+    seconds = context.config.temporal_query_timeout_seconds
+    handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
+    try:
+        async with asyncio.timeout(seconds):
+            state: ClaimState = await handle.query(
+                STATE_QUERY, result_type=ClaimState, rpc_timeout=timedelta(seconds=seconds)
+            )
+        return state
+    except (RPCError, RuntimeError, TimeoutError):
+        return None
+
+
+async def update(context: ApiContext, claim_id: str, name: str, arg: Any, *, what: str) -> UpdateResult:
+    """Deliver an update (`what` names it to the caller: "decision", …) and wait until the workflow applied it."""
+    seconds = context.config.temporal_update_timeout_seconds
+    handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
+    try:
+        async with asyncio.timeout(seconds):
+            result: UpdateResult = await handle.execute_update(
+                name, arg, result_type=UpdateResult, rpc_timeout=timedelta(seconds=seconds)
+            )
+        return result
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            if cause.type in REFUSED_TYPES:
+                raise Unprocessable(cause.message) from exc
+            if cause.type in CONFLICT_TYPES:
+                raise Conflict(cause.message) from exc
+        raise Conflict(str(cause or exc)) from exc
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        # The client turns a cancelled wait into this error too: a request being cancelled stays cancelled.
+        _raise_if_cancelled()
+        raise UpdateNotFinished(
+            f"the claim's workflow did not finish applying this {what} within {seconds:g} s; it may still be "
+            f"applied — GET /v1/claims/{claim_id} to see the claim's status before sending it again"
+        ) from exc
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            raise Conflict("the claim's workflow has finished; it can no longer change") from exc
+        raise _update_unavailable(claim_id, what) from exc
+    except RuntimeError as exc:  # a lazy client that cannot connect at all
+        raise _update_unavailable(claim_id, what) from exc
+
+
+def _update_unavailable(claim_id: str, what: str) -> TemporalUnavailable:
+    return TemporalUnavailable(
+        f"the workflow service could not be reached, so this {what} may not have reached the claim; "
+        f"GET /v1/claims/{claim_id} to see the claim's status, then retry shortly"
+    )
+
+
+def _raise_if_cancelled() -> None:
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+async def signal_notice(context: ApiContext, claim_id: str, notice: ProcessorNotice) -> None:
+    """Wake the claim's workflow with the processor's notice; a finished claim has nothing to wake."""
+    seconds = context.config.temporal_signal_timeout_seconds
+    handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
+    try:
+        async with asyncio.timeout(seconds):
+            await handle.signal(PROCESSOR_NOTICE_SIGNAL, notice, rpc_timeout=timedelta(seconds=seconds))
+    except (RPCError, RuntimeError, TimeoutError) as exc:
+        if isinstance(exc, RPCError) and exc.status is RPCStatusCode.NOT_FOUND:
+            return
+        raise TemporalUnavailable("the workflow service did not answer; send the notice again shortly") from exc
+
+
+async def check_health(context: ApiContext) -> None:
+    """Raise unless the Temporal server answers its health check in time."""
+    seconds = context.config.temporal_query_timeout_seconds
+    async with asyncio.timeout(seconds):
+        await context.temporal.service_client.check_health(timeout=timedelta(seconds=seconds))

@@ -46,7 +46,8 @@ def tiny_app(handler: Handler) -> CancelOnDisconnect:
     )
 
 
-def http_scope(path: str, method: str = "GET") -> Scope:
+def http_scope(path: str, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> Scope:
+    """An HTTP request's ASGI scope, as a server would build it."""
     return {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -57,7 +58,7 @@ def http_scope(path: str, method: str = "GET") -> Scope:
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"test")],
+        "headers": [(b"host", b"test"), *(headers or [])],
         "client": ("127.0.0.1", 50000),
         "server": ("test", 80),
     }

@@ -130,7 +130,7 @@ async def test_twenty_decisions_at_once_on_a_pool_of_five_all_answer_200_and_clo
 # --- every wait for Temporal is bounded ------------------------------------------------------------------------
 
 
-async def test_decision_no_worker_applies_within_the_update_timeout_answers_504_saying_it_may_still_apply(
+async def test_decision_that_no_worker_applies_in_time_answers_504_at_the_update_timeout_saying_it_may_still_apply(
     temporal: Client, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     async with api_without_worker(temporal, sessions, temporal_update_timeout_seconds=0.5) as api:
@@ -223,7 +223,7 @@ async def test_decision_waiting_on_its_update_stops_when_the_client_disconnects(
         client.incoming.put_nowait({"type": "http.request", "body": body, "more_body": False})
         scope = http_scope(f"/v1/claims/{claim_id}/decision", "POST", headers)
         request = asyncio.create_task(app(scope, client.receive, client.send))
-        await asyncio.sleep(1)  # the route has read the claim and is waiting on the update
+        await asyncio.sleep(1)  # long enough to reach the update, which no worker will apply
         assert not request.done()
 
         client.incoming.put_nowait({"type": "http.disconnect"})

@@ -14,4 +14,8 @@ def api_config(settings: Settings) -> ApiConfig:
         jwt_issuer=settings.jwt_issuer,
         webhook_secret=settings.webhook_secret,
         policy=claim_policy(settings),
+        temporal_start_timeout_seconds=settings.api_start_timeout_seconds,
+        temporal_update_timeout_seconds=settings.api_update_timeout_seconds,
+        temporal_query_timeout_seconds=settings.api_query_timeout_seconds,
+        temporal_signal_timeout_seconds=settings.api_signal_timeout_seconds,
     )

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     processor_url: str = "http://127.0.0.1:8100"
     sandbox_port: int = 8100
     processor_timeout_seconds: float = 10.0
+    #: How long the API waits on Temporal before it answers 503/504 (never a hang): starting a claim's workflow,
+    #: an update (decision, cancel, information) until the workflow applied it, a query or a webhook's signal.
+    api_start_timeout_seconds: float = 10.0
+    api_update_timeout_seconds: float = 15.0
+    api_query_timeout_seconds: float = 5.0
+    api_signal_timeout_seconds: float = 5.0
     #: Activities one worker runs at once (regular, local): more than its CPU can finish only waits in
     #: the worker, where waiting counts against the activity's timeout; in the server's queue it does not.
     worker_max_activities: int = 16

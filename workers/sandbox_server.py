@@ -17,4 +17,4 @@ async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
             webhook_secret=settings.webhook_secret,
         )
     )
-    await serve_until_stopped(embedded(app, "127.0.0.1", settings.sandbox_port))
+    await serve_until_stopped(embedded(app, settings.sandbox_host, settings.sandbox_port))

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    #: Transport security to Temporal: TLS with the system's roots (or `temporal_tls_ca_file`), mutual TLS with a
+    #: client certificate and key, and/or an API key (Temporal Cloud). Files are PEM.
+    temporal_tls: bool = False
+    temporal_tls_ca_file: Path | None = None
+    temporal_tls_cert_file: Path | None = None
+    temporal_tls_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
     temporal_ui_port: int = 8233
     task_queue: str = "claims"
 
@@ -45,6 +53,7 @@ class Settings(BaseSettings):
     public_api_url: str = ""  # where the processor sends webhooks; empty: http://api_host:api_port
 
     processor_url: str = "http://127.0.0.1:8100"
+    sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8100
     processor_timeout_seconds: float = 10.0
     #: How long the API waits on Temporal before it answers 503/504 (never a hang): starting a claim's workflow,

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     worker_max_activities: int = 16
     worker_max_local_activities: int = 16
 
+    #: Ed25519 keys (PEM files) for the updates the API sends to claims: the API signs with the private key, the
+    #: worker trusts the public keys (several while rotating). Outside production both default to a key pair in data_dir.
+    update_signing_key_file: Path | None = None
+    update_verify_key_files: list[Path] = []
+
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "claimflow"
     jwt_ttl_minutes: int = 60 * 12

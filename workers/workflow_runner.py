@@ -27,7 +27,7 @@ from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
 from temporalio.converter import DataConverter, SerializationContext, StorageDriverStoreContext
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 __all__ = ["WRITTEN_FOR_TEMPORALIO", "workflow_runner"]
 
@@ -41,7 +41,7 @@ def workflow_runner(data_converter: DataConverter, *, sdk_version: str | None = 
     """The sandbox; answered outside it when `data_converter` has no payload codec and no external storage
     (and no debugger is expected: TEMPORAL_DEBUG, as the SDK reads it) on the SDK release the runner was
     written against. `sdk_version` is the installed temporalio's unless given."""
-    sandbox = SandboxedWorkflowRunner()
+    sandbox = sandboxed()
     if data_converter.payload_codec is not None or data_converter.external_storage is not None:
         return sandbox
     if os.environ.get("TEMPORAL_DEBUG"):
@@ -56,6 +56,12 @@ def workflow_runner(data_converter: DataConverter, *, sdk_version: str | None = 
         )
         return sandbox
     return _ContextFreeRunner(sandbox)
+
+
+def sandboxed() -> SandboxedWorkflowRunner:
+    """The SDK's sandbox, with `cryptography` passed through: its Rust extension may be loaded once per process,
+    and the update guard verifies signatures inside update validators (an import there aborted the process)."""
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules("cryptography"))
 
 
 class _ContextFreeRunner(WorkflowRunner):

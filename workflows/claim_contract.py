@@ -13,6 +13,7 @@ from domain.decision import BilledLine, Decision
 from domain.routing import ReviewReason
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
+from workflows.update_signatures import UpdateSignature
 
 WORKFLOW_NAME = "ClaimWorkflow"
 STATE_QUERY = "state"
@@ -26,6 +27,8 @@ CLAIM_STATUS = SearchAttributeKey.for_keyword("ClaimStatus")
 PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
 ASSIGNED_ADJUSTER = SearchAttributeKey.for_keyword("AssignedAdjuster")
 SEARCH_ATTRIBUTES = (CLAIM_STATUS, PAYER_ID, ASSIGNED_ADJUSTER)
+#: The updates that change a claim: each must be signed by the API (workflows/update_signatures.py).
+SIGNED_UPDATES = frozenset({DECIDE_UPDATE, CANCEL_UPDATE, PROVIDE_INFORMATION_UPDATE})
 
 
 def workflow_id(claim_id: str) -> str:
@@ -116,16 +119,19 @@ class DecideInput(BaseModel):
     supervisor: bool = False
     authority_limit: Decimal | None = None
     note_id: str | None = None
+    signature: UpdateSignature | None = None
 
 
 class CancelInput(BaseModel):
     actor: str
     note_id: str | None = None
+    signature: UpdateSignature | None = None
 
 
 class ProvideInformationInput(BaseModel):
     actor: str
     note_id: str | None = None
+    signature: UpdateSignature | None = None
 
 
 class UpdateResult(BaseModel):

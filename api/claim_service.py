@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from api import workflow_calls
 from api.auth import Principal, Role
 from api.deps import ApiContext
 from api.disconnect import even_if_client_leaves
-from api.errors import Conflict, Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.schemas.claims import (
     ClaimAccepted,
     ClaimLineRead,
@@ -28,7 +29,7 @@ from api.schemas.claims import (
     ValidationResult,
 )
 from api.workflow_calls import start_workflow
-from db.records import ClaimRecord
+from db.records import ClaimRecord, NoteKind
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.decision import Decision
@@ -46,6 +47,8 @@ from workflows.claim_contract import (
     UpdateResult,
     workflow_id,
 )
+
+log = logging.getLogger(__name__)
 
 #: Namespace for claim ids derived from an Idempotency-Key.
 CLAIM_ID_NAMESPACE = uuid.UUID("6f0c1f0e-8a4b-4d2b-9a53-3c1f3e2b7d10")
@@ -121,12 +124,6 @@ async def read(context: ApiContext, principal: Principal, claim_id: str) -> Clai
     return present(record, live)
 
 
-async def load_visible_record(context: ApiContext, principal: Principal, claim_id: str) -> ClaimRecord:
-    """visible_record in a unit of work of its own, closed before the caller goes on."""
-    async with UnitOfWork(context.sessions) as uow:
-        return await visible_record(uow, principal, claim_id)
-
-
 async def visible_record(uow: UnitOfWork, principal: Principal, claim_id: str) -> ClaimRecord:
     """The claim, if this caller may see it; 404 otherwise (never tell who else has a claim)."""
     record = await uow.claims.get_record(claim_id) if _looks_like_claim_id(claim_id) else None
@@ -167,14 +164,27 @@ def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
         )
         for n, line in enumerate(record.claim.lines, start=1)
     ]
+    # The live history may be ahead of the record; the notes are only in the record (merged by seq).
+    notes = {h.seq: h for h in record.status_history}
     if live is not None and len(live.status_history) >= len(record.status_history):
         history = [
-            StatusHistoryEntry(status=h.status, at=h.at, reason=h.reason, actor=h.actor) for h in live.status_history
+            StatusHistoryEntry(
+                status=h.status,
+                at=h.at,
+                reason=h.reason,
+                actor=h.actor,
+                note=notes[h.seq].note if h.seq in notes else None,
+                note_kind=notes[h.seq].note_kind if h.seq in notes else None,
+            )
+            for h in live.status_history
         ]
         status = live.status
     else:
         history = [
-            StatusHistoryEntry(status=h.status, at=h.at, reason=h.reason, actor=h.actor) for h in record.status_history
+            StatusHistoryEntry(
+                status=h.status, at=h.at, reason=h.reason, actor=h.actor, note=h.note, note_kind=h.note_kind
+            )
+            for h in record.status_history
         ]
         status = record.status
     payment = (
@@ -216,37 +226,47 @@ def present(record: ClaimRecord, live: ClaimState | None) -> ClaimRead:
 
 
 async def decide(context: ApiContext, principal: Principal, claim_id: str, decision: Decision) -> UpdateResult:
-    """An adjuster's decision: the claim and the adjuster are read (and the unit of work closed), then the update."""
+    """An adjuster's decision: the claim and the adjuster are read and its note stored (committed, the unit of
+    work closed), then the update carries the note's id, never its text."""
     async with UnitOfWork(context.sessions) as uow:
         record = await visible_record(uow, principal, claim_id)
         adjuster = await uow.reference.get_adjuster(principal.sub)
-    if adjuster is None or not adjuster.active:
-        raise Forbidden(f"{principal.sub} is not an active adjuster; ask an admin to add them to the adjuster table")
+        if adjuster is None or not adjuster.active:
+            raise Forbidden(
+                f"{principal.sub} is not an active adjuster; ask an admin to add them to the adjuster table"
+            )
+        check_not_final(record)
+        note_id = await add_note(uow, principal, record.claim_id, "decision", decision.note)
     supervisor = principal.role is Role.SUPERVISOR and adjuster.supervisor
     update = DecideInput(
-        decision=decision,
+        decision=decision.model_copy(update={"note": None}),
         adjuster_id=principal.sub,
         supervisor=supervisor,
         authority_limit=None if supervisor else adjuster.authority_limit,
+        note_id=note_id,
     )
-    return await _update(context, record, DECIDE_UPDATE, update, what="decision")
+    return await _update(context, record.claim_id, DECIDE_UPDATE, update, what="decision", note_id=note_id)
 
 
-async def cancel(context: ApiContext, principal: Principal, claim_id: str, reason: str) -> UpdateResult:
-    record = await load_visible_record(context, principal, claim_id)
-    return await _update(
-        context, record, CANCEL_UPDATE, CancelInput(actor=principal.label, reason=reason), what="cancellation"
-    )
+async def cancel(context: ApiContext, principal: Principal, claim_id: str, reason: str | None) -> UpdateResult:
+    """Withdraw a claim; its reason (if given) is stored as a note first and the update carries its id."""
+    async with UnitOfWork(context.sessions) as uow:
+        record = await visible_record(uow, principal, claim_id)
+        check_not_final(record)
+        note_id = await add_note(uow, principal, record.claim_id, "cancellation", reason)
+    update = CancelInput(actor=principal.label, note_id=note_id)
+    return await _update(context, record.claim_id, CANCEL_UPDATE, update, what="cancellation", note_id=note_id)
 
 
 async def provide_information(context: ApiContext, principal: Principal, claim_id: str, note: str) -> UpdateResult:
-    record = await load_visible_record(context, principal, claim_id)
+    """The submitter's answer to a request for information: stored as a note first, the update carries its id."""
+    async with UnitOfWork(context.sessions) as uow:
+        record = await visible_record(uow, principal, claim_id)
+        check_not_final(record)
+        note_id = await add_note(uow, principal, record.claim_id, "information", note)
+    update = ProvideInformationInput(actor=principal.label, note_id=note_id)
     return await _update(
-        context,
-        record,
-        PROVIDE_INFORMATION_UPDATE,
-        ProvideInformationInput(actor=principal.label, note=note),
-        what="information",
+        context, record.claim_id, PROVIDE_INFORMATION_UPDATE, update, what="information", note_id=note_id
     )
 
 
@@ -256,10 +276,53 @@ async def notify(context: ApiContext, claim_id: str, payer_claim_id: str, catego
     )
 
 
-async def _update(context: ApiContext, record: ClaimRecord, name: str, arg: Any, *, what: str) -> UpdateResult:
+def check_not_final(record: ClaimRecord) -> None:
     if is_final(record.status):
         raise Conflict(f"the claim is {record.status.value}, which is final; it can no longer change")
-    return await workflow_calls.update(context, record.claim_id, name, arg, what=what)
+
+
+async def add_note(
+    uow: UnitOfWork, principal: Principal, claim_id: str, kind: NoteKind, body: str | None
+) -> str | None:
+    """Store the note an update will name by id, and commit; None (and nothing stored) without a note.
+
+    Free text never enters the workflow's history: the update carries the note's id only."""
+    text = (body or "").strip()
+    if not text:
+        return None
+    note_id = await uow.claims.add_note(
+        claim_id=claim_id, kind=kind, body=text, author=principal.label, at=datetime.now(UTC)
+    )
+    await uow.commit()
+    return note_id
+
+
+async def _update(
+    context: ApiContext, claim_id: str, name: str, arg: Any, *, what: str, note_id: str | None
+) -> UpdateResult:
+    """Send the update; when the workflow definitely did not apply it, its note goes too.
+
+    Conflict and Unprocessable come only from a refusal (the workflow's validator or handler) or a finished
+    workflow: the update is not applied and never will be. After a timeout or an unreachable Temporal the
+    note stays, since the update may still apply and its status row would name the note.
+    """
+    try:
+        return await workflow_calls.update(context, claim_id, name, arg, what=what)
+    except (Conflict, Unprocessable):
+        if note_id is not None:
+            await discard_note(context, note_id)
+        raise
+
+
+async def discard_note(context: ApiContext, note_id: str) -> None:
+    """Delete a refused update's note in a unit of work of its own; a failure is logged, not raised, so the
+    caller still learns why the update was refused."""
+    try:
+        async with UnitOfWork(context.sessions) as uow:
+            await uow.claims.discard_note(note_id)
+            await uow.commit()
+    except Exception:
+        log.warning("claim.note_discard_failed", extra={"note_id": note_id}, exc_info=True)
 
 
 async def audit_read(uow: UnitOfWork, principal: Principal, claim_id: str) -> None:

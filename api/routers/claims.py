@@ -132,12 +132,17 @@ async def decide(claim_id: str, decision: Decision, principal: Reviewer, context
 @router.post(
     "/{claim_id}/cancel",
     response_model=UpdateResult,
-    responses={**PROBLEMS, **WAITS, 409: {"description": "Already final"}},
+    responses={
+        **PROBLEMS,
+        **WAITS,
+        409: {"description": "Final, approved, or the processor has it (withdraw it with a void claim)"},
+        422: {},
+    },
 )
 async def cancel(
     claim_id: str, principal: Withdrawer, context: ContextDep, body: CancelRequest | None = None
 ) -> UpdateResult:
-    """Withdraw a claim that is not final and not yet approved."""
+    """Withdraw a claim before it is submitted, or while it waits for an adjuster or for information."""
     return await claim_service.cancel(context, principal, claim_id, (body or CancelRequest()).reason)
 
 

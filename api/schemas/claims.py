@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from db.models.claim_note import NOTE_BODY_MAX_CHARS
+from db.records import NoteKind
 from domain.adjudication import Adjustment
 from domain.claim import Claim
 from domain.money import Money
@@ -25,6 +27,9 @@ class StatusHistoryEntry(BaseModel):
     at: datetime
     reason: str
     actor: str | None = None
+    #: The note this change was made with (a decision's note, the information provided, a cancellation's reason).
+    note: str | None = None
+    note_kind: NoteKind | None = None
 
 
 class LineAdjudicationRead(BaseModel):
@@ -94,18 +99,20 @@ class ClaimPage(BaseModel):
     next_cursor: str | None
 
 
+#: A note's text: what an adjuster, a submitter or a cancellation says (kept in the database, never in the workflow).
+NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_BODY_MAX_CHARS)]
+
+
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] = (
-        "withdrawn by the submitter"
-    )
+    reason: NoteText | None = None
 
 
 class InformationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    note: NoteText
 
 
 class ProcessorWebhook(BaseModel):

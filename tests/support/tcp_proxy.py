@@ -1,4 +1,5 @@
-"""A small asyncio TCP proxy for fault drills: forwards to a target, and can delay, cut and restore the link."""
+"""A small asyncio TCP proxy for fault drills: forwards to a target, and can delay, cut and restore the link, and
+hold the server's answer to a statement the server has already acted on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,37 @@ from tests.support.stack import free_port
 
 #: Called with every chunk the client sent, after it was forwarded upstream.
 Watcher = Callable[[bytes], None]
+#: How much of what a client sent before a chunk reply holds look at with it (their patterns are shorter).
+_TAIL = 512
+
+
+@dataclass(eq=False)
+class ReplyHold:
+    """Holds back the server's answer to one client statement, after the statement went to the server.
+
+    The first client chunk containing `statement` — on a connection that sent a chunk containing `after`
+    before, when `after` is given — arms the hold on its connection; the next bytes the server sends there
+    (its answer: for a COMMIT, "COMMIT" once it has committed) are held until `release()` or `seconds`,
+    then passed on if the client is still there. Once only. `held` is set when the answer is being held
+    (`answer` has its bytes); `after_sent` counts every chunk containing `after` that went to the server,
+    on any connection (the statement sent again by a retry).
+    """
+
+    statement: bytes
+    after: bytes | None
+    seconds: float
+    held: asyncio.Event = field(default_factory=asyncio.Event)
+    answer: bytes = b""
+    after_sent: int = 0
+    armed: bool = False
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def wait_released(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._released.wait(), self.seconds)
 
 
 @dataclass
@@ -25,6 +57,12 @@ class _Link:
     client: asyncio.StreamWriter
     upstream: asyncio.StreamWriter | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: Reply holds whose `after` this connection sent.
+    primed: set[ReplyHold] = field(default_factory=set)
+    #: The reply hold waiting for the server's next bytes on this connection.
+    pending: ReplyHold | None = None
+    #: The end of what the client sent before, so a pattern split between two reads is still seen.
+    tail: bytes = b""
 
     def abort(self) -> None:
         for writer in (self.client, self.upstream):
@@ -42,7 +80,8 @@ class TcpProxy:
     listening (new connections are refused); `restore()` listens on the same port again.
     `holds` maps a byte pattern to extra seconds: a client chunk containing it waits that much longer
     (e.g. one SQL statement, to keep the step that sends it in flight). `watch` sees every chunk a
-    client sends (after it went upstream), to act at an exact moment.
+    client sends (after it went upstream), to act at an exact moment. `hold_reply` holds the server's
+    answer to a statement it has already received (see ReplyHold).
     """
 
     def __init__(self, target_host: str, target_port: int, *, delay: float = 0.0) -> None:
@@ -51,6 +90,7 @@ class TcpProxy:
         self.delay = delay
         self.watch: Watcher | None = None
         self.holds: dict[bytes, float] = {}
+        self.reply_holds: list[ReplyHold] = []
         self.stats = ProxyStats()
         self._server: asyncio.Server | None = None
         self._links: set[_Link] = set()
@@ -62,6 +102,12 @@ class TcpProxy:
     async def start(self) -> None:
         if self._server is None:
             self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port, reuse_address=True)
+
+    def hold_reply(self, statement: bytes, *, after: bytes | None = None, seconds: float = 60.0) -> ReplyHold:
+        """Hold the answer to the next `statement` (on a connection that sent `after` first): see ReplyHold."""
+        hold = ReplyHold(statement, after, seconds)
+        self.reply_holds.append(hold)
+        return hold
 
     async def cut(self) -> None:
         """Drop every open connection at once and refuse new ones."""
@@ -103,8 +149,8 @@ class TcpProxy:
             link.abort()
             return
         link.tasks = [
-            asyncio.create_task(self._pipe(reader, up_writer, watched=True)),
-            asyncio.create_task(self._pipe(up_reader, writer, watched=False)),
+            asyncio.create_task(self._pipe(link, reader, up_writer, watched=True)),
+            asyncio.create_task(self._pipe(link, up_reader, writer, watched=False)),
         ]
         try:
             await asyncio.gather(*link.tasks, return_exceptions=True)
@@ -112,12 +158,21 @@ class TcpProxy:
             self._links.discard(link)
             link.abort()
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, watched: bool) -> None:
+    async def _pipe(
+        self, link: _Link, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, watched: bool
+    ) -> None:
         try:
             while data := await reader.read(65536):
                 pause = self.delay + (sum(s for p, s in self.holds.items() if p in data) if watched else 0.0)
                 if pause:
                     await asyncio.sleep(pause)
+                if watched:
+                    self._arm_reply_holds(link, data)  # before the statement goes: its answer may come back at once
+                elif link.pending is not None:
+                    hold, link.pending = link.pending, None
+                    hold.answer = data
+                    hold.held.set()
+                    await hold.wait_released()
                 writer.write(data)
                 await writer.drain()
                 if watched and self.watch is not None:
@@ -126,6 +181,23 @@ class TcpProxy:
             pass
         finally:
             writer.close()
+
+    def _arm_reply_holds(self, link: _Link, data: bytes) -> None:
+        if not self.reply_holds:
+            return
+        seen, link.tail = link.tail + data, (link.tail + data)[-_TAIL:]
+
+        def sent(pattern: bytes) -> bool:
+            """`pattern` ends in `data` (it may begin in the tail of the chunk before)."""
+            return seen.find(pattern, max(0, len(seen) - len(data) - len(pattern) + 1)) >= 0
+
+        for hold in self.reply_holds:
+            if hold.after is not None and sent(hold.after):
+                hold.after_sent += 1
+                link.primed.add(hold)
+            if not hold.armed and sent(hold.statement) and (hold.after is None or hold in link.primed):
+                hold.armed = True
+                link.pending = hold
 
 
 @contextlib.asynccontextmanager

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from tests.api.test_claim_lifecycle import member
 from tests.drills.conftest import Drill
+from tests.drills.sandbox_holds import hold_now, wait_hold
 
 
 async def test_worker_killed_while_a_status_request_is_in_flight(drill: Drill) -> None:
     worker = drill.start_worker()
     claim_id = await drill.stack.submit(member("SLOW"))
     await drill.stack.wait_for(claim_id, "pending")
-    # Hold every status reply for 3 s, wait until one is in flight, then kill the worker under it.
-    await drill.faults(slow_rate=1.0, slow_seconds=3.0)
-    before = (await drill.ledger())["status_requests"]
-    await drill.wait_ledger(lambda ledger: ledger["status_requests"] > before)
+    # Hold every status request for 3 s before it is handled, wait until the sandbox is holding one, then kill
+    # the worker under it; the request still held after the kill proves the kill landed mid-request.
+    await drill.faults(slow_rate=1.0, slow_seconds=3.0, endpoints=["status"])
+    hold = await wait_hold(drill, "holding", fault="slow", endpoint="status")
     drill.kill(worker)
+    assert (await hold_now(drill, hold["id"]))["state"] == "holding", "the status request ended before the kill"
     await drill.faults()  # the processor recovers
     drill.start_worker()
     claim = await drill.stack.wait_for(claim_id, "closed", timeout=90)

@@ -54,8 +54,7 @@ class UpdateNotFinished(GatewayTimeout):
     code = "workflow_update_timeout"
 
 
-#: Refusal types from the workflow and the HTTP status they map to.
-CONFLICT_TYPES = {"decision_conflict", "invalid_transition", "conflict"}
+#: Refusal types from the workflow that are 422; every other refusal is 409.
 REFUSED_TYPES = {"decision_refused", "refused"}
 
 
@@ -119,11 +118,10 @@ async def update(context: ApiContext, claim_id: str, name: str, arg: Any, *, wha
         return result
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
-        if isinstance(cause, ApplicationError):
+        if isinstance(cause, ApplicationError):  # its type is the refusing rule's code
             if cause.type in REFUSED_TYPES:
-                raise Unprocessable(cause.message) from exc
-            if cause.type in CONFLICT_TYPES:
-                raise Conflict(cause.message) from exc
+                raise Unprocessable(cause.message, code=cause.type) from exc
+            raise Conflict(cause.message, code=cause.type) from exc
         raise Conflict(str(cause or exc)) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         # The client turns a cancelled wait into this error too: a request being cancelled stays cancelled.

@@ -7,6 +7,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
+
 from api.auth import Role
 from tests.support.stack import Stack, auth
 from workers.sample_claims import scenario_claim
@@ -138,19 +140,39 @@ async def test_processor_rejection_goes_to_review(stack: Stack) -> None:
     assert statuses(claim) == ["received", "validating", "submitted", "in_review"]
 
 
-async def test_pending_claim_can_be_cancelled_once(stack: Stack) -> None:
-    claim_id = await stack.submit(member("NEVER"))
-    await stack.wait_for(claim_id, "pending")
+async def test_claim_in_review_is_cancelled_once_with_its_reason_and_then_is_final(stack: Stack) -> None:
+    claim_id = await stack.submit(member("DENY"))
+    await stack.wait_for(claim_id, "in_review")
     response = await stack.api.post(
         f"/v1/claims/{claim_id}/cancel", json={"reason": "billed in error"}, headers=stack.headers
     )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
     claim = await stack.wait_for(claim_id, "cancelled")
-    assert claim["status_history"][-1]["reason"] == "billed in error"
+    assert statuses(claim)[-2:] == ["in_review", "cancelled"]
+    assert claim["status_history"][-1]["note"] == "billed in error"
     again = await stack.api.post(f"/v1/claims/{claim_id}/cancel", headers=stack.headers)
     assert again.status_code == 409
     assert "final" in again.json()["detail"]
+    [ledger] = await stack.ledger_for(claim_id)
+    assert ledger["payments_applied"] == 0
+
+
+async def test_pending_claim_cannot_be_cancelled_and_the_answer_says_to_send_a_void_claim(stack: Stack) -> None:
+    claim_id = await stack.submit(member("NEVER"))
+    await stack.wait_for(claim_id, "pending")
+    response = await stack.api.post(
+        f"/v1/claims/{claim_id}/cancel", json={"reason": "billed in error"}, headers=stack.headers
+    )
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert problem["code"] == "not_cancellable"
+    assert "void claim" in problem["detail"]
+    assert (await stack.read(claim_id))["status"] == "pending"
+    async with stack.sessions() as session:  # the refused cancellation's reason was not kept
+        notes = await session.execute(text("SELECT count(*) FROM claim_note WHERE claim_id = :c"), {"c": claim_id})
+        assert notes.scalar_one() == 0
+    await stack.temporal.get_workflow_handle(f"claim-{claim_id}").terminate(reason="test cleanup")
 
 
 async def test_same_idempotency_key_same_body_is_one_claim(stack: Stack) -> None:

@@ -1,14 +1,20 @@
-"""Adjuster decisions: refused ones answer 409/422 and leave no trace in the workflow's history."""
+"""Adjuster decisions: refused ones answer 409/422 and leave no trace in the workflow's history; of two at once
+(or a decision and a cancellation) exactly one takes effect."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from temporalio.api.enums.v1 import EventType
 
 from api.auth import Role
-from tests.api.test_claim_lifecycle import member
+from tests.api.test_claim_lifecycle import member, statuses
 from tests.support.stack import Stack, auth
 
 
@@ -113,4 +119,124 @@ async def test_decision_on_a_claim_not_in_review_is_a_conflict(stack: Stack) -> 
     assert response.status_code == 409
     assert "in_review" in response.json()["detail"]
     assert await update_events(stack, claim_id) == []
-    await stack.api.post(f"/v1/claims/{claim_id}/cancel", headers=stack.headers)
+    await stack.temporal.get_workflow_handle(f"claim-{claim_id}").terminate(reason="test cleanup")
+
+
+async def decision_notes(stack: Stack, claim_id: str) -> list[tuple[str, str]]:
+    async with stack.sessions() as session:
+        rows = await session.execute(
+            text("SELECT kind, body FROM claim_note WHERE claim_id = :claim_id"), {"claim_id": claim_id}
+        )
+        return [(row.kind, row.body) for row in rows]
+
+
+async def test_two_decisions_at_once_one_takes_effect_and_the_other_is_a_conflict(stack: Stack) -> None:
+    claim_id = await stack.submit(member("DENY"))
+    claim = await stack.wait_for(claim_id, "in_review")
+    adjuster = auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None)
+    bodies = {
+        "approved": {"action": "approve", "note": "overturned on appeal"},
+        "denied": {"action": "deny", "reason_code": "50", "note": "not medically necessary"},
+    }
+
+    responses = await asyncio.gather(
+        *(stack.api.post(f"/v1/claims/{claim_id}/decision", json=body, headers=adjuster) for body in bodies.values())
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    winner = next(r for r in responses if r.status_code == 200).json()["status"]
+    loser = next(r for r in responses if r.status_code == 409).json()
+    assert loser["code"] in {"decision_conflict", "conflict"}, loser
+    claim = await stack.wait_for(claim_id, "closed" if winner == "approved" else "denied")
+    decided = [s for s in statuses(claim) if s in bodies]
+    assert decided == [winner]
+    assert await decision_notes(stack, claim_id) == [("decision", bodies[winner]["note"])]
+
+
+async def test_decision_racing_a_cancellation_one_takes_effect_and_the_other_is_a_conflict(stack: Stack) -> None:
+    claim_id = await stack.submit(member("DENY"))
+    claim = await stack.wait_for(claim_id, "in_review")
+    adjuster = auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None)
+
+    decision, cancellation = await asyncio.gather(
+        stack.api.post(
+            f"/v1/claims/{claim_id}/decision", json={"action": "approve", "note": "approved"}, headers=adjuster
+        ),
+        stack.api.post(f"/v1/claims/{claim_id}/cancel", json={"reason": "withdrawn"}, headers=stack.headers),
+    )
+
+    assert sorted([decision.status_code, cancellation.status_code]) == [200, 409], (decision.text, cancellation.text)
+    if decision.status_code == 200:
+        claim = await stack.wait_for(claim_id, "closed")
+        assert "cancelled" not in statuses(claim)
+        assert cancellation.json()["code"] in {"not_cancellable", "conflict"}
+        assert await decision_notes(stack, claim_id) == [("decision", "approved")]
+    else:
+        claim = await stack.wait_for(claim_id, "cancelled")
+        assert "approved" not in statuses(claim)
+        assert decision.json()["code"] in {"decision_conflict", "conflict"}
+        assert await decision_notes(stack, claim_id) == [("cancellation", "withdrawn")]
+        [ledger] = await stack.ledger_for(claim_id)
+        assert ledger["payments_applied"] == 0
+
+
+@asynccontextmanager
+async def adjusters_set(stack: Stack, **changes: dict[str, Any]) -> AsyncIterator[None]:
+    """Change some adjusters' rows (authority_limit, active) for a while, then put them back."""
+    columns = "authority_limit, active"
+    async with stack.sessions() as session:
+        saved = {
+            adjuster_id: (
+                await session.execute(
+                    text(f"SELECT {columns} FROM adjuster WHERE adjuster_id = :id"), {"id": adjuster_id}
+                )
+            ).one()
+            for adjuster_id in changes
+        }
+
+    async def write(rows: dict[str, dict[str, Any]]) -> None:
+        async with stack.sessions() as session:
+            for adjuster_id, values in rows.items():
+                assignments = ", ".join(f"{column} = :{column}" for column in values)
+                await session.execute(
+                    text(f"UPDATE adjuster SET {assignments} WHERE adjuster_id = :id"), {**values, "id": adjuster_id}
+                )
+            await session.commit()
+
+    await write(changes)
+    try:
+        yield
+    finally:
+        await write({a: {"authority_limit": row.authority_limit, "active": row.active} for a, row in saved.items()})
+
+
+async def test_decision_above_the_adjusters_authority_is_a_conflict_without_a_trace(stack: Stack) -> None:
+    body = member("M")
+    body["lines"][0]["charge"] = "1500.00"
+    body["total_charge"] = "1500.00"
+    # bob's authority is 1000.00, so he is assigned a claim of 1500.00 only while it is higher and alice is away;
+    # by the time he decides, it is back at 1000.00.
+    async with adjusters_set(stack, bob={"authority_limit": Decimal("5000.00")}, alice={"active": False}):
+        claim_id = await stack.submit(body)
+        claim = await stack.wait_for(claim_id, "in_review")
+    assert claim["assigned_adjuster"] == "bob"
+
+    response = await stack.api.post(
+        f"/v1/claims/{claim_id}/decision",
+        json={"action": "approve", "note": "looks right"},
+        headers=auth(Role.ADJUSTER, sub="bob", org=None),
+    )
+
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "decision_conflict"
+    assert "authority limit of 1000.00" in response.json()["detail"]
+    assert await update_events(stack, claim_id) == []
+    assert await decision_notes(stack, claim_id) == []
+    assert (await stack.read(claim_id))["status"] == "in_review"
+    supervisor = await stack.api.post(
+        f"/v1/claims/{claim_id}/decision",
+        json={"action": "approve"},
+        headers=auth(Role.SUPERVISOR, sub="carol", org=None),
+    )
+    assert supervisor.status_code == 200, supervisor.text
+    assert (await stack.wait_for(claim_id, "closed"))["payment"]["amount"] == "1500.00"

@@ -223,7 +223,7 @@ class ClaimRepository(Repository):
         if adjuster is not None:
             stmt = stmt.where(ClaimRegister.assigned_adjuster == adjuster)
         if cursor is not None:
-            created_at, after_id = decode_cursor(cursor)
+            created_at, after_id = decode_cursor(cursor, datetime, str)
             stmt = stmt.where(tuple_(ClaimRegister.created_at, ClaimRegister.claim_id) < (created_at, after_id))
         stmt = stmt.order_by(ClaimRegister.created_at.desc(), ClaimRegister.claim_id.desc()).limit(limit + 1)
         rows = (await self.session.execute(stmt)).all()

@@ -14,7 +14,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain workflows activities workers api db sandbox
+	$(BIN)/mypy domain workflows activities workers api services db sandbox
 	$(BIN)/lint-imports
 
 check: lint test

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.claim_checks import check_claim
 from activities.contracts import (
     CLAIM_NOT_FOUND,
     RECORD_STATUS_CHANGES,
@@ -18,6 +17,7 @@ from activities.contracts import (
     ValidateAndSnapshotResult,
     business_failure,
 )
+from db.claim_checks import check_claim
 from db.code_sets import CodeSetCache
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 import jwt
-from pydantic import BaseModel, ConfigDict
+
+from services.access import Principal, Role
+
+__all__ = ["ALGORITHM", "AuthError", "Principal", "Role", "mint_token", "read_token"]
 
 ALGORITHM = "HS256"
-
-
-class Role(StrEnum):
-    SUBMITTER = "submitter"
-    ADJUSTER = "adjuster"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-
-
-class Principal(BaseModel):
-    """The authenticated caller."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sub: str
-    role: Role
-    org: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How the caller appears in audit entries and status history."""
-        return f"{self.role.value}:{self.sub}"
 
 
 class AuthError(Exception):

@@ -1,20 +1,17 @@
-"""Dependencies routes take: the runtime context, a unit of work, the caller."""
+"""Dependencies routes take: the runtime context and the caller."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
 
 from api.auth import AuthError, Principal, Role, read_token
-from api.errors import Forbidden, Unauthorized
-from db.code_sets import CodeSetCache
-from db.uow import UnitOfWork
+from api.errors import NotAuthenticatedError
+from services.context import ServiceContext
+from services.errors import ForbiddenError
 from workflows.claim_contract import ClaimPolicy
 
 
@@ -36,13 +33,11 @@ class ApiConfig:
 
 
 @dataclass
-class ApiContext:
-    """Held in the app lifespan: one Temporal client, one session factory, one code-set cache per process."""
+class ApiContext(ServiceContext):
+    """Held in the app lifespan: the services' context (one Temporal client, one session factory, one code-set
+    cache per process) with the API's own configuration."""
 
     config: ApiConfig
-    temporal: Client
-    sessions: async_sessionmaker[AsyncSession]
-    code_sets: CodeSetCache = field(default_factory=CodeSetCache)
 
 
 async def get_context(request: Request) -> ApiContext:
@@ -53,15 +48,6 @@ async def get_context(request: Request) -> ApiContext:
 ContextDep = Annotated[ApiContext, Depends(get_context)]
 
 
-async def get_uow(context: ContextDep) -> AsyncIterator[UnitOfWork]:
-    """One unit of work for the whole request: only for routes that never call Temporal, since the
-    transaction (and its pooled connection) stays open until the route returns."""
-    async with UnitOfWork(context.sessions) as uow:
-        yield uow
-
-
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
-
 bearer = HTTPBearer(auto_error=False)
 
 
@@ -69,14 +55,14 @@ async def current_principal(
     context: ContextDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized(
+        raise NotAuthenticatedError(
             "send 'Authorization: Bearer <token>'; mint a local one with `claimflow token --role submitter --org ORG`",
-            headers={"WWW-Authenticate": "Bearer"},
+            challenge="Bearer",
         )
     try:
         return read_token(credentials.credentials, secret=context.config.jwt_secret, issuer=context.config.jwt_issuer)
     except AuthError as exc:
-        raise Unauthorized(str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+        raise NotAuthenticatedError(str(exc), challenge='Bearer error="invalid_token"') from exc
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
@@ -88,7 +74,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
     async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
-            raise Forbidden(f"this needs one of the roles: {allowed}; your token has {principal.role.value}")
+            raise ForbiddenError(f"this needs one of the roles: {allowed}; your token has {principal.role.value}")
         return principal
 
     return Depends(check)

@@ -1,7 +1,14 @@
-"""Problem JSON (RFC 9457): every error the API returns, rendered in one place."""
+"""Problem JSON (RFC 9457): every error the API returns, rendered in one place.
+
+Every business error is a domain.errors.DomainError with a stable `code`; its HTTP status comes from one
+table, keyed by error class (a class takes its nearest listed base's status) and, through a registry of
+every DomainError subclass, by code — so a refusal that comes back from a workflow as an ApplicationError
+whose type is the refusing rule's code answers exactly as that rule's error class would.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,61 +17,78 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from db.errors import InvalidCursorError
+# Modules that define DomainError subclasses (the workflow's refusals among them), imported for the registry below.
+import domain.assignment
+import domain.decision  # noqa: F401
 from domain.errors import ConflictError, DomainError, RefusedError
+from domain.status import InvalidTransitionError
+from services.errors import (
+    ClaimNotFoundError,
+    ForbiddenError,
+    InvalidCursorError,
+    InvalidFieldError,
+    NotFoundError,
+    UpdateNotFinishedError,
+    WorkflowServiceUnavailableError,
+)
 
 PROBLEM = "application/problem+json"
 
 
-class ApiError(Exception):
-    """An error with an HTTP status, a stable code and a message that says what to do."""
+class NotAuthenticatedError(DomainError):
+    """No bearer token, or one that is not valid; `challenge` is the WWW-Authenticate header to send, if any."""
 
-    status = 400
-    code = "bad_request"
-    title = "Bad request"
+    code = "unauthorized"
 
-    def __init__(
-        self,
-        detail: str,
-        *,
-        errors: list[dict[str, Any]] | None = None,
-        headers: dict[str, str] | None = None,
-        code: str | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if code is not None:
-            self.code = code
-        self.errors = errors
-        self.headers = headers
+    def __init__(self, message: str, *, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = challenge
 
 
-class Unauthorized(ApiError):
-    status, code, title = 401, "unauthorized", "Not authenticated"
+#: The HTTP status and problem title of each kind of error; a class not listed takes its nearest listed base's.
+STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
+    DomainError: (400, "Bad request"),
+    InvalidCursorError: (400, "Bad cursor"),
+    NotAuthenticatedError: (401, "Not authenticated"),
+    ForbiddenError: (403, "Not allowed"),
+    NotFoundError: (404, "Not found"),
+    ClaimNotFoundError: (404, "Not found"),
+    ConflictError: (409, "Conflict"),
+    InvalidTransitionError: (409, "Conflict"),
+    RefusedError: (422, "Unprocessable request"),
+    WorkflowServiceUnavailableError: (503, "Service unavailable"),
+    UpdateNotFinishedError: (504, "Gateway timeout"),
+}
 
 
-class Forbidden(ApiError):
-    status, code, title = 403, "forbidden", "Not allowed"
+def status_of_class(error: type[DomainError]) -> tuple[int, str]:
+    return next(STATUS_OF[base] for base in error.__mro__ if base in STATUS_OF)
 
 
-class NotFound(ApiError):
-    status, code, title = 404, "not_found", "Not found"
+def _error_classes(root: type[DomainError] = DomainError) -> Iterator[type[DomainError]]:
+    yield root
+    for sub in root.__subclasses__():
+        yield from _error_classes(sub)
 
 
-class Conflict(ApiError):
-    status, code, title = 409, "conflict", "Conflict"
+def _registry() -> dict[str, tuple[int, str]]:
+    """Every DomainError subclass's code and its status; a code two classes share must mean one status."""
+    by_code: dict[str, tuple[int, str]] = {}
+    for error in _error_classes():
+        status = status_of_class(error)
+        if by_code.setdefault(error.code, status)[0] != status[0]:
+            raise RuntimeError(f"error code {error.code!r} means both {by_code[error.code][0]} and {status[0]}")
+    return by_code
 
 
-class Unprocessable(ApiError):
-    status, code, title = 422, "unprocessable", "Unprocessable request"
+#: Error code -> (status, title), for every DomainError subclass of the modules imported above.
+STATUS_OF_CODE = _registry()
 
 
-class Unavailable(ApiError):
-    status, code, title = 503, "unavailable", "Service unavailable"
-
-
-class GatewayTimeout(ApiError):
-    status, code, title = 504, "gateway_timeout", "Gateway timeout"
+def status_of(error: DomainError) -> tuple[int, str]:
+    """An error's status and title: by its code (which may be a refusing rule's, see UpdateRefusedError), else
+    by its class."""
+    return STATUS_OF_CODE.get(error.code) or status_of_class(type(error))
 
 
 def problem(
@@ -98,12 +122,24 @@ def field_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
     return path or "body"
 
 
+def domain_problem(error: DomainError) -> JSONResponse:
+    """The problem JSON of a business error."""
+    status, title = status_of(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, WorkflowServiceUnavailableError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, NotAuthenticatedError) and error.challenge:
+        headers["WWW-Authenticate"] = error.challenge
+    errors = error.errors if isinstance(error, InvalidFieldError) else None
+    return problem(status, error.code, title, error.message, errors=errors, headers=headers or None)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem JSON."""
 
-    async def api_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        return problem(exc.status, exc.code, exc.title, exc.detail, errors=exc.errors, headers=exc.headers)
+    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return domain_problem(exc)
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -123,16 +159,6 @@ def install(app: FastAPI) -> None:
             422, "invalid_request", "The request does not match the schema", f"{summary}{more}", errors=errors
         )
 
-    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DomainError)
-        if isinstance(exc, InvalidCursorError):
-            return problem(400, exc.code, "Bad cursor", exc.message)
-        if isinstance(exc, ConflictError):
-            return problem(409, exc.code, "Conflict", exc.message)
-        if isinstance(exc, RefusedError):
-            return problem(422, exc.code, "Refused", exc.message)
-        return problem(400, exc.code, "Bad request", exc.message)
-
     async def http_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         return problem(
@@ -151,7 +177,6 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)
-    app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

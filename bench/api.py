@@ -4,7 +4,7 @@
 
 The API runs as `claimflow api` (uvicorn) in its own process on PostgreSQL; requests come over
 HTTP from this process. The raw side calls the Temporal client's start_workflow from this process
-with exactly the arguments the API uses (api.claim_service.start_workflow: id, conflict policies,
+with exactly the arguments the API uses (services.claim_workflows.start_workflow: id, conflict policies,
 search attributes, summary). No worker polls the task queue: both sides measure the start path only.
 Per round: both sides closed-loop (`--concurrency` callers, as fast as answers come) for the
 throughput ratio, then both open-loop at `--rate` requests/s (sent on schedule whether or not earlier
@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 
 from api.auth import Role, mint_token
-from api.claim_service import start_workflow
 from api.deps import ApiConfig, ApiContext
 from bench.harness import (
     BENCH_POLICY,
@@ -45,6 +44,7 @@ from bench.harness import (
     write_results,
 )
 from domain.claim import Claim
+from services.claim_workflows import start_workflow
 from workers import event_loop
 from workers.sample_claims import scenario_claim
 from workers.settings import DEV_JWT_SECRET

@@ -1,6 +1,6 @@
 """/v1/claims: submit, read, list, decide, cancel, provide information.
 
-Routes that call Temporal take no UowDep: their service opens and closes its own units of work.
+Each route parses, authorises, calls one use case of services.claims and shapes its answer.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api import claim_service
-from api.auth import Role
-from api.deps import ContextDep, Reader, Reviewer, Submitter, UowDep, Withdrawer
+from api.deps import ContextDep, Reader, Reviewer, Submitter, Withdrawer
+from api.disconnect import even_if_client_leaves
+from api.presenters import present
 from api.schemas.claims import (
     CancelRequest,
     ClaimAccepted,
@@ -24,7 +24,8 @@ from api.schemas.claims import (
 from domain.claim import Claim
 from domain.decision import Decision
 from domain.status import ClaimStatus
-from workflows.claim_contract import UpdateResult
+from services import claims
+from workflows.claim_contract import UpdateResult, workflow_id
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 
@@ -72,23 +73,28 @@ async def submit_claim(
     idempotency_key: IdempotencyKey = None,
 ) -> ClaimAccepted:
     """Submit a claim: it is recorded, then its workflow starts. Answers 202; follow the Location."""
-    accepted, created = await claim_service.submit(context, principal, claim, idempotency_key)
-    response.headers["Location"] = f"/v1/claims/{accepted.claim_id}"
-    if not created:
+    # Once its intake began, a submission runs to its end even if the client leaves, so a recorded
+    # claim is not left without its workflow.
+    submission = await even_if_client_leaves(claims.submit(context, principal, claim, idempotency_key))
+    response.headers["Location"] = f"/v1/claims/{submission.claim_id}"
+    if not submission.created:
         response.headers["Idempotent-Replayed"] = "true"
-    return accepted
+    return ClaimAccepted(
+        claim_id=submission.claim_id, status=submission.status, workflow_id=workflow_id(submission.claim_id)
+    )
 
 
 @router.post("/validate", response_model=ValidationResult, responses=PROBLEMS)
-async def validate_claim(claim: Claim, principal: Submitter, context: ContextDep, uow: UowDep) -> ValidationResult:
+async def validate_claim(claim: Claim, principal: Submitter, context: ContextDep) -> ValidationResult:
     """Run every edit on a claim, as the workflow would, without starting anything or writing any row."""
-    return await claim_service.validate(context, uow, claim)
+    report = await claims.validate(context, claim)
+    return ValidationResult(valid=report.valid, errors=report.errors, warnings=report.warnings)
 
 
 @router.get("", response_model=ClaimPage, responses={**PROBLEMS, 400: {"description": "Bad cursor"}})
 async def list_claims(
     principal: Reader,
-    uow: UowDep,
+    context: ContextDep,
     status_: Annotated[ClaimStatus | None, Query(alias="status")] = None,
     payer_id: Annotated[str | None, Query(max_length=30)] = None,
     adjuster: Annotated[str | None, Query(max_length=100)] = None,
@@ -96,8 +102,9 @@ async def list_claims(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ClaimPage:
     """Claims newest first, filtered; a submitter sees only its own organization's."""
-    page = await uow.claims.list_page(
-        org_id=principal.org if principal.role is Role.SUBMITTER else None,
+    page = await claims.list_claims(
+        context,
+        principal,
         status=status_,
         payer_id=payer_id,
         adjuster=adjuster,
@@ -111,7 +118,7 @@ async def list_claims(
 @router.get("/{claim_id}", response_model=ClaimRead, responses=PROBLEMS)
 async def read_claim(claim_id: str, principal: Reader, context: ContextDep) -> ClaimRead:
     """The claim's snapshot with its live state: status, history, adjudication, adjuster, errors."""
-    return await claim_service.read(context, principal, claim_id)
+    return present(await claims.read(context, principal, claim_id))
 
 
 @router.post(
@@ -126,7 +133,7 @@ async def read_claim(claim_id: str, principal: Reader, context: ContextDep) -> C
 )
 async def decide(claim_id: str, decision: Decision, principal: Reviewer, context: ContextDep) -> UpdateResult:
     """An adjuster's decision on a claim in review: approve, deny, partial, request_info."""
-    return await claim_service.decide(context, principal, claim_id, decision)
+    return await claims.decide(context, principal, claim_id, decision)
 
 
 @router.post(
@@ -143,7 +150,7 @@ async def cancel(
     claim_id: str, principal: Withdrawer, context: ContextDep, body: CancelRequest | None = None
 ) -> UpdateResult:
     """Withdraw a claim before it is submitted, or while it waits for an adjuster or for information."""
-    return await claim_service.cancel(context, principal, claim_id, (body or CancelRequest()).reason)
+    return await claims.cancel(context, principal, claim_id, (body or CancelRequest()).reason)
 
 
 @router.post(
@@ -155,4 +162,4 @@ async def provide_information(
     claim_id: str, body: InformationRequest, principal: Submitter, context: ContextDep
 ) -> UpdateResult:
     """Answer an adjuster's request for information; the claim goes back to review."""
-    return await claim_service.provide_information(context, principal, claim_id, body.note)
+    return await claims.provide_information(context, principal, claim_id, body.note)

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
 
-from api import claim_service
 from api.deps import ContextDep
-from api.errors import Unauthorized
+from api.errors import NotAuthenticatedError
 from api.schemas.claims import ProcessorWebhook
+from services import claims
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -33,7 +33,7 @@ async def processor_webhook(
     """Signed with HMAC-SHA256 of the body; wakes the claim's workflow to poll at once."""
     body = await request.body()
     if not signature_ok(context.config.webhook_secret, body, signature):
-        raise Unauthorized("the webhook signature does not match the body")
+        raise NotAuthenticatedError("the webhook signature does not match the body")
     notice = ProcessorWebhook.model_validate_json(body)
-    await claim_service.notify(context, claim_id, notice.payer_claim_id, notice.category)
+    await claims.notify(context, claim_id, notice.payer_claim_id, notice.category)
     return {"status": "accepted"}

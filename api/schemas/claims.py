@@ -7,13 +7,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from db.models.claim_note import NOTE_BODY_MAX_CHARS
-from db.records import NoteKind
 from domain.adjudication import Adjustment
 from domain.claim import Claim
 from domain.money import Money
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
+from services.claims import NOTE_BODY_MAX_CHARS, NoteKind
 
 
 class ClaimAccepted(BaseModel):

@@ -1,4 +1,4 @@
-"""Every call the API makes to Temporal: each bounded by a timeout, its failures turned into problem errors.
+"""Every call the use cases make to Temporal: each bounded by a timeout, its failures turned into service errors.
 
 The bound is asyncio's timeout around the whole call, so it covers the client's own retries (a
 Temporal server that is down is retried for seconds) as well as one RPC (rpc_timeout). None of
@@ -21,10 +21,10 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import ApiContext
-from api.errors import Conflict, GatewayTimeout, Unavailable, Unprocessable
 from domain.claim import Claim
 from domain.status import ClaimStatus
+from services.context import ServiceContext
+from services.errors import UpdateNotFinishedError, UpdateRefusedError, WorkflowServiceUnavailableError
 from workflows.claim_contract import (
     CLAIM_STATUS,
     PAYER_ID,
@@ -38,27 +38,16 @@ from workflows.claim_contract import (
     workflow_id,
 )
 
-
-class TemporalUnavailable(Unavailable):
-    code = "workflow_service_unavailable"
-
-    def __init__(
-        self,
-        detail: str = "the workflow service did not answer; retry shortly with the same Idempotency-Key — "
-        "a claim already recorded is not duplicated",
-    ) -> None:
-        super().__init__(detail, headers={"Retry-After": "2"})
+#: What an unreachable Temporal means to a submission: retrying with the same key is safe.
+START_UNAVAILABLE = (
+    "the workflow service did not answer; retry shortly with the same Idempotency-Key — "
+    "a claim already recorded is not duplicated"
+)
 
 
-class UpdateNotFinished(GatewayTimeout):
-    code = "workflow_update_timeout"
-
-
-#: Refusal types from the workflow that are 422; every other refusal is 409.
-REFUSED_TYPES = {"decision_refused", "refused"}
-
-
-async def start_workflow(context: ApiContext, claim_id: str, org_id: str, claim: Claim, received_at: datetime) -> None:
+async def start_workflow(
+    context: ServiceContext, claim_id: str, org_id: str, claim: Claim, received_at: datetime
+) -> None:
     """Start the claim's workflow; one that already exists (a retried request) is left as it is."""
     seconds = context.config.temporal_start_timeout_seconds
     lines = len(claim.lines)
@@ -89,10 +78,10 @@ async def start_workflow(context: ApiContext, claim_id: str, org_id: str, claim:
     except WorkflowAlreadyStartedError:
         pass  # it ran (and finished) before: the claim exists, nothing more to start
     except (RPCError, RuntimeError, TimeoutError) as exc:  # RuntimeError: a lazy client that cannot connect at all
-        raise TemporalUnavailable() from exc
+        raise WorkflowServiceUnavailableError(START_UNAVAILABLE) from exc
 
 
-async def live_state(context: ApiContext, claim_id: str) -> ClaimState | None:
+async def live_state(context: ServiceContext, claim_id: str) -> ClaimState | None:
     """The workflow's live state, or None when the workflow does not answer in time (the record still does)."""
     seconds = context.config.temporal_query_timeout_seconds
     handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
@@ -106,8 +95,12 @@ async def live_state(context: ApiContext, claim_id: str) -> ClaimState | None:
         return None
 
 
-async def update(context: ApiContext, claim_id: str, name: str, arg: Any, *, what: str) -> UpdateResult:
-    """Deliver an update (`what` names it to the caller: "decision", …) and wait until the workflow applied it."""
+async def update(context: ServiceContext, claim_id: str, name: str, arg: Any, *, what: str) -> UpdateResult:
+    """Deliver an update (`what` names it to the caller: "decision", …) and wait until the workflow applied it.
+
+    UpdateRefusedError when it definitely was not applied (refused, or the workflow has ended);
+    UpdateNotFinishedError or WorkflowServiceUnavailableError when it may still be.
+    """
     seconds = context.config.temporal_update_timeout_seconds
     handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
     try:
@@ -118,28 +111,26 @@ async def update(context: ApiContext, claim_id: str, name: str, arg: Any, *, wha
         return result
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
-        if isinstance(cause, ApplicationError):  # its type is the refusing rule's code
-            if cause.type in REFUSED_TYPES:
-                raise Unprocessable(cause.message, code=cause.type) from exc
-            raise Conflict(cause.message, code=cause.type) from exc
-        raise Conflict(str(cause or exc)) from exc
+        if isinstance(cause, ApplicationError):  # its type is the refusing rule's code (a DomainError's)
+            raise UpdateRefusedError(cause.type, cause.message) from exc
+        raise UpdateRefusedError(None, str(cause or exc)) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
         # The client turns a cancelled wait into this error too: a request being cancelled stays cancelled.
         _raise_if_cancelled()
-        raise UpdateNotFinished(
+        raise UpdateNotFinishedError(
             f"the claim's workflow did not finish applying this {what} within {seconds:g} s; it may still be "
             f"applied — GET /v1/claims/{claim_id} to see the claim's status before sending it again"
         ) from exc
     except RPCError as exc:
         if exc.status is RPCStatusCode.NOT_FOUND:
-            raise Conflict("the claim's workflow has finished; it can no longer change") from exc
+            raise UpdateRefusedError(None, "the claim's workflow has finished; it can no longer change") from exc
         raise _update_unavailable(claim_id, what) from exc
     except RuntimeError as exc:  # a lazy client that cannot connect at all
         raise _update_unavailable(claim_id, what) from exc
 
 
-def _update_unavailable(claim_id: str, what: str) -> TemporalUnavailable:
-    return TemporalUnavailable(
+def _update_unavailable(claim_id: str, what: str) -> WorkflowServiceUnavailableError:
+    return WorkflowServiceUnavailableError(
         f"the workflow service could not be reached, so this {what} may not have reached the claim; "
         f"GET /v1/claims/{claim_id} to see the claim's status, then retry shortly"
     )
@@ -151,7 +142,7 @@ def _raise_if_cancelled() -> None:
         raise asyncio.CancelledError
 
 
-async def signal_notice(context: ApiContext, claim_id: str, notice: ProcessorNotice) -> None:
+async def signal_notice(context: ServiceContext, claim_id: str, notice: ProcessorNotice) -> None:
     """Wake the claim's workflow with the processor's notice; a finished claim has nothing to wake."""
     seconds = context.config.temporal_signal_timeout_seconds
     handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
@@ -161,10 +152,12 @@ async def signal_notice(context: ApiContext, claim_id: str, notice: ProcessorNot
     except (RPCError, RuntimeError, TimeoutError) as exc:
         if isinstance(exc, RPCError) and exc.status is RPCStatusCode.NOT_FOUND:
             return
-        raise TemporalUnavailable("the workflow service did not answer; send the notice again shortly") from exc
+        raise WorkflowServiceUnavailableError(
+            "the workflow service did not answer; send the notice again shortly"
+        ) from exc
 
 
-async def check_health(context: ApiContext) -> None:
+async def check_health(context: ServiceContext) -> None:
     """Raise unless the Temporal server answers its health check in time."""
     seconds = context.config.temporal_query_timeout_seconds
     async with asyncio.timeout(seconds):

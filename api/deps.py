@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -24,6 +25,8 @@ class ApiConfig:
     jwt_issuer: str
     webhook_secret: str
     policy: ClaimPolicy
+    #: Signs every update sent to a claim (the workers trust its public key).
+    update_signing_key: Ed25519PrivateKey
     max_body_bytes: int = 1_000_000
     #: How long a request waits for Temporal, SDK retries included; past it the client gets 503 or 504.
     temporal_start_timeout_seconds: float = 10.0  # start a claim's workflow (POST /v1/claims)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.auth import Role, mint_token
 from api.deps import ApiConfig, ApiContext
@@ -91,6 +92,7 @@ async def main(args: argparse.Namespace) -> None:
                     jwt_issuer=ISSUER,
                     webhook_secret="unused",
                     policy=BENCH_POLICY,
+                    update_signing_key=Ed25519PrivateKey.generate(),  # only starts workflows: no update is sent
                 ),
                 temporal=t.client,
                 sessions=sessions,

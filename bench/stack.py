@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -57,12 +58,14 @@ async def running_stack(
 ) -> AsyncIterator[Stack]:
     """The API app and a claim worker on a fresh task queue, both talking to `temporal`; stopped on exit."""
     task_queue = f"claims-{uuid.uuid4().hex[:8]}"
+    signing_key = Ed25519PrivateKey.generate()  # the API signs its updates, the worker trusts its public key
     config = ApiConfig(
         task_queue=task_queue,
         jwt_secret=DEV_JWT_SECRET,
         jwt_issuer=ISSUER,
         webhook_secret=WEBHOOK_SECRET,
         policy=policy,
+        update_signing_key=signing_key,
     )
 
     async def connect() -> Client:
@@ -75,7 +78,13 @@ async def running_stack(
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claimflow.bench", timeout=30) as api,
-        claim_worker(temporal, sessions, task_queue=task_queue, processor_url=sandbox_url) as worker,
+        claim_worker(
+            temporal,
+            sessions,
+            task_queue=task_queue,
+            processor_url=sandbox_url,
+            trusted_update_keys=[signing_key.public_key()],
+        ) as worker,
     ):
         running = asyncio.create_task(worker.run())
         try:

@@ -8,7 +8,7 @@ these is ever called with a database transaction open: read and commit, then cal
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -37,6 +37,7 @@ from workflows.claim_contract import (
     UpdateResult,
     workflow_id,
 )
+from workflows.update_signatures import sign
 
 #: What an unreachable Temporal means to a submission: retrying with the same key is safe.
 START_UNAVAILABLE = (
@@ -103,10 +104,15 @@ async def update(context: ServiceContext, claim_id: str, name: str, arg: Any, *,
     """
     seconds = context.config.temporal_update_timeout_seconds
     handle: WorkflowHandle[Any, Any] = context.temporal.get_workflow_handle(workflow_id(claim_id))
+    # Signed: the worker runs no claim update the API did not sign (workers/update_guard.py).
+    signature = sign(context.config.update_signing_key, handle.id, name, arg, datetime.now(UTC))
     try:
         async with asyncio.timeout(seconds):
             result: UpdateResult = await handle.execute_update(
-                name, arg, result_type=UpdateResult, rpc_timeout=timedelta(seconds=seconds)
+                name,
+                arg.model_copy(update={"signature": signature}),
+                result_type=UpdateResult,
+                rpc_timeout=timedelta(seconds=seconds),
             )
         return result
     except WorkflowUpdateFailedError as exc:

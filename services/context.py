@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -20,6 +21,9 @@ class WorkflowConfig(Protocol):
 
     @property
     def policy(self) -> ClaimPolicy: ...
+
+    @property
+    def update_signing_key(self) -> Ed25519PrivateKey: ...
 
     @property
     def temporal_start_timeout_seconds(self) -> float: ...

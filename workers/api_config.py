@@ -5,6 +5,7 @@ from __future__ import annotations
 from api.deps import ApiConfig
 from workers.policy import claim_policy
 from workers.settings import Settings
+from workers.update_keys import signing_key
 
 
 def api_config(settings: Settings) -> ApiConfig:
@@ -14,6 +15,7 @@ def api_config(settings: Settings) -> ApiConfig:
         jwt_issuer=settings.jwt_issuer,
         webhook_secret=settings.webhook_secret,
         policy=claim_policy(settings),
+        update_signing_key=signing_key(settings),
         temporal_start_timeout_seconds=settings.api_start_timeout_seconds,
         temporal_update_timeout_seconds=settings.api_update_timeout_seconds,
         temporal_query_timeout_seconds=settings.api_query_timeout_seconds,

@@ -52,12 +52,17 @@ def trusted_keys(settings: Settings) -> list[Ed25519PublicKey]:
 
 
 def dev_key_file(data_dir: Path) -> Path:
-    """The dev stack's key pair, made once (readable by this user only) and kept with its data."""
+    """The dev stack's key pair, made once and kept with its data."""
     path = data_dir / DEV_KEY_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(pem)
+        write_private_key(Ed25519PrivateKey.generate(), path)
+    return path
+
+
+def write_private_key(key: Ed25519PrivateKey, path: Path) -> Path:
+    """Write `key` as PEM to a new file only this user can read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     return path

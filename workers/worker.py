@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -18,6 +19,8 @@ from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
 from workers.settings import Settings
 from workers.startup import load_code_sets
+from workers.update_guard import UpdateGuard
+from workers.update_keys import trusted_keys
 from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
 
@@ -34,12 +37,14 @@ async def claim_worker(
     *,
     task_queue: str,
     processor_url: str,
+    trusted_update_keys: list[Ed25519PublicKey],
     processor_timeout: float = 10.0,
     webhook_base: str | None = None,
     max_concurrent_activities: int = 16,
     max_concurrent_local_activities: int = 16,
 ) -> AsyncIterator[Worker]:
-    """A worker with its activities' clients; closes them on exit."""
+    """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
+    `trusted_update_keys` (the API's public keys)."""
     await asyncio.to_thread(load_code_sets)  # loaded and frozen now, not on the first claim
     async with httpx.AsyncClient(timeout=processor_timeout) as http:
         records = ClaimRecordActivities(sessions)
@@ -63,6 +68,7 @@ async def claim_worker(
             max_concurrent_local_activities=max_concurrent_local_activities,
             workflow_runner=workflow_runner(client.data_converter),
             graceful_shutdown_timeout=ACTIVITY_GRACE,
+            interceptors=[UpdateGuard(trusted_update_keys)],
         )
         yield worker
 
@@ -76,6 +82,7 @@ def worker_from_settings(
         sessions,
         task_queue=settings.task_queue,
         processor_url=settings.processor_url,
+        trusted_update_keys=trusted_keys(settings),
         processor_timeout=settings.processor_timeout_seconds,
         webhook_base=settings.webhook_base_url,
         max_concurrent_activities=settings.worker_max_activities,

@@ -24,7 +24,16 @@ from api.deps import ApiConfig
 from tests.api.test_claim_lifecycle import member
 from tests.api.test_disconnect import Client as HandWrittenClient
 from tests.api.test_disconnect import http_scope
-from tests.support.stack import FAST_POLICY, JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, Stack, auth, running_stack
+from tests.support.stack import (
+    FAST_POLICY,
+    JWT_ISSUER,
+    JWT_SECRET,
+    UPDATE_SIGNING_KEY,
+    WEBHOOK_SECRET,
+    Stack,
+    auth,
+    running_stack,
+)
 from tests.support.tcp_proxy import TcpProxy
 
 SUPERVISOR = auth(Role.SUPERVISOR, sub="carol", org=None)
@@ -39,6 +48,7 @@ def api_app(temporal: Client, sessions: async_sessionmaker[AsyncSession], **time
         jwt_issuer=JWT_ISSUER,
         webhook_secret=WEBHOOK_SECRET,
         policy=FAST_POLICY,
+        update_signing_key=UPDATE_SIGNING_KEY,
         **timeouts,
     )
 

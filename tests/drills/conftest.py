@@ -32,6 +32,7 @@ from tests.support.stack import (
     FAST_POLICY,
     JWT_ISSUER,
     JWT_SECRET,
+    UPDATE_SIGNING_KEY,
     WEBHOOK_SECRET,
     Stack,
     auth,
@@ -41,6 +42,7 @@ from tests.support.stack import (
 from tests.support.tcp_proxy import TcpProxy
 from workers.servers import embedded
 from workers.temporal_server import wait_for_port
+from workers.update_keys import write_private_key
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -195,6 +197,10 @@ def worker_env(
         CLAIMFLOW_PROCESSOR_URL=sandbox_url,
         CLAIMFLOW_TASK_QUEUE=task_queue,
         CLAIMFLOW_DATA_DIR=str(data_dir),
+        # The tests' signing key: an API process signs with it, a worker trusts its public key, like the in-process API.
+        CLAIMFLOW_UPDATE_SIGNING_KEY_FILE=str(
+            write_private_key(UPDATE_SIGNING_KEY, data_dir / "update-signing-key.pem")
+        ),
     )
     return env
 
@@ -243,6 +249,7 @@ async def served_api(temporal: Client, sessions: async_sessionmaker[AsyncSession
         jwt_issuer=JWT_ISSUER,
         webhook_secret=WEBHOOK_SECRET,
         policy=FAST_POLICY,
+        update_signing_key=UPDATE_SIGNING_KEY,
     )
     app = create_app(config, connect, sessions)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

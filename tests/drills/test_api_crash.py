@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.service import RPCError
 
-from api.claim_service import claim_id_for
+from services.claims import claim_id_for
 from tests.drills.conftest import Drill, proxied_url, within
 from tests.support.drill_claims import DrillClaim, assert_clean, claims, post_claim, rows, settle, submit_all
 from tests.support.stack import free_port

@@ -123,7 +123,8 @@ def test_readme_curl_lines_on_dev_stack_reach_every_end_state_then_ctrl_c_and_re
             "partial": walk.submit("readme-partial", "PART123456"),
             "deny": walk.submit("readme-deny", "DENY223456"),
             "info": walk.submit("readme-info", "DENY323456"),
-            "cancel": walk.submit("readme-cancel", "NEVER123456"),
+            "cancel": walk.submit("readme-cancel", "DENY423456"),
+            "pending": walk.submit("readme-pending", "NEVER123456"),
         }
         assert walk.submit("readme-paid", "M123456") == claims["paid"]  # the same key and body: the same claim
 
@@ -137,8 +138,11 @@ def test_readme_curl_lines_on_dev_stack_reach_every_end_state_then_ctrl_c_and_re
         assert walk.decide(claims["info"], "request_info")["status"] == "info_requested"
         assert walk.inform(claims["info"])["status"] == "in_review"
         assert walk.decide(claims["info"], "approve")["status"] == "approved"
-        walk.wait_for(claims["cancel"], "pending")
+        walk.wait_for(claims["cancel"], "in_review")
         assert walk.cancel(claims["cancel"])["status"] == "cancelled"
+        walk.wait_for(claims["pending"], "pending")
+        refused = walk.cancel(claims["pending"])  # the processor has it: a void claim withdraws it, not a cancel
+        assert (refused["status"], refused["code"]) == (409, "not_cancellable"), refused
 
         end_states = {
             "paid": ("closed", "45.00"),

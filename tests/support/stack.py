@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -25,6 +26,9 @@ from workflows.claim_contract import ClaimPolicy
 JWT_SECRET = "test-secret-for-claimflow-tests-0123456789"
 JWT_ISSUER = "claimflow"
 WEBHOOK_SECRET = "test-webhook-secret"
+#: The API's update-signing key in tests; the workers trust its public key (processes started by tests: its file).
+UPDATE_SIGNING_KEY = Ed25519PrivateKey.generate()
+TRUSTED_UPDATE_KEYS = [UPDATE_SIGNING_KEY.public_key()]
 
 #: Fast timings for tests on the real dev server; time-skipping tests use the real defaults.
 FAST_POLICY = ClaimPolicy(
@@ -113,6 +117,7 @@ async def running_stack(
         jwt_issuer=JWT_ISSUER,
         webhook_secret=WEBHOOK_SECRET,
         policy=policy,
+        update_signing_key=UPDATE_SIGNING_KEY,
     )
 
     async def connect() -> Client:
@@ -134,7 +139,13 @@ async def running_stack(
         if not with_worker:
             yield stack
             return
-        async with claim_worker(temporal, sessions, task_queue=task_queue, processor_url=sandbox_url) as worker:
+        async with claim_worker(
+            temporal,
+            sessions,
+            task_queue=task_queue,
+            processor_url=sandbox_url,
+            trusted_update_keys=TRUSTED_UPDATE_KEYS,
+        ) as worker:
             task = asyncio.create_task(worker.run())
             try:
                 yield stack

@@ -71,7 +71,7 @@ class ClaimDriver:
     async def start(
         self, script: Script | None = None, policy: ClaimPolicy | None = None, *, task_timeout: timedelta | None = None
     ) -> WorkflowHandle[Any, Any]:
-        """Start a claim's workflow the way api/workflow_calls.py does, with the fakes following `script`."""
+        """Start a claim's workflow the way services/claim_workflows.py does, with the fakes following `script`."""
         claim_id = uuid.uuid4().hex
         script = script or Script()
         self.fakes.scripts[claim_id] = script

@@ -15,6 +15,7 @@ from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.status import ClaimStatus
 from tests.domain.factories import make_claim
+from tests.support.stack import TRUSTED_UPDATE_KEYS
 from workers.worker import claim_worker
 from workflows.claim import ClaimWorkflow
 from workflows.claim_contract import ClaimPolicy, ClaimState, ClaimWorkflowInput, workflow_id
@@ -60,7 +61,9 @@ async def test_thirty_days_of_polling_end_in_review_with_bounded_history(
     env = time_skipping_env
     task_queue = f"ts-{uuid.uuid4().hex[:8]}"
     policy = ClaimPolicy(polls_per_run=20)  # the real 30-day deadline, 4 h cap; continue as new every 20 polls
-    async with claim_worker(env.client, sessions, task_queue=task_queue, processor_url=sandbox_url) as worker:
+    async with claim_worker(
+        env.client, sessions, task_queue=task_queue, processor_url=sandbox_url, trusted_update_keys=TRUSTED_UPDATE_KEYS
+    ) as worker:
         run = asyncio.create_task(worker.run())
         handle = await start(env, sessions, claim_for("NEVER"), task_queue, policy)
         state = await wait_for_status(env, handle, ClaimStatus.IN_REVIEW)
@@ -96,7 +99,9 @@ async def test_review_past_its_sla_escalates_to_a_supervisor(
     env = time_skipping_env
     task_queue = f"ts-{uuid.uuid4().hex[:8]}"
     policy = ClaimPolicy(poll_initial=timedelta(seconds=1))
-    async with claim_worker(env.client, sessions, task_queue=task_queue, processor_url=sandbox_url) as worker:
+    async with claim_worker(
+        env.client, sessions, task_queue=task_queue, processor_url=sandbox_url, trusted_update_keys=TRUSTED_UPDATE_KEYS
+    ) as worker:
         run = asyncio.create_task(worker.run())
         handle = await start(env, sessions, claim_for("DENY"), task_queue, policy)
         state = await wait_for_status(env, handle, ClaimStatus.IN_REVIEW)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -69,10 +69,10 @@ def signed(
     handle: WorkflowHandle[object, object],
     *,
     key: Ed25519PrivateKey = API_KEY,
-    at: datetime | None = None,
+    at: datetime,
     for_workflow: str | None = None,
 ) -> DecideInput:
-    signature = sign(key, for_workflow or handle.id, DECIDE_UPDATE, arg, at or datetime.now(UTC))
+    signature = sign(key, for_workflow or handle.id, DECIDE_UPDATE, arg, at)
     return arg.model_copy(update={"signature": signature})
 
 
@@ -103,18 +103,19 @@ async def test_unsigned_supervisor_approval_sent_straight_to_temporal_is_refused
 )
 async def test_forged_signatures_are_refused(driver: ClaimDriver, forgery: str) -> None:
     handle = await in_review(driver)
+    now = await driver.env.get_current_time()  # the workflow's clock: skipped time runs ahead of the wall's
     honest = DecideInput(
         decision=Decision(action=DecisionAction.APPROVE), adjuster_id="alice", authority_limit=Decimal("100.00")
     )
     match forgery:
         case "untrusted key":
-            arg = signed(FORGED, handle, key=Ed25519PrivateKey.generate())
+            arg = signed(FORGED, handle, key=Ed25519PrivateKey.generate(), at=now)
         case "altered after signing":
-            arg = signed(honest, handle).model_copy(update={"supervisor": True, "authority_limit": None})
+            arg = signed(honest, handle, at=now).model_copy(update={"supervisor": True, "authority_limit": None})
         case "signed for another claim":
-            arg = signed(FORGED, handle, for_workflow=workflow_id(uuid.uuid4().hex))
+            arg = signed(FORGED, handle, for_workflow=workflow_id(uuid.uuid4().hex), at=now)
         case _:
-            arg = signed(FORGED, handle, at=datetime.now(UTC) - timedelta(minutes=30))
+            arg = signed(FORGED, handle, at=now - timedelta(minutes=30))
     cause = await refused(handle, arg)
     assert cause.type == UNSIGNED_UPDATE
     await assert_untouched(driver, handle)
@@ -128,5 +129,8 @@ async def test_an_update_the_api_signed_is_applied(driver: ClaimDriver) -> None:
         adjuster_id=state.assigned_adjuster or "",
         authority_limit=Decimal("5000.00"),
     )
-    result: UpdateResult = await handle.execute_update(DECIDE_UPDATE, signed(arg, handle), result_type=UpdateResult)
+    now = await driver.env.get_current_time()
+    result: UpdateResult = await handle.execute_update(
+        DECIDE_UPDATE, signed(arg, handle, at=now), result_type=UpdateResult
+    )
     assert result.status is ClaimStatus.APPROVED

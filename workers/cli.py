@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 from rich.console import Console
 
@@ -109,6 +110,25 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_update_keys(args: argparse.Namespace) -> int:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from workers.update_keys import write_private_key
+
+    private = Path(args.private_key)
+    public = private.with_name(private.name + ".pub")
+    if private.exists() or public.exists():
+        print(f"{private} or {public} exists already; choose another name", file=sys.stderr)
+        return 2
+    key = Ed25519PrivateKey.generate()
+    write_private_key(key, private)
+    public.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+    print(f"private key (the API's CLAIMFLOW_UPDATE_SIGNING_KEY_FILE): {private}")
+    print(f"public key (in the workers' CLAIMFLOW_UPDATE_VERIFY_KEY_FILES): {public}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="claimflow", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -132,6 +152,9 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--org", default=None, help="the organization (required for submitters)")
     token.add_argument("--minutes", type=int, default=None)
     token.set_defaults(run=cmd_token)
+    keys = sub.add_parser("update-keys", help="make an Ed25519 key pair for signing the API's updates to claims")
+    keys.add_argument("private_key", help="where to write the private key (PEM); the public key goes beside it as .pub")
+    keys.set_defaults(run=cmd_update_keys)
     return root
 
 

@@ -45,7 +45,8 @@ async def workflow_finished(drill: Drill, claim: DrillClaim, *, timeout: float) 
 
 
 def entry_of(ledger: dict[str, Any], claim: DrillClaim) -> dict[str, Any]:
-    [entry] = [e for e in ledger["claims"] if e["claim_id"] == claim.claim_id]
+    entries: list[dict[str, Any]] = [e for e in ledger["claims"] if e["claim_id"] == claim.claim_id]
+    [entry] = entries
     return entry
 
 

@@ -7,6 +7,7 @@ model per activity, so adding a field never breaks a running claim.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,9 +50,17 @@ def business_failure(code: str, message: str) -> ApplicationError:
     return ApplicationError(message, type=code, non_retryable=True)
 
 
-def refusal(error: DomainError) -> ApplicationError:
+def failure_for_rule(error: DomainError) -> ApplicationError:
     """A domain rule's refusal, as the caller of an update (or an operator) sees it."""
     return business_failure(error.code, error.message)
+
+
+def enforce(rule: Callable[[], object]) -> None:
+    """Run a domain rule's check; its refusal becomes the business failure the caller sees."""
+    try:
+        rule()
+    except DomainError as error:
+        raise failure_for_rule(error) from error
 
 
 # ---- recording status changes -------------------------------------------------------------------

@@ -9,10 +9,9 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RecordedPayment, StatusDetails, business_failure, refusal
+    from activities.contracts import RecordedPayment, StatusDetails, business_failure, enforce
     from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
     from domain.decision import DecisionAction, adjudicate, check_decision
-    from domain.errors import DomainError
     from domain.routing import ReviewReason, route, statuses_toward
     from domain.status import ClaimStatus, check_cancellable, check_information_expected, is_final
     from workflows import claim_steps
@@ -33,13 +32,12 @@ with workflow.unsafe.imports_passed_through():
         StatusChange,
         UpdateResult,
     )
-    from workflows.claim_file import show
+    from workflows.claim_file import show_claim_file
     from workflows.polling import PollSchedule
     from workflows.status_recorder import StatusRecorder
 
-S = ClaimStatus
 #: Statuses in which the claim waits for the processor's answer.
-WITH_PROCESSOR = (S.SUBMITTED, S.PENDING)
+WITH_PROCESSOR = (ClaimStatus.SUBMITTED, ClaimStatus.PENDING)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -52,44 +50,42 @@ class ClaimWorkflow:
             claim_id=input.claim_id,
             org_id=input.org_id,
             status_history=[
-                StatusChange(seq=0, status=S.RECEIVED, at=input.received_at, reason="claim received", actor="api")
+                StatusChange(
+                    seq=0, status=ClaimStatus.RECEIVED, at=input.received_at, reason="claim received", actor="api"
+                )
             ],
         )
         #: Held by whatever changes the claim's status: the lifecycle below and the update handlers.
         self._lock = asyncio.Lock()
-        self._status = StatusRecorder(self._state, self._lock, self._show)
+        self._status = StatusRecorder(self._state, self._lock, self._show_claim_file)
         self._polls = PollSchedule(self._policy, self._state)
 
     # ---- the claim's story ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: ClaimWorkflowInput) -> ClaimWorkflowResult:
-        self._show()
+        self._show_claim_file()
         while not is_final(self._state.status):
             match self._state.status:
-                case S.RECEIVED:
-                    await self._status.advance(S.RECEIVED, S.VALIDATING, "validation started", defer=True)
-                case S.VALIDATING:
+                case ClaimStatus.RECEIVED:
+                    await self._status.advance(
+                        ClaimStatus.RECEIVED, ClaimStatus.VALIDATING, "validation started", defer=True
+                    )
+                case ClaimStatus.VALIDATING:
                     await self._validate_and_submit()
-                case S.SUBMITTED | S.PENDING:
+                case ClaimStatus.SUBMITTED | ClaimStatus.PENDING:
                     await self._follow_the_processor()
-                case S.IN_REVIEW:
+                case ClaimStatus.IN_REVIEW:
                     await self._await_decision()
-                case S.INFO_REQUESTED:
+                case ClaimStatus.INFO_REQUESTED:
                     await self._await_information()
-                case S.APPROVED | S.PARTIALLY_APPROVED:
+                case ClaimStatus.APPROVED | ClaimStatus.PARTIALLY_APPROVED:
                     await self._pay()
-                case S.PAID:
-                    await self._status.advance(S.PAID, S.CLOSED, "remittance posted; claim closed")
+                case ClaimStatus.PAID:
+                    await self._status.advance(ClaimStatus.PAID, ClaimStatus.CLOSED, "remittance posted; claim closed")
         await self._status.write_unwritten()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        state = self._state
-        return ClaimWorkflowResult(
-            claim_id=state.claim_id,
-            status=state.status,
-            payer_claim_id=state.payer_claim_id,
-            paid_amount=state.paid_amount,
-        )
+        return ClaimWorkflowResult.model_validate(self._state, from_attributes=True)
 
     async def _validate_and_submit(self) -> None:
         """Run every edit and snapshot a valid claim (with "validating", in one transaction), then submit it."""
@@ -103,14 +99,12 @@ class ClaimWorkflow:
         state.validation_warnings = result.warnings
         if not result.valid:
             state.validation_errors = result.errors
-            count = len(result.errors)
+            reason = f"{len(result.errors)} validation error{'s' if len(result.errors) != 1 else ''}"
             details = StatusDetails(validation_issues=[*result.errors, *result.warnings])
-            await self._status.advance(
-                S.VALIDATING, S.INVALID, f"{count} validation error{'s' if count != 1 else ''}", details=details
-            )
+            await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.INVALID, reason, details=details)
             return
         async with self._lock:  # from here on the processor may have the claim: a cancellation waits or is refused
-            if state.status is not S.VALIDATING:
+            if state.status is not ClaimStatus.VALIDATING:
                 return  # cancelled meanwhile: nothing was sent
             state.submission_started = True
         receipt = await claim_steps.submit(state)
@@ -122,10 +116,8 @@ class ClaimWorkflow:
         details = StatusDetails(
             payer_claim_id=receipt.payer_claim_id, validation_issues=state.validation_warnings or None
         )
-        verdict = "rejected" if rejected else "accepted"
-        await self._status.advance(
-            S.VALIDATING, S.SUBMITTED, f"{verdict} by the processor ({receipt.category.value})", details=details
-        )
+        reason = f"{'rejected' if rejected else 'accepted'} by the processor ({receipt.category.value})"
+        await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.SUBMITTED, reason, details=details)
         if rejected:
             await self._enter_review(ReviewReason.REJECTED_BY_PROCESSOR, [])
 
@@ -137,7 +129,7 @@ class ClaimWorkflow:
                 await self._enter_review(ReviewReason.NO_ANSWER_BY_DEADLINE, [])
                 return
             state.waiting_for = "the processor's status answer"
-            self._show()
+            self._show_claim_file()
             await self._polls.wait(still_waiting=lambda: state.status in WITH_PROCESSOR)
             if state.status not in WITH_PROCESSOR:
                 return
@@ -157,18 +149,20 @@ class ClaimWorkflow:
         *through, outcome = statuses_toward(state.status, routing)
         for status in through:  # written with the outcome, unless an adjuster must be found first
             reason = f"answered by the processor ({answer.category.value})"
-            if not await self._status.advance(state.status, status, reason, defer=outcome is not S.IN_REVIEW):
+            if not await self._status.advance(state.status, status, reason, defer=outcome is not ClaimStatus.IN_REVIEW):
                 return True
-        if outcome is S.PENDING:
-            if state.status is S.SUBMITTED:
-                await self._status.advance(S.SUBMITTED, S.PENDING, routing.reason)
+        if outcome is ClaimStatus.PENDING:
+            if state.status is ClaimStatus.SUBMITTED:
+                await self._status.advance(ClaimStatus.SUBMITTED, ClaimStatus.PENDING, routing.reason)
             return False
-        if outcome is S.IN_REVIEW:
+        if outcome is ClaimStatus.IN_REVIEW:
             assert routing.review_reason is not None
             await self._enter_review(routing.review_reason, answer.lines)
             return True
         state.adjudication = answer.lines
-        await self._status.advance(S.PENDING, outcome, routing.reason, details=StatusDetails(adjudication=answer.lines))
+        await self._status.advance(
+            ClaimStatus.PENDING, outcome, routing.reason, details=StatusDetails(adjudication=answer.lines)
+        )
         return True
 
     async def _continue_as_new(self) -> None:
@@ -194,19 +188,21 @@ class ClaimWorkflow:
             state.review_due_at = workflow.now() + self._policy.review_sla
             who = assignment.adjuster_id or "nobody (no eligible adjuster)"
             details = StatusDetails(adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id)
-            await self._status.move(S.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details)
+            await self._status.move(
+                ClaimStatus.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details
+            )
 
     async def _await_decision(self) -> None:
         """Wait for an adjuster's decision; past the SLA, escalate to a supervisor (up to the policy's cap)."""
         state = self._state
-        while state.status is S.IN_REVIEW:
+        while state.status is ClaimStatus.IN_REVIEW:
             due = state.review_due_at
             escalate_at = due if due is not None and state.escalations < self._policy.max_escalations else None
             state.waiting_for = f"a decision from {state.assigned_adjuster or 'a supervisor'}"
-            self._show()
+            self._show_claim_file()
             try:
                 await workflow.wait_condition(
-                    lambda: state.status is not S.IN_REVIEW,
+                    lambda: state.status is not ClaimStatus.IN_REVIEW,
                     timeout=max(escalate_at - workflow.now(), timedelta(seconds=1)) if escalate_at else None,
                     timeout_summary="review SLA",
                 )
@@ -217,7 +213,7 @@ class ClaimWorkflow:
         state = self._state
         assignment = await claim_steps.assign(state, escalate=True)
         async with self._lock:
-            if state.status is not S.IN_REVIEW:
+            if state.status is not ClaimStatus.IN_REVIEW:
                 return
             state.escalations += 1
             state.review_due_at = workflow.now() + self._policy.review_sla
@@ -225,23 +221,25 @@ class ClaimWorkflow:
             hours = self._policy.review_sla.total_seconds() / 3600
             reason = f"escalated: no decision within {hours:g}h; assigned to {state.assigned_adjuster or 'nobody'}"
             await self._status.record(
-                S.IN_REVIEW, reason, details=StatusDetails(assigned_adjuster=state.assigned_adjuster)
+                ClaimStatus.IN_REVIEW, reason, details=StatusDetails(assigned_adjuster=state.assigned_adjuster)
             )
 
     async def _await_information(self) -> None:
         """Wait for the submitter's answer; past the information deadline, deny."""
         self._state.waiting_for = "information from the submitter"
-        self._show()
+        self._show_claim_file()
         try:
             await workflow.wait_condition(
-                lambda: self._state.status is not S.INFO_REQUESTED,
+                lambda: self._state.status is not ClaimStatus.INFO_REQUESTED,
                 timeout=self._policy.info_deadline,
                 timeout_summary="information deadline",
             )
         except TimeoutError:
             days = self._policy.info_deadline.total_seconds() / 86400
             await self._status.advance(
-                S.INFO_REQUESTED, S.DENIED, f"requested information not received within {days:g} days"
+                ClaimStatus.INFO_REQUESTED,
+                ClaimStatus.DENIED,
+                f"requested information not received within {days:g} days",
             )
 
     async def _pay(self) -> None:
@@ -251,13 +249,15 @@ class ClaimWorkflow:
         if not lines:  # decisions approving nothing are refused by their validator
             raise business_failure("nothing_to_pay", "an approved claim has no amount to pay")
         state.waiting_for = "the payment"
-        self._show()
+        self._show_claim_file()
         receipt = await claim_steps.pay(state, lines)
         state.payment_id = receipt.payment_id
         state.paid_amount = receipt.amount
         payment = RecordedPayment(payment_id=receipt.payment_id, amount=receipt.amount, paid_at=workflow.now())
         reason = f"paid {receipt.amount:.2f} ({receipt.payment_id})"
-        await self._status.advance(state.status, S.PAID, reason, details=StatusDetails(payment=payment), defer=True)
+        await self._status.advance(
+            state.status, ClaimStatus.PAID, reason, details=StatusDetails(payment=payment), defer=True
+        )
 
     # ---- handlers ---------------------------------------------------------------------------------
 
@@ -279,25 +279,31 @@ class ClaimWorkflow:
             match decision.action:
                 case DecisionAction.APPROVE | DecisionAction.PARTIAL:
                     state.adjudication = adjudicate(decision, state.lines)
-                    target = S.APPROVED if decision.action is DecisionAction.APPROVE else S.PARTIALLY_APPROVED
+                    target = (
+                        ClaimStatus.APPROVED
+                        if decision.action is DecisionAction.APPROVE
+                        else ClaimStatus.PARTIALLY_APPROVED
+                    )
                     details = note.model_copy(
                         update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True}
                     )
                     await self._status.move(target, f"{decision.action.value} by {actor}", actor=actor, details=details)
                 case DecisionAction.DENY:
                     code = decision.reason_code or next((ln.reason_code for ln in decision.lines if ln.reason_code), "")
-                    await self._status.move(S.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=note)
+                    await self._status.move(
+                        ClaimStatus.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=note
+                    )
                 case DecisionAction.REQUEST_INFO:
                     await self._status.move(
-                        S.INFO_REQUESTED, f"information requested by {actor}", actor=actor, details=note
+                        ClaimStatus.INFO_REQUESTED, f"information requested by {actor}", actor=actor, details=note
                     )
             return UpdateResult(claim_id=state.claim_id, status=state.status)
 
     @decide.validator
     def _check_decision(self, input: DecideInput) -> None:
         state = self._state
-        try:
-            check_decision(
+        enforce(
+            lambda: check_decision(
                 input.decision,
                 status=state.status,
                 assigned_adjuster=state.assigned_adjuster,
@@ -307,15 +313,14 @@ class ClaimWorkflow:
                 lines=state.lines,
                 has_note=input.note_id is not None,
             )
-        except DomainError as exc:
-            raise refusal(exc) from exc
+        )
 
     @workflow.update(name=CANCEL_UPDATE)
     async def cancel(self, input: CancelInput) -> UpdateResult:
         async with self._lock:
             self._check_cancellable(input)
             await self._status.move(
-                S.CANCELLED,
+                ClaimStatus.CANCELLED,
                 f"cancelled by {input.actor}",
                 actor=input.actor,
                 details=StatusDetails(note_id=input.note_id),
@@ -324,10 +329,7 @@ class ClaimWorkflow:
 
     @cancel.validator
     def _check_cancellable(self, input: CancelInput) -> None:
-        try:
-            check_cancellable(self._state.status, submission_started=self._state.submission_started)
-        except DomainError as exc:
-            raise refusal(exc) from exc
+        enforce(lambda: check_cancellable(self._state.status, submission_started=self._state.submission_started))
 
     @workflow.update(name=PROVIDE_INFORMATION_UPDATE)
     async def provide_information(self, input: ProvideInformationInput) -> UpdateResult:
@@ -336,16 +338,14 @@ class ClaimWorkflow:
             self._state.review_due_at = workflow.now() + self._policy.review_sla
             reason = f"information provided by {input.actor}"
             await self._status.move(
-                S.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id)
+                ClaimStatus.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id)
             )
         return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
 
     @provide_information.validator
     def _check_information_expected(self, input: ProvideInformationInput) -> None:
-        try:
-            check_information_expected(self._state.status)
-        except DomainError as exc:
-            raise refusal(exc) from exc
+        enforce(lambda: check_information_expected(self._state.status))
 
-    def _show(self) -> None:
-        show(self._state)
+    def _show_claim_file(self) -> None:
+        """Refresh what the Temporal UI shows of the claim."""
+        show_claim_file(self._state)

@@ -37,5 +37,6 @@ def current_details(state: ClaimState) -> str:
     return "\n\n".join(rows)
 
 
-def show(state: ClaimState) -> None:
+def show_claim_file(state: ClaimState) -> None:
+    """Set the workflow's current details to the claim file."""
     workflow.set_current_details(current_details(state))

@@ -13,8 +13,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.claim_contract import ASSIGNED_ADJUSTER, CLAIM_STATUS, ClaimState, StatusChange
 
-#: The actor of the changes the engine makes on its own.
-ENGINE = "claimflow"
+#: The actor named on the status changes claimflow makes on its own (no person decided them).
+SYSTEM_ACTOR = "claimflow"
 
 
 class StatusRecorder:
@@ -55,7 +55,7 @@ class StatusRecorder:
         target: ClaimStatus,
         reason: str,
         *,
-        actor: str = ENGINE,
+        actor: str = SYSTEM_ACTOR,
         details: StatusDetails | None = None,
         defer: bool = False,
     ) -> None:
@@ -69,7 +69,7 @@ class StatusRecorder:
         status: ClaimStatus,
         reason: str,
         *,
-        actor: str = ENGINE,
+        actor: str = SYSTEM_ACTOR,
         details: StatusDetails | None = None,
         defer: bool = False,
     ) -> None:

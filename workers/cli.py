@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from workers import event_loop, shutdown
-from workers.settings import Settings
+from workers.settings import ConfigurationError, Settings
 
 
 def _settings() -> Settings:
@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
         code = args.run(args)
     except KeyboardInterrupt:
         code = 130
+    except ConfigurationError as exc:
+        Console(stderr=True).print(f"[red]configuration error:[/] {exc}")
+        code = 2
     sys.stdout.flush()
     sys.stderr.flush()
     # The Temporal SDK's Rust threads can outlive the interpreter and crash CPython's finalization (SIGSEGV or

@@ -16,6 +16,10 @@ DEV_WEBHOOK_SECRET = "claimflow-local-webhook-secret"
 MIN_SECRET_BYTES = 32
 
 
+class ConfigurationError(ValueError):
+    """A setting is missing or wrong; the message names it and says what to set (never its value)."""
+
+
 class Environment(StrEnum):
     DEV = "dev"
     TEST = "test"

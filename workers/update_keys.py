@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
-from workers.settings import Environment, Settings
+from workers.settings import ConfigurationError, Environment, Settings
 
 DEV_KEY_FILE = "update-signing-key.pem"
 
@@ -24,13 +24,13 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     path = settings.update_signing_key_file
     if path is None:
         if settings.environment is Environment.PRODUCTION:
-            raise ValueError(
+            raise ConfigurationError(
                 "CLAIMFLOW_UPDATE_SIGNING_KEY_FILE must name the API's Ed25519 private key (PEM) in production"
             )
         path = dev_key_file(settings.data_dir)
     key = load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
+        raise ConfigurationError(f"{path} is not an Ed25519 private key")
     return key
 
 
@@ -38,7 +38,7 @@ def trusted_keys(settings: Settings) -> list[Ed25519PublicKey]:
     """The public keys the worker trusts: CLAIMFLOW_UPDATE_VERIFY_KEY_FILES, else the signing key's own."""
     if not settings.update_verify_key_files:
         if settings.environment is Environment.PRODUCTION:
-            raise ValueError(
+            raise ConfigurationError(
                 "CLAIMFLOW_UPDATE_VERIFY_KEY_FILES must list the API's Ed25519 public keys (PEM) in production"
             )
         return [signing_key(settings).public_key()]
@@ -46,7 +46,7 @@ def trusted_keys(settings: Settings) -> list[Ed25519PublicKey]:
     for path in settings.update_verify_key_files:
         key = load_pem_public_key(path.read_bytes())
         if not isinstance(key, Ed25519PublicKey):
-            raise ValueError(f"{path} is not an Ed25519 public key")
+            raise ConfigurationError(f"{path} is not an Ed25519 public key")
         keys.append(key)
     return keys
 

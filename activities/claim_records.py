@@ -42,7 +42,12 @@ class ClaimRecordActivities:
                     await _write_status(uow, record)
                 claim = await uow.claims.load_claim(input.claim_id)
                 report = await check_claim(
-                    uow, claim, claim_id=input.claim_id, today=input.today, codes=await self._codes.get(uow)
+                    uow,
+                    claim,
+                    claim_id=input.claim_id,
+                    org_id=input.org_id,
+                    today=input.today,
+                    codes=await self._codes.get(uow),
                 )
                 if report.valid:
                     await uow.claims.write_snapshot(

@@ -131,6 +131,8 @@ class ClaimFacts(BaseModel):
 
 class ValidateAndSnapshotInput(BaseModel):
     claim_id: str
+    #: The duplicate edit searches this organization's claims only.
+    org_id: str
     #: The date the edits are checked on (the day the claim was received).
     today: date
     #: A valid claim's snapshot is taken at this time.

@@ -12,15 +12,16 @@ from domain.validation.duplicates import duplicate_issues, duplicate_keys
 
 
 async def check_claim(
-    uow: UnitOfWork, claim: Claim, *, claim_id: str | None, today: date, codes: CodeSets
+    uow: UnitOfWork, claim: Claim, *, claim_id: str | None, org_id: str, today: date, codes: CodeSets
 ) -> ValidationReport:
-    """Validate a claim against the code sets and the claims already accepted; reads only."""
+    """Validate a claim against the code sets and the organization's claims already accepted; reads only."""
     report = validate_claim(claim, today=today, codes=codes)
     keys = duplicate_keys(claim)
     if not keys:
         return report
     found = await uow.claims.find_duplicates(
         claim_id=claim_id or "",
+        org_id=org_id,
         payer_id=claim.insurance.payer_id,
         member_id=claim.insurance.member_id,
         billing_npi=claim.billing_provider.npi,

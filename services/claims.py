@@ -215,11 +215,13 @@ async def notify(context: ServiceContext, claim_id: str, payer_claim_id: str, ca
     )
 
 
-async def validate(context: ServiceContext, claim: Claim) -> ValidationReport:
+async def validate(context: ServiceContext, principal: Principal, claim: Claim) -> ValidationReport:
     """The full check, read-only: nothing is started and no row is written."""
     async with UnitOfWork(context.sessions) as uow:
         codes = await context.code_sets.get(uow)
-        return await check_claim(uow, claim, claim_id=None, today=datetime.now(UTC).date(), codes=codes)
+        return await check_claim(
+            uow, claim, claim_id=None, org_id=org_of(principal), today=datetime.now(UTC).date(), codes=codes
+        )
 
 
 def check_not_final(record: ClaimRecord) -> None:

@@ -36,7 +36,9 @@ async def validate_and_snapshot(
     """Every edit, and a valid claim's snapshot, with the status changes before them, in one transaction."""
     return await steps.run_local(
         VALIDATE_AND_SNAPSHOT,
-        ValidateAndSnapshotInput(claim_id=state.claim_id, today=today, snapshot_at=workflow.now(), records=records),
+        ValidateAndSnapshotInput(
+            claim_id=state.claim_id, org_id=state.org_id, today=today, snapshot_at=workflow.now(), records=records
+        ),
         kind=steps.DATABASE,
         summary="validate and snapshot the claim",
     )

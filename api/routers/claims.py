@@ -87,7 +87,7 @@ async def submit_claim(
 @router.post("/validate", response_model=ValidationResult, responses=PROBLEMS)
 async def validate_claim(claim: Claim, principal: Submitter, context: ContextDep) -> ValidationResult:
     """Run every edit on a claim, as the workflow would, without starting anything or writing any row."""
-    report = await claims.validate(context, claim)
+    report = await claims.validate(context, principal, claim)
     return ValidationResult(valid=report.valid, errors=report.errors, warnings=report.warnings)
 
 

@@ -360,10 +360,22 @@ class ClaimRepository(Repository):
         return await self._wrote(PAYMENT_INSERT, params)
 
     async def find_duplicates(
-        self, *, claim_id: str, payer_id: str, member_id: str, billing_npi: str, lines: list[tuple[str, date]]
+        self,
+        *,
+        claim_id: str,
+        org_id: str,
+        payer_id: str,
+        member_id: str,
+        billing_npi: str,
+        lines: list[tuple[str, date]],
     ) -> dict[tuple[str, date], str]:
-        """For each (procedure code, service date), another accepted claim (not this one) that billed it
-        for the same payer, member id and billing NPI."""
+        """For each (procedure code, service date), another accepted claim of the organization (not this one)
+        that billed it for the same payer, member id and billing NPI."""
         return await self._snapshots.find_duplicates(
-            claim_id=claim_id, payer_id=payer_id, member_id=member_id, billing_npi=billing_npi, lines=lines
+            claim_id=claim_id,
+            org_id=org_id,
+            payer_id=payer_id,
+            member_id=member_id,
+            billing_npi=billing_npi,
+            lines=lines,
         )

@@ -127,10 +127,18 @@ class SnapshotWriter(Repository):
             )
 
     async def find_duplicates(
-        self, *, claim_id: str, payer_id: str, member_id: str, billing_npi: str, lines: list[tuple[str, date]]
+        self,
+        *,
+        claim_id: str,
+        org_id: str,
+        payer_id: str,
+        member_id: str,
+        billing_npi: str,
+        lines: list[tuple[str, date]],
     ) -> dict[tuple[str, date], str]:
-        """For each (procedure code, service date), the oldest other accepted claim that billed it
-        for the same payer, member and billing provider (latest snapshot version of each claim)."""
+        """For each (procedure code, service date), the oldest other accepted claim of the same organization
+        that billed it for the same payer, member and billing provider (latest snapshot version of each claim).
+        Another organization's claims are never searched: their existence is not the caller's to learn."""
         wanted = set(lines)
         if not wanted:
             return {}
@@ -160,6 +168,7 @@ class SnapshotWriter(Repository):
             .join(ClaimRegister, ClaimRegister.claim_id == ClaimTestRelation.claim_id)
             .where(
                 ClaimTestRelation.claim_id != claim_id,
+                ClaimRegister.org_id == org_id,
                 ClaimTestRelation.version == latest,
                 ClaimTestRelation.procedure_code.in_({code for code, _ in wanted}),
                 ClaimTestRelation.service_date.in_({day for _, day in wanted}),

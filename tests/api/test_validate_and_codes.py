@@ -71,6 +71,20 @@ async def test_duplicate_of_an_accepted_claim_is_caught(stack: Stack) -> None:
     assert [e["rule_id"] for e in claim["validation_errors"]] == ["claim.duplicate"]
 
 
+async def test_another_organizations_identical_claim_is_no_duplicate_and_is_never_named(stack: Stack) -> None:
+    body = member("M")
+    theirs = await stack.submit(body)
+    await stack.wait_for(theirs, "closed")
+    other_org = auth(Role.SUBMITTER, sub="olga", org="org-elsewhere")
+    response = await stack.api.post("/v1/claims/validate", json=body, headers=other_org)
+    assert response.status_code == 200
+    assert response.json()["errors"] == []
+    assert theirs not in response.text
+    mine = (await stack.api.post("/v1/claims", json=body, headers=other_org)).json()["claim_id"]
+    claim = await stack.wait_for(mine, "closed", headers=other_org)
+    assert claim["validation_errors"] == []
+
+
 async def test_warnings_do_not_stop_a_claim_and_stay_with_it(stack: Stack) -> None:
     body = member("M")
     body["diagnosis_codes"] = ["E11.9", "I10", "E78.5"]  # E78.5: no line points at it

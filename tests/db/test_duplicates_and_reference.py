@@ -14,9 +14,11 @@ from tests.domain.factories import BILLING_NPI, MEMBER_ID, line_body, make_claim
 DAY = date(2026, 2, 20)
 
 
-async def accepted(sessions, claim: Claim, status: ClaimStatus = ClaimStatus.SUBMITTED, minute: int = 0) -> str:
-    """A claim taken in, snapshotted and moved to `status`."""
-    claim_id = (await take_in(sessions, claim=claim, received_at=at(minute))).claim_id
+async def accepted(
+    sessions, claim: Claim, status: ClaimStatus = ClaimStatus.SUBMITTED, minute: int = 0, org_id: str = "org-1"
+) -> str:
+    """A claim of `org_id` taken in, snapshotted and moved to `status`."""
+    claim_id = (await take_in(sessions, claim=claim, received_at=at(minute), org_id=org_id)).claim_id
     async with UnitOfWork(sessions) as uow:
         await uow.claims.write_snapshot(claim_id=claim_id, version=1, claim=claim, taken_at=at(minute))
         await uow.claims.record_status(claim_id=claim_id, seq=1, status=status, reason="r", at=at(minute), actor="w")
@@ -33,7 +35,7 @@ def lab_claim(*codes: str, **overrides) -> Claim:
 
 
 async def duplicates(sessions, claim_id: str, lines: list[tuple[str, date]], **who) -> dict[tuple[str, date], str]:
-    criteria = {"payer_id": "SANDBOX", "member_id": MEMBER_ID, "billing_npi": BILLING_NPI, **who}
+    criteria = {"org_id": "org-1", "payer_id": "SANDBOX", "member_id": MEMBER_ID, "billing_npi": BILLING_NPI, **who}
     async with UnitOfWork(sessions) as uow:
         return await uow.claims.find_duplicates(claim_id=claim_id, lines=lines, **criteria)
 
@@ -58,6 +60,16 @@ async def test_find_duplicates_ignores_other_patients_providers_payers_and_unacc
 
     assert await duplicates(session_factory, itself, [("80053", DAY)]) == {}
     assert await duplicates(session_factory, itself, []) == {}
+
+
+async def test_find_duplicates_never_searches_another_organizations_claims(session_factory):
+    """The same patient, provider, test and day billed by another organization is not its duplicate: telling
+    would reveal that organization's claim (and its id) to this one."""
+    await accepted(session_factory, lab_claim("80053"), org_id="org-other")
+    mine = await accepted(session_factory, lab_claim("80053"), status=ClaimStatus.VALIDATING, minute=1)
+
+    assert await duplicates(session_factory, mine, [("80053", DAY)]) == {}
+    assert await duplicates(session_factory, mine, [("80053", DAY)], org_id="org-other") != {}
 
 
 async def test_seeded_adjusters_payers_and_codes(session_factory):

@@ -90,12 +90,15 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from api.auth import Role, mint_token
+    from api.auth import MAX_LIFETIME, Role, mint_token
 
     settings = _settings()
     role = Role(args.role)
     if role is Role.SUBMITTER and not args.org:
         print("a submitter token needs --org (the organization whose claims it submits and sees)", file=sys.stderr)
+        return 2
+    if (args.minutes or settings.jwt_ttl_minutes) > MAX_LIFETIME.total_seconds() / 60:
+        print(f"a token lives at most {MAX_LIFETIME.total_seconds() / 60:g} minutes", file=sys.stderr)
         return 2
     print(
         mint_token(

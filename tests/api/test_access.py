@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from api.auth import Role, mint_token
 from tests.api.test_claim_lifecycle import member
@@ -30,8 +30,15 @@ async def test_token_signed_with_another_key_is_401(stack: Stack) -> None:
 
 
 async def test_expired_token_is_401(stack: Stack) -> None:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)  # past the minute of clock skew tolerated
     expired = mint_token(
-        sub="x", role=Role.ADMIN, org=None, secret=JWT_SECRET, issuer=JWT_ISSUER, ttl=timedelta(seconds=-5)
+        sub="x",
+        role=Role.ADMIN,
+        org=None,
+        secret=JWT_SECRET,
+        issuer=JWT_ISSUER,
+        ttl=timedelta(minutes=30),
+        now=an_hour_ago,
     )
     response = await stack.api.get("/v1/claims", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401

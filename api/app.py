@@ -16,6 +16,7 @@ from api.deps import ApiConfig, ApiContext
 from api.disconnect import CancelOnDisconnect
 from api.limits import BodySizeLimit
 from api.routers import claims, codes, health, webhooks
+from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
 
 
@@ -44,6 +45,7 @@ def create_app(
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
+    app.state.webhooks = WebhookVerifier(config.webhook_secret)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(claims.router)

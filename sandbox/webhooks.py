@@ -7,6 +7,8 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -16,15 +18,18 @@ from sandbox.store import WebhookJob
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
+TIMESTAMP_HEADER = "X-Sandbox-Timestamp"
 TICK_SECONDS = 0.2
 MAX_RETRIES = 5
 BACKOFF_SECONDS = (0.2, 0.4, 0.8, 1.6, 3.2)
 BATCH = 200
 
 
-def sign(secret: str, body: bytes) -> str:
-    """Hex HMAC-SHA256 of the raw body under the webhook secret."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, timestamp: str, path: str, body: bytes) -> str:
+    """`v1=` and the hex HMAC-SHA256 of "<timestamp>.<path>.<body>" under the webhook secret: a receiver can
+    refuse a stale notice, a replayed one, and one moved to another claim's callback path."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.{path}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"v1={digest}"
 
 
 class WebhookNotifier:
@@ -80,7 +85,12 @@ class WebhookNotifier:
         body = dumps(
             {"payer_claim_id": job.payer_claim_id, "claim_id": job.claim_id, "category": job.category}
         ).encode()
-        headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
+        timestamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self.secret, timestamp, urlsplit(job.callback_url).path, body),
+        }
         delivered = False
         try:
             response = await client.post(job.callback_url, content=body, headers=headers)

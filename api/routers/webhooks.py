@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
+from pydantic import ValidationError
 
 from api.deps import ContextDep
 from api.errors import NotAuthenticatedError
 from api.schemas.claims import ProcessorWebhook
+from api.webhook_signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookRefused
 from services import claims
+from services.errors import InvalidFieldError
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-def signature_ok(secret: str, body: bytes, signature: str | None) -> bool:
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return signature is not None and hmac.compare_digest(expected, signature)
-
-
 @router.post(
-    "/processor/{claim_id}", status_code=status.HTTP_202_ACCEPTED, responses={401: {"description": "Bad signature"}}
+    "/processor/{claim_id}",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={401: {"description": "Bad, stale or replayed signature"}, 422: {"description": "Signed, but no notice"}},
 )
 async def processor_webhook(
     claim_id: str,
     request: Request,
     context: ContextDep,
-    signature: Annotated[str | None, Header(alias="X-Sandbox-Signature")] = None,
+    timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER)] = None,
+    signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> dict[str, str]:
-    """Signed with HMAC-SHA256 of the body; wakes the claim's workflow to poll at once."""
+    """Signed with HMAC-SHA256 of timestamp, path and body (fresh, used once); wakes the claim's workflow to poll."""
     body = await request.body()
-    if not signature_ok(context.config.webhook_secret, body, signature):
-        raise NotAuthenticatedError("the webhook signature does not match the body")
-    notice = ProcessorWebhook.model_validate_json(body)
+    try:
+        request.app.state.webhooks.verify(timestamp=timestamp, signature=signature, path=request.url.path, body=body)
+    except WebhookRefused as refused:
+        raise NotAuthenticatedError(str(refused)) from None
+    try:
+        notice = ProcessorWebhook.model_validate_json(body)
+    except ValidationError:
+        raise InvalidFieldError(
+            "the webhook is signed but is not a notice",
+            path="body",
+            problem="send {payer_claim_id, category} as JSON",
+            rule="webhook.shape",
+        ) from None
     await claims.notify(context, claim_id, notice.payer_claim_id, notice.category)
     return {"status": "accepted"}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from datetime import UTC, datetime, timedelta
 
 from api.auth import Role, mint_token
 from tests.api.test_claim_lifecycle import member
-from tests.support.stack import JWT_ISSUER, JWT_SECRET, Stack, auth
+from tests.support.stack import JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, Stack, auth
 
 
 async def test_no_token_is_401_and_says_how_to_get_one(stack: Stack) -> None:
@@ -91,11 +94,54 @@ async def test_list_filters_by_status_and_pages_with_a_cursor(stack: Stack) -> N
         await stack.temporal.get_workflow_handle(f"claim-{claim_id}").terminate(reason="test cleanup")
 
 
+WEBHOOK_PATH = "/v1/webhooks/processor/" + "0" * 32
+
+
+def signed_webhook(body: bytes, *, path: str = WEBHOOK_PATH, at: float | None = None) -> dict[str, str]:
+    """The headers the processor sends: timestamp, and v1= HMAC-SHA256 of timestamp.path.body."""
+    timestamp = str(int(at if at is not None else time.time()))
+    digest = hmac.new(WEBHOOK_SECRET.encode(), f"{timestamp}.{path}.".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Sandbox-Timestamp": timestamp, "X-Sandbox-Signature": f"v1={digest}"}
+
+
 async def test_webhook_with_a_bad_signature_is_refused(stack: Stack) -> None:
+    body = b'{"payer_claim_id":"X"}'
+    headers = {**signed_webhook(body), "X-Sandbox-Signature": "v1=00"}
+    response = await stack.api.post(WEBHOOK_PATH, content=body, headers=headers)
+    assert response.status_code == 401
+
+
+async def test_webhook_signed_for_another_claims_path_is_refused(stack: Stack) -> None:
+    body = b'{"payer_claim_id":"X"}'
+    moved = signed_webhook(body, path="/v1/webhooks/processor/" + "1" * 32)
+    assert (await stack.api.post(WEBHOOK_PATH, content=body, headers=moved)).status_code == 401
+
+
+async def test_stale_or_replayed_webhooks_are_refused(stack: Stack) -> None:
+    body = b'{"payer_claim_id":"X"}'
+    stale = signed_webhook(body, at=time.time() - 600)
+    assert (await stack.api.post(WEBHOOK_PATH, content=body, headers=stale)).status_code == 401
+    fresh = signed_webhook(body)
+    assert (await stack.api.post(WEBHOOK_PATH, content=body, headers=fresh)).status_code == 202  # no claim: no-op
+    replayed = await stack.api.post(WEBHOOK_PATH, content=body, headers=fresh)
+    assert replayed.status_code == 401
+    assert "delivered already" in replayed.json()["detail"]
+
+
+async def test_webhook_with_a_non_ascii_signature_is_401_not_500(stack: Stack) -> None:
+    body = b'{"payer_claim_id":"X"}'
+    headers = {**signed_webhook(body), "X-Sandbox-Signature": "v1=\u00e9t\u00e9".encode().decode("unicode_escape")}
     response = await stack.api.post(
-        "/v1/webhooks/processor/" + "0" * 32, content=b'{"payer_claim_id":"X"}', headers={"X-Sandbox-Signature": "00"}
+        WEBHOOK_PATH, content=body, headers={k: v.encode("latin-1") for k, v in headers.items()}
     )
     assert response.status_code == 401
+
+
+async def test_signed_webhook_that_is_not_a_notice_is_422(stack: Stack) -> None:
+    body = b'{"not": "a notice"}'
+    response = await stack.api.post(WEBHOOK_PATH, content=body, headers=signed_webhook(body))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "body"
 
 
 async def test_health_and_readiness(stack: Stack) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -103,7 +104,10 @@ def test_real_server_http_webhook_and_restart(tmp_path: Path) -> None:
 
             assert captured.arrived.wait(10), "no webhook arrived"
             headers, raw = captured.items[0]
-            assert headers["x-sandbox-signature"] == hmac.new(SECRET.encode(), raw, hashlib.sha256).hexdigest()
+            signed = f"{headers['x-sandbox-timestamp']}.{urlsplit(callback_url).path}.".encode() + raw
+            assert (
+                headers["x-sandbox-signature"] == "v1=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+            )
             assert json.loads(raw) == {"payer_claim_id": pcid, "claim_id": "CLM-REAL", "category": "F1"}
 
             answer = client.get(f"/v1/claims/{pcid}/status").json()

@@ -59,8 +59,11 @@ async def test_a_settled_claim_is_announced_once_with_a_valid_signature() -> Non
         assert len(receiver.requests) == 1
         request = receiver.requests[0]
         assert str(request.url) == CALLBACK and request.method == "POST"
-        expected = hmac.new(SECRET.encode(), request.content, hashlib.sha256).hexdigest()
-        assert request.headers["X-Sandbox-Signature"] == expected
+        timestamp = request.headers["X-Sandbox-Timestamp"]
+        assert abs(int(timestamp) - time.time()) < 60
+        signed = f"{timestamp}.{request.url.path}.".encode() + request.content
+        expected = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+        assert request.headers["X-Sandbox-Signature"] == f"v1={expected}"
         assert json.loads(request.content) == {"payer_claim_id": pcid, "claim_id": "CLM-1", "category": "F2"}
         (entry,) = (await ledger(client))["claims"]
         assert entry["webhook"] == {"state": "delivered", "attempts": 1}

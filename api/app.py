@@ -44,6 +44,9 @@ def create_app(
         summary="Insurance-claim lifecycle engine: submit claims, follow them to payment, decide the ones in review.",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url="/docs" if config.docs else None,
+        redoc_url="/redoc" if config.docs else None,
+        openapi_url="/openapi.json" if config.docs else None,
     )
     app.state.webhooks = WebhookVerifier(config.webhook_secret)
     errors.install(app)

@@ -28,6 +28,8 @@ class ApiConfig:
     #: Signs every update sent to a claim (the workers trust its public key).
     update_signing_key: Ed25519PrivateKey
     max_body_bytes: int = 1_000_000
+    #: Serve /docs, /redoc and /openapi.json (CLAIMFLOW_API_DOCS); a production API may turn them off.
+    docs: bool = True
     #: How long a request waits for Temporal, SDK retries included; past it the client gets 503 or 504.
     temporal_start_timeout_seconds: float = 10.0  # start a claim's workflow (POST /v1/claims)
     temporal_update_timeout_seconds: float = 15.0  # a decision, cancel or information, until the workflow applied it

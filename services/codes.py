@@ -39,6 +39,10 @@ class CodePage:
     next_cursor: str | None
 
 
+#: The most description words one search may ask for.
+MAX_SEARCH_WORDS = 8
+
+
 def canonical(kind: CodeKind, code: str) -> str:
     return canonical_icd10(code) if kind is CodeKind.ICD10 else code.strip().upper()
 
@@ -58,11 +62,19 @@ async def search_codes(
     context: ServiceContext, kind: CodeKind, *, prefix: str | None, q: str | None, limit: int, cursor: str | None
 ) -> CodePage:
     """Codes in code order, by prefix (with or without the dot) and description words, a page at a time."""
+    words = (q or "").split()
+    if len(words) > MAX_SEARCH_WORDS:  # each word is a LIKE over every description
+        raise InvalidFieldError(
+            f"search with at most {MAX_SEARCH_WORDS} words",
+            path="q",
+            problem=f"{len(words)} words; at most {MAX_SEARCH_WORDS}",
+            rule="search.words",
+        )
     async with UnitOfWork(context.sessions) as uow:
         rows = await uow.codes.search(
             kind,
             prefix=canonical(kind, prefix) if prefix else None,
-            words=(q or "").split(),
+            words=words,
             limit=limit + 1,
             after=decode_cursor(cursor, str)[0] if cursor else None,
         )

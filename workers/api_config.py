@@ -16,6 +16,7 @@ def api_config(settings: Settings) -> ApiConfig:
         webhook_secret=settings.webhook_secret,
         policy=claim_policy(settings),
         update_signing_key=signing_key(settings),
+        docs=settings.api_docs,
         temporal_start_timeout_seconds=settings.api_start_timeout_seconds,
         temporal_update_timeout_seconds=settings.api_update_timeout_seconds,
         temporal_query_timeout_seconds=settings.api_query_timeout_seconds,

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     task_queue: str = "claims"
 
     api_host: str = "127.0.0.1"
+    #: Serve the OpenAPI document and its pages (/docs, /redoc, /openapi.json).
+    api_docs: bool = True
     api_port: int = 8000
     public_api_url: str = ""  # where the processor sends webhooks; empty: http://api_host:api_port
 

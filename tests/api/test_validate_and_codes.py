@@ -174,3 +174,13 @@ async def test_code_retired_last_year_fails_this_years_claims_and_passes_last_ye
         )
     ).json()
     assert last_year["errors"] == []
+
+
+async def test_a_code_search_with_too_many_words_is_refused(stack: Stack) -> None:
+    words = " ".join(["blood"] * 9)
+    response = await stack.api.get("/v1/codes/icd10", params={"q": words}, headers=stack.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "q"
+    assert (
+        await stack.api.get("/v1/codes/icd10", params={"q": "type diabetes"}, headers=stack.headers)
+    ).status_code == 200

@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import AuthError, Principal, Role, read_token
 from api.errors import NotAuthenticatedError
+from api.webhook_signatures import WebhookVerifier
 from services.context import ServiceContext
 from services.errors import ForbiddenError
 from workflows.claim_contract import ClaimPolicy
@@ -51,6 +52,15 @@ async def get_context(request: Request) -> ApiContext:
 
 
 ContextDep = Annotated[ApiContext, Depends(get_context)]
+
+
+async def get_webhook_verifier(request: Request) -> WebhookVerifier:
+    verifier: WebhookVerifier = request.app.state.webhooks
+    return verifier
+
+
+#: The processor-webhook verifier, one per app (it remembers the signatures it took).
+WebhookVerifierDep = Annotated[WebhookVerifier, Depends(get_webhook_verifier)]
 
 
 bearer = HTTPBearer(auto_error=False)

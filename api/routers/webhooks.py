@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request, status
 from pydantic import ValidationError
 
-from api.deps import ContextDep
+from api.deps import ContextDep, WebhookVerifierDep
 from api.errors import NotAuthenticatedError
 from api.schemas.claims import ProcessorWebhook
 from api.webhook_signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookRefused
@@ -26,13 +26,14 @@ async def processor_webhook(
     claim_id: str,
     request: Request,
     context: ContextDep,
+    verifier: WebhookVerifierDep,
     timestamp: Annotated[str | None, Header(alias=TIMESTAMP_HEADER)] = None,
     signature: Annotated[str | None, Header(alias=SIGNATURE_HEADER)] = None,
 ) -> dict[str, str]:
     """Signed with HMAC-SHA256 of timestamp, path and body (fresh, used once); wakes the claim's workflow to poll."""
     body = await request.body()
     try:
-        request.app.state.webhooks.verify(timestamp=timestamp, signature=signature, path=request.url.path, body=body)
+        verifier.verify(timestamp=timestamp, signature=signature, path=request.url.path, body=body)
     except WebhookRefused as refused:
         raise NotAuthenticatedError(str(refused)) from None
     try:

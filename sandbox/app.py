@@ -28,7 +28,7 @@ def create_app(config: SandboxConfig, *, webhook_transport: httpx.AsyncBaseTrans
     store = Store(config.data_path)
     processor = Processor(config, store)
     faults = FaultInjector(config.seed)
-    notifier = WebhookNotifier(processor, config.webhook_secret, webhook_transport)
+    notifier = WebhookNotifier(processor, config.webhook_secret, webhook_transport, ca_file=config.webhook_ca_file)
     state = SandboxState(config=config, processor=processor, faults=faults, notifier=notifier)
 
     @asynccontextmanager

@@ -18,3 +18,5 @@ class SandboxConfig(BaseModel):
     step_seconds: float = Field(default=0.0, ge=0)
     webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     seed: int | None = None
+    #: A CA (PEM) to trust, besides the system's, when delivering webhooks to an https:// callback.
+    webhook_ca_file: Path | None = None

@@ -7,7 +7,9 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import ssl
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,13 +37,29 @@ def sign(secret: str, timestamp: str, path: str, body: bytes) -> str:
 class WebhookNotifier:
     """A background loop that delivers due webhooks, retrying with back-off."""
 
-    def __init__(self, processor: Processor, secret: str, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        processor: Processor,
+        secret: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        ca_file: Path | None = None,
+    ) -> None:
         self.processor = processor
         self.secret = secret
         self.transport = transport
+        self.ca_file = ca_file
         self._loop_task: asyncio.Task[None] | None = None
         self._deliveries: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        """Verify https callbacks against the system's roots, plus the configured CA."""
+        if self.ca_file is None:
+            return True
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=self.ca_file)
+        return context
 
     async def start(self) -> None:
         """Start ticking (the HTTP client is made on the first delivery: it is not free to build)."""
@@ -75,7 +93,7 @@ class WebhookNotifier:
         if not jobs:
             return
         if self._client is None:
-            self._client = httpx.AsyncClient(transport=self.transport, timeout=5.0)
+            self._client = httpx.AsyncClient(transport=self.transport, timeout=5.0, verify=self._verify())
         for job in jobs:
             task = asyncio.create_task(self._deliver(job, self._client))
             self._deliveries.add(task)

@@ -132,6 +132,23 @@ def cmd_update_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_certs(args: argparse.Namespace) -> int:
+    from workers.certs import write_certificates
+
+    servers: dict[str, list[str]] = {}
+    for spec in args.server:
+        name, _, hosts = spec.partition("=")
+        if not name or not hosts:
+            print(f"--server {spec!r}: write NAME=HOST[,HOST...], e.g. api=api,localhost,127.0.0.1", file=sys.stderr)
+            return 2
+        servers[name] = [host.strip() for host in hosts.split(",") if host.strip()]
+    ca_file = write_certificates(Path(args.folder), servers)
+    print(f"CA (trust it: CLAIMFLOW_TLS_CA_FILE, sslrootcert=): {ca_file}")
+    for name in servers:
+        print(f"{name}: {Path(args.folder) / f'{name}.pem'} and {Path(args.folder) / f'{name}-key.pem'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="claimflow", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
@@ -158,6 +175,10 @@ def parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("update-keys", help="make an Ed25519 key pair for signing the API's updates to claims")
     keys.add_argument("private_key", help="where to write the private key (PEM); the public key goes beside it as .pub")
     keys.set_defaults(run=cmd_update_keys)
+    certs = sub.add_parser("certs", help="make a private CA and server certificates for a self-contained stack")
+    certs.add_argument("folder", help="where to write ca.pem, NAME.pem and NAME-key.pem")
+    certs.add_argument("--server", action="append", required=True, help="NAME=HOST[,HOST...]; repeat for each server")
+    certs.set_defaults(run=cmd_certs)
     return root
 
 

@@ -43,7 +43,10 @@ async def run_api(settings: Settings, database_url: str) -> None:
         return await connect(settings)
 
     server = embedded(
-        create_app(api_config(settings), client, create_session_factory(engine)), settings.api_host, settings.api_port
+        create_app(api_config(settings), client, create_session_factory(engine)),
+        settings.api_host,
+        settings.api_port,
+        tls=settings.api_tls,
     )
     await serve_until_stopped(server)
     await engine.dispose()

@@ -15,6 +15,7 @@ async def run_sandbox(settings: Settings, *, step_seconds: float) -> None:
             data_path=settings.data_dir / "sandbox.db",
             step_seconds=step_seconds,
             webhook_secret=settings.webhook_secret,
+            webhook_ca_file=settings.tls_ca_file,
         )
     )
-    await serve_until_stopped(embedded(app, settings.sandbox_host, settings.sandbox_port))
+    await serve_until_stopped(embedded(app, settings.sandbox_host, settings.sandbox_port, tls=settings.sandbox_tls))

@@ -5,10 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
+from urllib.parse import urlsplit
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEV_JWT_SECRET = "claimflow-local-dev-key-not-for-production-use"
 DEV_WEBHOOK_SECRET = "claimflow-local-webhook-secret"
@@ -56,7 +59,14 @@ class Settings(BaseSettings):
     #: Serve the OpenAPI document and its pages (/docs, /redoc, /openapi.json).
     api_docs: bool = True
     api_port: int = 8000
-    public_api_url: str = ""  # where the processor sends webhooks; empty: http://api_host:api_port
+    public_api_url: str = ""  # where the processor sends webhooks; empty: http(s)://api_host:api_port
+    #: Serve the API (and the sandbox) over TLS with this certificate chain and key (PEM); both or neither.
+    api_tls_cert_file: Path | None = None
+    api_tls_key_file: Path | None = None
+    sandbox_tls_cert_file: Path | None = None
+    sandbox_tls_key_file: Path | None = None
+    #: A CA (PEM) to trust, besides the system's, for claimflow's own HTTPS calls: the processor, webhooks.
+    tls_ca_file: Path | None = None
 
     processor_url: str = "http://127.0.0.1:8100"
     sandbox_host: str = "127.0.0.1"
@@ -105,8 +115,69 @@ class Settings(BaseSettings):
                     raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes in production")
             if not self.database_url:
                 raise ValueError("CLAIMFLOW_DATABASE_URL must point at PostgreSQL in production")
+            refuse_plaintext_in_production(self)
+        return self
+
+    @model_validator(mode="after")
+    def _tls_files_come_in_pairs(self) -> Settings:
+        for name, cert, key in (
+            ("CLAIMFLOW_API_TLS", self.api_tls_cert_file, self.api_tls_key_file),
+            ("CLAIMFLOW_SANDBOX_TLS", self.sandbox_tls_cert_file, self.sandbox_tls_key_file),
+        ):
+            if (cert is None) != (key is None):
+                raise ValueError(f"{name}_CERT_FILE and {name}_KEY_FILE must be set together (PEM files)")
         return self
 
     @property
+    def api_tls(self) -> TlsFiles | None:
+        """The API's certificate and key, when it serves HTTPS."""
+        return _pair(self.api_tls_cert_file, self.api_tls_key_file)
+
+    @property
+    def sandbox_tls(self) -> TlsFiles | None:
+        return _pair(self.sandbox_tls_cert_file, self.sandbox_tls_key_file)
+
+    @property
     def webhook_base_url(self) -> str:
-        return self.public_api_url or f"http://{self.api_host}:{self.api_port}"
+        scheme = "https" if self.api_tls else "http"
+        return self.public_api_url or f"{scheme}://{self.api_host}:{self.api_port}"
+
+
+class TlsFiles(NamedTuple):
+    """A server's certificate chain and private key (PEM files)."""
+
+    cert_file: Path
+    key_file: Path
+
+
+def _pair(cert: Path | None, key: Path | None) -> TlsFiles | None:
+    return TlsFiles(cert, key) if cert is not None and key is not None else None
+
+
+#: Database URL parameters that make libpq insist on TLS.
+TLS_SSLMODES = frozenset({"require", "verify-ca", "verify-full"})
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def refuse_plaintext_in_production(settings: Settings) -> None:
+    """Production sends PHI only over TLS: the processor and the webhook URL are https, and the database URL
+    insists on TLS (sslmode) unless it points at this host (a local socket or a TLS-terminating sidecar)."""
+    for name, url in (
+        ("CLAIMFLOW_PROCESSOR_URL", settings.processor_url),
+        ("CLAIMFLOW_PUBLIC_API_URL", settings.webhook_base_url),
+    ):
+        if urlsplit(url).scheme != "https":
+            raise ValueError(
+                f"{name} must be an https:// URL in production: claims and webhooks carry PHI"
+                + (" (set CLAIMFLOW_PUBLIC_API_URL to the API's https address)" if name.endswith("API_URL") else "")
+            )
+    try:
+        database = make_url(settings.database_url)
+    except ArgumentError:
+        raise ValueError("CLAIMFLOW_DATABASE_URL is not a database URL (postgresql://user@host:5432/name)") from None
+    host = database.host or ""
+    if host and host not in LOOPBACK_HOSTS and database.query.get("sslmode") not in TLS_SSLMODES:
+        raise ValueError(
+            "CLAIMFLOW_DATABASE_URL must require TLS in production: add ?sslmode=verify-full (with sslrootcert=...) "
+            "or ?sslmode=require"
+        )

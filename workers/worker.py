@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -19,6 +20,7 @@ from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
 from workers.settings import Settings
 from workers.startup import load_code_sets
+from workers.tls import client_context
 from workers.update_guard import UpdateGuard
 from workers.update_keys import trusted_keys
 from workers.workflow_runner import workflow_runner
@@ -39,6 +41,7 @@ async def claim_worker(
     processor_url: str,
     trusted_update_keys: list[Ed25519PublicKey],
     processor_timeout: float = 10.0,
+    processor_ca_file: Path | None = None,
     webhook_base: str | None = None,
     max_concurrent_activities: int = 16,
     max_concurrent_local_activities: int = 16,
@@ -46,7 +49,7 @@ async def claim_worker(
     """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
     `trusted_update_keys` (the API's public keys)."""
     await asyncio.to_thread(load_code_sets)  # loaded and frozen now, not on the first claim
-    async with httpx.AsyncClient(timeout=processor_timeout) as http:
+    async with httpx.AsyncClient(timeout=processor_timeout, verify=client_context(processor_ca_file)) as http:
         records = ClaimRecordActivities(sessions)
         processor = ProcessorActivities(
             sessions, http, processor_url, f"{webhook_base}/v1/webhooks/processor" if webhook_base else None
@@ -84,6 +87,7 @@ def worker_from_settings(
         processor_url=settings.processor_url,
         trusted_update_keys=trusted_keys(settings),
         processor_timeout=settings.processor_timeout_seconds,
+        processor_ca_file=settings.tls_ca_file,
         webhook_base=settings.webhook_base_url,
         max_concurrent_activities=settings.worker_max_activities,
         max_concurrent_local_activities=settings.worker_max_local_activities,

@@ -7,11 +7,18 @@ import pytest
 from workers.settings import DEV_JWT_SECRET, DEV_WEBHOOK_SECRET, MIN_SECRET_BYTES, Environment, Settings
 
 STRONG = "s" * MIN_SECRET_BYTES
-DATABASE = "postgresql://claimflow@db.internal:5432/claimflow"
+DATABASE = "postgresql://claimflow@db.internal:5432/claimflow?sslmode=verify-full"
 
 
 def production(**overrides: str) -> Settings:
-    values = {"jwt_secret": STRONG, "webhook_secret": STRONG + "w", "database_url": DATABASE, **overrides}
+    values = {
+        "jwt_secret": STRONG,
+        "webhook_secret": STRONG + "w",
+        "database_url": DATABASE,
+        "processor_url": "https://clearinghouse.example",
+        "public_api_url": "https://claims.example",
+        **overrides,
+    }
     return Settings(environment=Environment.PRODUCTION, _env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
 

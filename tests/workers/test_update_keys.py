@@ -42,7 +42,13 @@ def test_dev_processes_share_one_pair_kept_in_the_data_folder(tmp_path: Path) ->
     assert key_id(trusted) == key_id(api.public_key())
 
 
-STRONG = {"jwt_secret": "j" * 32, "webhook_secret": "w" * 32, "database_url": "postgresql://db/claimflow"}
+STRONG = {
+    "jwt_secret": "j" * 32,
+    "webhook_secret": "w" * 32,
+    "database_url": "postgresql://db/claimflow?sslmode=verify-full",
+    "processor_url": "https://clearinghouse.example",
+    "public_api_url": "https://claims.example",
+}
 
 
 def test_production_names_its_keys_instead_of_making_any(tmp_path: Path) -> None:

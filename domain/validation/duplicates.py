@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.claim import Claim, FrequencyCode
 from domain.validation.issues import Severity, ValidationIssue
+from domain.validation.registry import MessageContext, render
 
 DUPLICATE_RULE_ID = "claim.duplicate"
 
@@ -62,25 +63,23 @@ def duplicate_keys(claim: Claim) -> list[DuplicateKey]:
     return list(dict.fromkeys(_line_keys(claim)))
 
 
+def duplicate_message(m: MessageContext) -> str:
+    """The duplicate edit's message: the line's procedure, the earlier claim and the two ways out."""
+    procedure = m.at(f"{m.path}.procedure_code") or "the procedure"
+    earlier = m.params.get("claim_id", "an earlier claim")
+    return (
+        f"the line repeats {procedure} for the same patient, billing provider and service "
+        f"date as claim {earlier}, already accepted; to change that claim send a corrected claim "
+        "(frequency_code 7 with original_payer_claim_id), otherwise remove the line"
+    )
+
+
 def duplicate_issues(claim: Claim, matches: dict[DuplicateKey, str]) -> list[ValidationIssue]:
     """One `claim.duplicate` error per line whose key matched an accepted claim (key -> claim id)."""
     if not _checked(claim) or not matches:
         return []
-    issues = []
-    for i, key in enumerate(_line_keys(claim)):
-        earlier = matches.get(key)
-        if earlier is None:
-            continue
-        issues.append(
-            ValidationIssue(
-                rule_id=DUPLICATE_RULE_ID,
-                path=f"lines[{i}]",
-                message=(
-                    f"the line repeats {key.procedure_code} for the same patient, billing provider and service "
-                    f"date as claim {earlier}, already accepted; to change that claim send a corrected claim "
-                    "(frequency_code 7 with original_payer_claim_id), otherwise remove the line"
-                ),
-                severity=Severity.ERROR,
-            )
-        )
-    return issues
+    return [
+        render(DUPLICATE_RULE_ID, Severity.ERROR, f"lines[{i}]", {"claim_id": earlier}, claim, duplicate_message)
+        for i, key in enumerate(_line_keys(claim))
+        if (earlier := matches.get(key)) is not None
+    ]

@@ -7,8 +7,8 @@ from datetime import date
 
 from domain.claim import Claim
 from domain.codes import CodeSets
-from domain.validation.issues import ValidationIssue, ValidationReport
-from domain.validation.registry import Rule, RuleContext
+from domain.validation.issues import ValidationReport
+from domain.validation.registry import Rule, RuleContext, render
 from domain.validation.rules import RULES
 
 _NO_CODE_SETS = CodeSets()
@@ -28,8 +28,8 @@ def validate_claim(
     """
     ctx = RuleContext(claim, today=today, codes=codes or _NO_CODE_SETS)
     issues = [
-        ValidationIssue(rule_id=rule.id, path=path, message=message, severity=rule.severity)
+        render(rule.id, rule.severity, path, params, claim, rule.message)
         for rule in rules
-        for path, message in rule.check(ctx)
+        for path, params in rule.check(ctx)
     ]
     return ValidationReport(issues=issues)

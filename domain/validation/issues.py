@@ -1,4 +1,4 @@
-"""What a validation finds: one issue per failing edit, with its rule id and field path."""
+"""What a validation finds: one finding per failing edit (rule id, field path, parameters) and its message."""
 
 from __future__ import annotations
 
@@ -12,8 +12,26 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+class ValidationFinding(BaseModel):
+    """One failing edit as the workflow and the claim's record keep it: structured, no sentence.
+
+    `params` holds what the message needs beyond the claim itself — counts, line indices, states,
+    code-set dates, another claim's id — never a value copied from the claim (a code, a name, a
+    date, an id): the message reads those from the claim, by `path`, when it is shown
+    (domain/validation/messages.py). So a workflow history says which rule failed on which
+    field, and nothing about the patient.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    path: str
+    severity: Severity = Severity.ERROR
+    params: dict[str, str] = {}
+
+
 class ValidationIssue(BaseModel):
-    """One failing edit: which rule, which field, what to do about it."""
+    """A finding with its message, as the API shows it: which rule, which field, what to do about it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -21,6 +39,11 @@ class ValidationIssue(BaseModel):
     path: str
     message: str
     severity: Severity = Severity.ERROR
+    params: dict[str, str] = {}
+
+    def finding(self) -> ValidationFinding:
+        """The structured part alone: what may cross into Temporal or be stored."""
+        return ValidationFinding(rule_id=self.rule_id, path=self.path, severity=self.severity, params=self.params)
 
 
 class ValidationReport(BaseModel):

@@ -1,23 +1,30 @@
-"""The rule table's row type and what every rule sees: the claim, today and the code sets."""
+"""The rule table's row type, what every rule sees (the claim, today, the code sets) and what its message sees."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
+from pydantic import BaseModel
+
 from domain.claim import Claim
 from domain.codes import PROCEDURE_CODE, CodeSets, CodeStatus, icd10_package_status
-from domain.validation.issues import Severity
+from domain.validation.issues import Severity, ValidationFinding, ValidationIssue
 
 #: At most this many diagnosis codes on a professional claim; pointers run 1..12.
 MAX_DIAGNOSES = 12
 
-#: What a check reports: the field path (request-body terms) and a message that says
-#: what is wrong and what to do. The rule adds its id and severity.
-Finding = tuple[str, str]
+#: What a message needs beyond the claim: counts, indices, states, dates of the code sets, ids of other
+#: claims. Never a value copied from the claim: the message reads those by the finding's path.
+Params = dict[str, str]
+#: What a check reports: the field path (request-body terms) and the message's parameters. The rule adds
+#: its id and severity.
+Finding = tuple[str, Params]
+
+_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
 
 class RuleContext:
@@ -105,6 +112,62 @@ class RuleContext:
 
 Check = Callable[[RuleContext], Iterable[Finding]]
 
+
+def value_at(claim: Claim, path: str) -> object:
+    """The claim's value at a reported path (`lines[0].modifiers[1]`); None where the path leads nowhere."""
+    value: object = claim
+    for name, index in _STEP.findall(path):
+        if name:
+            value = getattr(value, name, None) if isinstance(value, BaseModel) else None
+        elif isinstance(value, list) and int(index) < len(value):
+            value = value[int(index)]
+        else:
+            value = None
+        if value is None:
+            return None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """What a rule's message sees when a finding is shown: the claim, the finding's path and its parameters."""
+
+    claim: Claim
+    path: str
+    params: Mapping[str, str]
+
+    @property
+    def value(self) -> object:
+        """The claim's value at the finding's path."""
+        return value_at(self.claim, self.path)
+
+    @property
+    def text(self) -> str:
+        """That value as the message names it."""
+        value = self.value
+        return "(empty)" if value is None or value == "" else str(value)
+
+    def at(self, path: str) -> object:
+        return value_at(self.claim, path)
+
+
+#: A rule's message: what is wrong and what to do, from the claim and the finding.
+Explain = Callable[[MessageContext], str]
+
+
+def render(
+    rule_id: str, severity: Severity, path: str, params: Params, claim: Claim, explain: Explain
+) -> ValidationIssue:
+    """A finding with its message."""
+    message = explain(MessageContext(claim, path, params))
+    return ValidationIssue(rule_id=rule_id, path=path, message=message, severity=severity, params=params)
+
+
+def describe_with(finding: ValidationFinding, claim: Claim, explain: Explain) -> ValidationIssue:
+    """A stored finding with its message, rendered now from the claim."""
+    return render(finding.rule_id, finding.severity, finding.path, dict(finding.params), claim, explain)
+
+
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -114,7 +177,8 @@ class Rule:
 
     `owns` is the field the rule judges, with `[]` for any index (`lines[].charge`) and a
     leading `*` for any parent (`*.npi`); every path the rule reports falls under it.
-    `summary` is the one-line catalogue description.
+    `summary` is the one-line catalogue description; `message` says what is wrong and what to do,
+    rendered when a finding is shown.
     """
 
     id: str
@@ -122,6 +186,7 @@ class Rule:
     owns: str
     summary: str
     check: Check = field(repr=False)
+    message: Explain = field(repr=False)
 
     def owns_path(self, path: str) -> bool:
         """Whether a reported path is this rule's field (indices ignored)."""

@@ -42,26 +42,45 @@ def _npis(ctx: RuleContext) -> Iterator[tuple[str, str]]:
 def npi_format(ctx: RuleContext) -> Iterator[Finding]:
     for path, npi in _npis(ctx):
         if NPI.fullmatch(npi) is None:
-            yield path, f"{npi} is not an NPI; an NPI is exactly 10 digits, with no spaces or dashes"
+            yield path, {}
 
 
 def npi_check(ctx: RuleContext) -> Iterator[Finding]:
     for path, npi in _npis(ctx):
         if NPI.fullmatch(npi) is not None and npi_check_digit(npi[:9]) != npi[9]:
-            yield path, f"{npi} fails the NPI check digit, so a digit is wrong; copy the NPI again from NPPES"
+            yield path, {}
 
 
 def tax_id_format(ctx: RuleContext) -> Iterator[Finding]:
     tax_id = ctx.claim.billing_provider.tax_id
     if TAX_ID.fullmatch(tax_id) is None:
-        yield (
-            "billing_provider.tax_id",
-            "the tax id is not 9 digits; send the 9 digits as 123456789 (an EIN may be written 12-3456789)",
-        )
+        yield "billing_provider.tax_id", {}
 
 
 RULES = (
-    Rule("npi.format", Severity.ERROR, "*.npi", "every provider NPI is 10 digits", npi_format),
-    Rule("npi.check_digit", Severity.ERROR, "*.npi", "every provider NPI has a valid Luhn check digit", npi_check),
-    Rule("tax_id.format", Severity.ERROR, "billing_provider.tax_id", "the tax id is 9 digits", tax_id_format),
+    Rule(
+        "npi.format",
+        Severity.ERROR,
+        "*.npi",
+        "every provider NPI is 10 digits",
+        npi_format,
+        lambda m: f"{m.text} is not an NPI; an NPI is exactly 10 digits, with no spaces or dashes",
+    ),
+    Rule(
+        "npi.check_digit",
+        Severity.ERROR,
+        "*.npi",
+        "every provider NPI has a valid Luhn check digit",
+        npi_check,
+        lambda m: f"{m.text} fails the NPI check digit, so a digit is wrong; copy the NPI again from NPPES",
+    ),
+    Rule(
+        "tax_id.format",
+        Severity.ERROR,
+        "billing_provider.tax_id",
+        "the tax id is 9 digits",
+        tax_id_format,
+        # never the value: it may be a person's SSN
+        lambda _: "the tax id is not 9 digits; send the 9 digits as 123456789 (an EIN may be written 12-3456789)",
+    ),
 )

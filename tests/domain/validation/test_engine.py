@@ -73,12 +73,16 @@ class TestValidateClaim:
         assert ids == sorted(ids, key=order.index)
 
     def test_a_custom_rule_table_can_be_passed(self) -> None:
-        def always(_ctx: object) -> list[tuple[str, str]]:
-            return [("total_charge", "always fails; do nothing")]
+        def always(_ctx: object) -> list[tuple[str, dict[str, str]]]:
+            return [("total_charge", {})]
 
-        rule = Rule("test.always", Severity.WARNING, "total_charge", "always", always)
+        rule = Rule(
+            "test.always", Severity.WARNING, "total_charge", "always", always, lambda m: f"{m.text} always fails"
+        )
         result = validate_claim(make_claim(), today=date.today(), rules=[rule])
-        assert [(i.rule_id, i.severity) for i in result.issues] == [("test.always", Severity.WARNING)]
+        assert [(i.rule_id, i.severity, i.message) for i in result.issues] == [
+            ("test.always", Severity.WARNING, "45.00 always fails")
+        ]
 
     def test_messages_never_carry_the_patient_name_or_date_of_birth(self) -> None:
         born = date(1980, 4, 12)

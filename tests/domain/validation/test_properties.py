@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 
 from domain.claim import Claim
 from domain.codes import CodeSets, load_icd10
-from domain.validation import RULES, validate_claim
+from domain.validation import RULES, describe, validate_claim
 from tests.domain.strategies import (
     CODE_SETS,
     DIAGNOSES,
@@ -279,3 +280,25 @@ def test_one_mutated_field_is_caught_by_its_rule_alone(mutation: Mutation, data:
     assert {rule_id for rule_id, _ in found} == {mutation.rule_id}
     rule = RULES_BY_ID[mutation.rule_id]
     assert all(rule.owns_path(path) for _, path in found)
+
+
+#: What a finding's parameters may be: counts and indices, money, code-set dates, states and codes of ours.
+PARAM_VALUE = re.compile(r"\d+|\d+\.\d{2}|\d{4}-\d{2}-\d{2}|[a-z_]+")
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.rule_id)
+@given(data=st.data())
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+def test_a_stored_finding_renders_the_message_its_check_gave(mutation: Mutation, data: st.DataObject) -> None:
+    body = data.draw(mutation.bodies.filter(mutation.applies), label="valid body")
+    mutation.apply(body, data)
+    claim = Claim.model_validate(body)
+
+    issues = validate_claim(claim, today=TODAY, codes=CODE_SETS).issues
+
+    assert issues
+    for issue in issues:
+        finding = issue.finding()
+        assert "message" not in finding.model_dump()
+        assert all(PARAM_VALUE.fullmatch(value) for value in finding.params.values()), finding
+        assert describe(finding, claim) == issue

@@ -1,0 +1,25 @@
+"""The message table: a stored finding (rule id, path, parameters) rendered as the issue the API shows."""
+
+from __future__ import annotations
+
+from domain.claim import Claim
+from domain.validation.duplicates import DUPLICATE_RULE_ID, duplicate_message
+from domain.validation.issues import ValidationFinding, ValidationIssue
+from domain.validation.registry import Explain, MessageContext, describe_with
+from domain.validation.rules import RULES
+
+#: Every rule's message by its id: the pure rules' and the duplicate edit's.
+MESSAGES: dict[str, Explain] = {**{rule.id: rule.message for rule in RULES}, DUPLICATE_RULE_ID: duplicate_message}
+
+
+def _unknown(m: MessageContext) -> str:
+    return f"the claim fails an edit at {m.path}; correct that field"
+
+
+def describe(finding: ValidationFinding, claim: Claim) -> ValidationIssue:
+    """The finding with its message, read from the claim now (the same message the check gave when it ran)."""
+    return describe_with(finding, claim, MESSAGES.get(finding.rule_id, _unknown))
+
+
+def describe_all(findings: list[ValidationFinding], claim: Claim) -> list[ValidationIssue]:
+    return [describe(finding, claim) for finding in findings]

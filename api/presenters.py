@@ -1,15 +1,110 @@
-"""How a claim is shown: its record and the workflow's live state combined into the API's ClaimRead."""
+"""How a claim is shown: its record and the workflow's live state, in the projection of the caller's role.
+
+Minimum necessary (HIPAA §164.502(b)): each role sees the fields its work needs, the others are null.
+
+| fields                                                                | submitter | adjuster, supervisor | admin |
+|-----------------------------------------------------------------------|-----------|----------------------|-------|
+| ids, org, status, history (status, time, reason, actor), amounts,     | yes       | yes                  | yes   |
+| lines (codes, charges, units, dates, adjudication), diagnosis codes,  |           |                      |       |
+| payer, providers, adjuster, payer claim id, payment, validation       |           |                      |       |
+| history notes (decision, information, cancellation text)              | yes       | yes                  | null  |
+| patient control number; patient initials, date of birth, sex,         | yes       | yes                  | null  |
+| member id, relationship; insurance member id, group, plan             |           |                      |       |
+| patient first and last name, address; the submitter's bill ids        | yes       | null                 | null  |
+"""
 
 from __future__ import annotations
 
-from api.schemas.claims import ClaimLineRead, ClaimRead, LineAdjudicationRead, PaymentRead, StatusHistoryEntry
+from typing import assert_never
+
+from api.schemas.claims import (
+    ClaimDocumentRead,
+    ClaimLineRead,
+    ClaimRead,
+    ClaimSummaryRead,
+    InsuranceRead,
+    LineAdjudicationRead,
+    PatientRead,
+    PaymentRead,
+    Projection,
+    StatusHistoryEntry,
+)
+from domain.claim import Claim, Patient
 from domain.validation import Severity, ValidationIssue
-from services.claims import ClaimView
+from services.access import Principal, Role
+from services.claims import ClaimSummary, ClaimView
 from workflows.claim_contract import workflow_id
 
 
-def present(view: ClaimView) -> ClaimRead:
-    """The record, with the live state where it is newer; notes come from the record (merged by seq)."""
+def projection_of(principal: Principal) -> Projection:
+    """The projection a role sees (the table above)."""
+    match principal.role:
+        case Role.SUBMITTER:
+            return Projection.FULL
+        case Role.ADJUSTER | Role.SUPERVISOR:
+            return Projection.ADJUDICATION
+        case Role.ADMIN:
+            return Projection.OPERATIONS
+        case _:
+            assert_never(principal.role)
+
+
+def initials(patient: Patient) -> str:
+    return f"{patient.first_name[:1]}{patient.last_name[:1]}".upper()
+
+
+def present_patient(patient: Patient, projection: Projection) -> PatientRead | None:
+    if projection is Projection.OPERATIONS:
+        return None
+    full = projection is Projection.FULL
+    return PatientRead(
+        initials=initials(patient),
+        first_name=patient.first_name if full else None,
+        last_name=patient.last_name if full else None,
+        date_of_birth=patient.date_of_birth,
+        sex=patient.sex,
+        member_id=patient.member_id,
+        relationship_to_subscriber=patient.relationship_to_subscriber,
+        address=patient.address if full else None,
+    )
+
+
+def present_document(claim: Claim, projection: Projection) -> ClaimDocumentRead:
+    """The claim as submitted, in the projection."""
+    operations = projection is Projection.OPERATIONS
+    insurance = claim.insurance
+    return ClaimDocumentRead(
+        patient_control_number=None if operations else claim.patient_control_number,
+        patient=present_patient(claim.patient, projection),
+        insurance=InsuranceRead(
+            payer_id=insurance.payer_id,
+            member_id=None if operations else insurance.member_id,
+            group_number=None if operations else insurance.group_number,
+            plan=None if operations else insurance.plan,
+        ),
+        billing_provider=claim.billing_provider,
+        rendering_provider=claim.rendering_provider,
+        referring_provider=claim.referring_provider,
+        diagnosis_codes=list(claim.diagnosis_codes),
+        lines=list(claim.lines),
+        total_charge=claim.total_charge,
+        bill_ids=list(claim.bill_ids) if projection is Projection.FULL else None,
+        frequency_code=claim.frequency_code,
+        original_payer_claim_id=claim.original_payer_claim_id,
+    )
+
+
+def present_summary(item: ClaimSummary, principal: Principal) -> ClaimSummaryRead:
+    """A listing's row, in the caller's projection."""
+    operations = projection_of(principal) is Projection.OPERATIONS
+    return ClaimSummaryRead.model_validate(item.model_dump() | ({"patient_control_number": None} if operations else {}))
+
+
+def present(view: ClaimView, principal: Principal) -> ClaimRead:
+    """The record, with the live state where it is newer, in the caller's projection; notes come from the record
+    (merged by seq)."""
+    projection = projection_of(principal)
+    notes = projection is not Projection.OPERATIONS
     record, live = view.record, view.live
     adjudication = {
         a.line_number: a for a in (live.adjudication if live and live.adjudication else record.adjudication)
@@ -46,7 +141,7 @@ def present(view: ClaimView) -> ClaimRead:
                 at=h.at,
                 reason=h.reason,
                 actor=h.actor,
-                note=recorded[h.seq].note if h.seq in recorded else None,
+                note=recorded[h.seq].note if notes and h.seq in recorded else None,
                 note_kind=recorded[h.seq].note_kind if h.seq in recorded else None,
             )
             for h in live.status_history
@@ -55,7 +150,12 @@ def present(view: ClaimView) -> ClaimRead:
     else:
         history = [
             StatusHistoryEntry(
-                status=h.status, at=h.at, reason=h.reason, actor=h.actor, note=h.note, note_kind=h.note_kind
+                status=h.status,
+                at=h.at,
+                reason=h.reason,
+                actor=h.actor,
+                note=h.note if notes else None,
+                note_kind=h.note_kind,
             )
             for h in record.status_history
         ]
@@ -76,12 +176,13 @@ def present(view: ClaimView) -> ClaimRead:
         errors = [i for i in issues if i.severity is Severity.ERROR]
         warnings = [i for i in issues if i.severity is Severity.WARNING]
     return ClaimRead(
+        projection=projection,
         claim_id=record.claim_id,
         workflow_id=workflow_id(record.claim_id),
         org_id=record.org_id,
         status=status,
         status_history=history,
-        patient_control_number=record.patient_control_number,
+        patient_control_number=None if projection is Projection.OPERATIONS else record.patient_control_number,
         payer_id=record.payer_id,
         total_charge=record.total_charge,
         lines=lines,
@@ -94,5 +195,5 @@ def present(view: ClaimView) -> ClaimRead:
         payment=payment,
         created_at=record.created_at,
         updated_at=record.updated_at,
-        claim=record.claim,
+        claim=present_document(record.claim, projection),
     )

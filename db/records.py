@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from domain.adjudication import LineAdjudication
 from domain.claim import Claim
@@ -77,6 +77,34 @@ class IntakeResult(Record):
     claim_id: str
     created: bool
     request_hash: str
+
+
+#: Whose claims a scope admits: an organization's, those assigned to one adjuster, a supervisor's team's, or all.
+ScopeKind = Literal["organization", "assigned", "team", "all"]
+
+
+class ClaimScope(Record):
+    """Which claims a caller may see, applied in SQL by every claim read and listing.
+
+    - organization: the claims `subject` (an org id) submitted;
+    - assigned: the claims assigned to the adjuster `subject`;
+    - team: the claims assigned to an adjuster of the team of `subject` (an active supervisor), and the claims
+      in review that nobody is assigned; a supervisor not in the adjuster table, inactive or in no team sees none;
+    - all: every claim (an admin; the engine itself).
+    """
+
+    kind: ScopeKind
+    subject: str | None = None
+
+    @model_validator(mode="after")
+    def _subject_unless_all(self) -> ClaimScope:
+        if (self.kind == "all") != (self.subject is None):
+            raise ValueError(f"a {self.kind} scope {'takes no' if self.kind == 'all' else 'needs a'} subject")
+        return self
+
+
+#: Every claim: the engine's own reads, and an admin's.
+EVERY_CLAIM = ClaimScope(kind="all")
 
 
 class ClaimPage(Record):

@@ -20,6 +20,8 @@ class Adjuster(BaseModel):
     authority_limit: Decimal
     supervisor: bool = False
     active: bool = True
+    #: The team whose supervisors see this adjuster's claims; None: in no team.
+    team: str | None = None
 
     def covers(self, payer_id: str) -> bool:
         return not self.payer_ids or payer_id in self.payer_ids

@@ -1,6 +1,7 @@
 """Claim use cases: submit, read, list, decide, cancel, provide information, notify, validate.
 
-Each one does its database work in a short unit of work, committed and closed before it calls
+A caller reaches only the claims of its scope (services.access.scope_of), filtered in SQL: any other claim is
+"not found", whether it exists or not. Every read and every listing is audited. Each one does its database work in a short unit of work, committed and closed before it calls
 Temporal: no transaction or pooled connection waits on a workflow. Free text (a decision's note,
 the information provided, a cancellation's reason) is stored as a note first; the workflow gets its id.
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 from db.claim_checks import check_claim
 from db.models.claim_note import NOTE_BODY_MAX_CHARS as NOTE_BODY_MAX_CHARS
-from db.records import ClaimPage, ClaimRecord
+from db.records import ClaimPage, ClaimRecord, ClaimScope
+from db.records import ClaimSummary as ClaimSummary
 from db.records import NoteKind as NoteKind
 from db.uow import UnitOfWork
 from domain.claim import Claim
@@ -25,7 +27,7 @@ from domain.decision import Decision
 from domain.status import ClaimStatus, is_final
 from domain.validation import ValidationReport
 from services import claim_workflows
-from services.access import Principal, Role
+from services.access import Principal, Role, scope_of
 from services.context import ServiceContext
 from services.errors import (
     ClaimFinalError,
@@ -113,10 +115,10 @@ async def submit(
                 "this Idempotency-Key was already used with a different claim body; "
                 "send the original body to see that claim, or use a new key for a new claim"
             )
-        record = await uow.claims.get_record(intake.claim_id) if not intake.created else None
-    received_at = record.created_at if record else now
+        found = None if intake.created else await uow.claims.get_record(intake.claim_id, scope=_of_org(org_id))
+    received_at = found.created_at if found else now
     await claim_workflows.start_workflow(context, intake.claim_id, org_id, claim, received_at)
-    status = record.status if record else ClaimStatus.RECEIVED
+    status = found.status if found else ClaimStatus.RECEIVED
     return Submission(claim_id=intake.claim_id, status=status, created=intake.created)
 
 
@@ -139,24 +141,50 @@ async def list_claims(
     limit: int,
     cursor: str | None,
 ) -> ClaimPage:
-    """Claims newest first, filtered, a page at a time; a submitter sees only its own organization's."""
+    """The caller's claims (its scope), newest first, filtered, a page at a time; the listing is audited: which
+    filters, which claims it showed."""
     async with UnitOfWork(context.sessions) as uow:
-        return await uow.claims.list_page(
-            org_id=principal.org if principal.role is Role.SUBMITTER else None,
+        page = await uow.claims.list_page(
+            scope=scope_of(principal),
             status=status,
             payer_id=payer_id,
             adjuster=adjuster,
             limit=limit,
             cursor=cursor,
         )
+        filters = {"status": status.value if status else None, "payer_id": payer_id, "adjuster": adjuster}
+        await uow.audit.append(
+            claim_id=None,
+            actor=principal.label,
+            action="claims.list",
+            at=datetime.now(UTC),
+            details={
+                # ids and codes only: no filter here can carry patient data
+                "filters": {name: value for name, value in filters.items() if value is not None},
+                "limit": limit,
+                "from_cursor": cursor is not None,
+                "claim_ids": [item.claim_id for item in page.items],
+                "count": len(page.items),
+            },
+            event_key=f"list-{uuid.uuid4().hex}",
+        )
+        await uow.commit()
+    return page
 
 
 async def visible_record(uow: UnitOfWork, principal: Principal, claim_id: str) -> ClaimRecord:
-    """The claim, if this caller may see it; NotFoundError otherwise (never tell who else has a claim)."""
-    record = await uow.claims.get_record(claim_id) if _looks_like_claim_id(claim_id) else None
-    if record is None or (principal.role is Role.SUBMITTER and record.org_id != principal.org):
+    """The claim, if it is in this caller's scope (filtered in SQL); NotFoundError otherwise, the same whether the
+    claim exists or not (never tell who else has a claim)."""
+    record = (
+        await uow.claims.get_record(claim_id, scope=scope_of(principal)) if _looks_like_claim_id(claim_id) else None
+    )
+    if record is None:
         raise NotFoundError(f"no claim {claim_id} that you can see")
     return record
+
+
+def _of_org(org_id: str) -> ClaimScope:
+    return ClaimScope(kind="organization", subject=org_id)
 
 
 def _looks_like_claim_id(claim_id: str) -> bool:

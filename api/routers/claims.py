@@ -11,13 +11,12 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from api.deps import ContextDep, Reader, Reviewer, Submitter, Withdrawer
 from api.disconnect import even_if_client_leaves
-from api.presenters import present
+from api.presenters import present, present_summary, projection_of
 from api.schemas.claims import (
     CancelRequest,
     ClaimAccepted,
     ClaimPage,
     ClaimRead,
-    ClaimSummaryRead,
     InformationRequest,
     ValidationResult,
 )
@@ -101,7 +100,9 @@ async def list_claims(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> ClaimPage:
-    """Claims newest first, filtered; a submitter sees only its own organization's."""
+    """The claims you may see, newest first, filtered: a submitter its organization's, an adjuster those assigned to
+    them, a supervisor its team's (and claims in review nobody is assigned), an admin all; each in your role's
+    projection. Every listing is audited."""
     page = await claims.list_claims(
         context,
         principal,
@@ -111,14 +112,15 @@ async def list_claims(
         limit=limit,
         cursor=cursor,
     )
-    items = [ClaimSummaryRead.model_validate(item.model_dump()) for item in page.items]
-    return ClaimPage(data=items, count=len(items), next_cursor=page.next_cursor)
+    items = [present_summary(item, principal) for item in page.items]
+    return ClaimPage(projection=projection_of(principal), data=items, count=len(items), next_cursor=page.next_cursor)
 
 
 @router.get("/{claim_id}", response_model=ClaimRead, responses=PROBLEMS)
 async def read_claim(claim_id: str, principal: Reader, context: ContextDep) -> ClaimRead:
-    """The claim's snapshot with its live state: status, history, adjudication, adjuster, errors."""
-    return present(await claims.read(context, principal, claim_id))
+    """The claim's snapshot with its live state: status, history, adjudication, adjuster, errors; in your role's
+    projection (fields your role may not see are null). A claim outside what you may see is 404. Audited."""
+    return present(await claims.read(context, principal, claim_id), principal)
 
 
 @router.post(

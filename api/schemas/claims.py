@@ -1,14 +1,19 @@
-"""Claim response shapes: accepted, read, page; and the bodies of cancel and information requests."""
+"""Claim response shapes: accepted, read, page; and the bodies of cancel and information requests.
+
+A claim is shown in the projection of the caller's role (minimum necessary, HIPAA §164.502(b)); a field a role
+may not see is null. The table is api.presenters.PROJECTIONS; each field's description names who sees it.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.adjudication import Adjustment
-from domain.claim import Claim
+from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
 from domain.money import Money
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
@@ -21,13 +26,28 @@ class ClaimAccepted(BaseModel):
     workflow_id: str
 
 
+class Projection(StrEnum):
+    """Which fields of a claim the caller's role sees (null: not for this role)."""
+
+    FULL = "full"  # submitter: its own claim, all of it
+    ADJUDICATION = "adjudication"  # adjuster, supervisor: what deciding the claim needs
+    OPERATIONS = "operations"  # admin: ids, statuses, amounts and codes; no patient data, no notes
+
+
+SUBMITTER_ONLY = "Submitter only (projection full); null for adjusters, supervisors and admins."
+NOT_ADMIN = "Submitters, adjusters and supervisors (projections full, adjudication); null for admins (operations)."
+
+
 class StatusHistoryEntry(BaseModel):
     status: ClaimStatus
     at: datetime
     reason: str
     actor: str | None = None
-    #: The note this change was made with (a decision's note, the information provided, a cancellation's reason).
-    note: str | None = None
+    note: str | None = Field(
+        default=None,
+        description="The note this change was made with (a decision's note, the information provided, a "
+        f"cancellation's reason). {NOT_ADMIN}",
+    )
     note_kind: NoteKind | None = None
 
 
@@ -56,15 +76,58 @@ class PaymentRead(BaseModel):
     paid_at: datetime | None = None
 
 
-class ClaimRead(BaseModel):
-    """A claim as the API shows it: the snapshot plus the workflow's live state."""
+class PatientRead(BaseModel):
+    """The patient, as far as the caller's role may see it."""
 
+    initials: str = Field(
+        description="The first letters of first and last name (e.g. AR). Submitters, adjusters and supervisors."
+    )
+    first_name: str | None = Field(default=None, description=SUBMITTER_ONLY)
+    last_name: str | None = Field(default=None, description=SUBMITTER_ONLY)
+    date_of_birth: date | None = Field(default=None, description=f"Age edits, eligibility. {NOT_ADMIN}")
+    sex: Sex | None = Field(default=None, description=f"Sex-specific code edits. {NOT_ADMIN}")
+    member_id: str | None = Field(default=None, description=f"Eligibility with the payer. {NOT_ADMIN}")
+    relationship_to_subscriber: str | None = Field(default=None, description=NOT_ADMIN)
+    address: Address | None = Field(default=None, description=SUBMITTER_ONLY)
+
+
+class InsuranceRead(BaseModel):
+    payer_id: str
+    member_id: str | None = Field(default=None, description=NOT_ADMIN)
+    group_number: str | None = Field(default=None, description=NOT_ADMIN)
+    plan: str | None = Field(default=None, description=NOT_ADMIN)
+
+
+class ClaimDocumentRead(BaseModel):
+    """The claim as submitted, in the caller's projection: codes, lines and amounts for every role; patient data
+    as far as the role needs it."""
+
+    patient_control_number: str | None = Field(default=None, description=NOT_ADMIN)
+    patient: PatientRead | None = Field(default=None, description=NOT_ADMIN)
+    insurance: InsuranceRead
+    billing_provider: BillingProvider
+    rendering_provider: Provider | None = None
+    referring_provider: Provider | None = None
+    diagnosis_codes: list[str]
+    lines: list[ServiceLine]
+    total_charge: Money
+    bill_ids: list[str] | None = Field(default=None, description=f"The submitter's own bill ids. {SUBMITTER_ONLY}")
+    frequency_code: FrequencyCode
+    original_payer_claim_id: str | None = None
+
+
+class ClaimRead(BaseModel):
+    """A claim as the API shows it: the snapshot plus the workflow's live state, in the projection of the caller's
+    role (`projection`): submitter full; adjuster and supervisor adjudication (no patient name, address or bill
+    ids); admin operations (no patient data, no notes)."""
+
+    projection: Projection
     claim_id: str
     workflow_id: str
     org_id: str
     status: ClaimStatus
     status_history: list[StatusHistoryEntry]
-    patient_control_number: str
+    patient_control_number: str | None = Field(description=f"The submitter's id for the patient's claim. {NOT_ADMIN}")
     payer_id: str
     total_charge: Money
     lines: list[ClaimLineRead]
@@ -77,13 +140,15 @@ class ClaimRead(BaseModel):
     payment: PaymentRead | None = None
     created_at: datetime
     updated_at: datetime
-    claim: Claim
+    claim: ClaimDocumentRead
 
 
 class ClaimSummaryRead(BaseModel):
+    """A claim in a listing (no patient data beyond the submitter's control number)."""
+
     claim_id: str
     status: ClaimStatus
-    patient_control_number: str
+    patient_control_number: str | None = Field(description=NOT_ADMIN)
     payer_id: str
     total_charge: Money
     assigned_adjuster: str | None
@@ -93,6 +158,7 @@ class ClaimSummaryRead(BaseModel):
 
 
 class ClaimPage(BaseModel):
+    projection: Projection
     data: list[ClaimSummaryRead]
     count: int
     next_cursor: str | None

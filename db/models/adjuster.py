@@ -1,4 +1,4 @@
-"""Adjuster: who reviews claims, for which payers, up to which amount."""
+"""Adjuster: who reviews claims, for which payers, up to which amount, in which team."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from db.base import Base, TimestampMixin
 
 
 class Adjuster(TimestampMixin, Base):
-    """An adjuster; empty `payer_ids` means every payer."""
+    """An adjuster; empty `payer_ids` means every payer. A supervisor sees the claims of its `team` (None: no team)."""
 
     __tablename__ = "adjuster"
 
@@ -22,3 +22,4 @@ class Adjuster(TimestampMixin, Base):
     authority_limit: Mapped[Decimal]
     supervisor: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    team: Mapped[str | None] = mapped_column(String(64), index=True)

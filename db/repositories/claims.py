@@ -5,16 +5,35 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, get_args
 
-from sqlalchemy import BindParameter, String, bindparam, func, select, tuple_
+from sqlalchemy import BindParameter, ColumnElement, Select, String, and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.errors import ClaimNotFoundError, NoteNotFoundError
-from db.models import ClaimLineAdjudication, ClaimNote, ClaimRegister, ClaimStatusHistory, InsuranceClaim, Payment
-from db.records import ClaimPage, ClaimRecord, ClaimSummary, IntakeResult, NoteKind, PaymentRecord, StatusEntry
+from db.models import (
+    Adjuster,
+    ClaimLineAdjudication,
+    ClaimNote,
+    ClaimRegister,
+    ClaimStatusHistory,
+    InsuranceClaim,
+    Payment,
+)
+from db.records import (
+    EVERY_CLAIM,
+    ClaimPage,
+    ClaimRecord,
+    ClaimScope,
+    ClaimSummary,
+    IntakeResult,
+    NoteKind,
+    PaymentRecord,
+    ScopeKind,
+    StatusEntry,
+)
 from db.repositories.base import Repository, violated_constraint
 from db.repositories.claim_writes import (
     ADJUDICATION_UPSERT,
@@ -49,6 +68,49 @@ NO_SYNC = {"synchronize_session": False}
 NOTE_CLAIM_FK = "fk_claim_note_claim_id_claim"
 HISTORY_NOTE_FK = "fk_claim_status_history_note_id_claim_note"
 
+#: The subject of a ClaimScope (an org id, an adjuster's or a supervisor's id): the scope conditions' one parameter.
+_SUBJECT: BindParameter[str] = bindparam("subject", type_=String(64))
+#: The team of the supervisor named by the scope's subject, if that supervisor is active (else NULL).
+_SUPERVISORS_TEAM = (
+    select(Adjuster.team)
+    .where(Adjuster.adjuster_id == _SUBJECT, Adjuster.supervisor.is_(True), Adjuster.active.is_(True))
+    .scalar_subquery()
+)
+
+
+#: Any SELECT (scoped keeps its row type).
+_Select = TypeVar("_Select", bound="Select[*tuple[Any, ...]]")
+
+
+def scope_condition(kind: ScopeKind) -> ColumnElement[bool] | None:
+    """The WHERE condition that admits a scope's claims (its subject is the `subject` parameter); None: every claim."""
+    match kind:
+        case "organization":
+            return ClaimRegister.org_id == _SUBJECT
+        case "assigned":
+            return ClaimRegister.assigned_adjuster == _SUBJECT
+        case "team":
+            team_members = select(Adjuster.adjuster_id).where(Adjuster.team == _SUPERVISORS_TEAM)
+            unassigned_in_review = and_(
+                ClaimRegister.status == ClaimStatus.IN_REVIEW.value, ClaimRegister.assigned_adjuster.is_(None)
+            )
+            return and_(
+                _SUPERVISORS_TEAM.is_not(None),
+                or_(ClaimRegister.assigned_adjuster.in_(team_members), unassigned_in_review),
+            )
+        case "all":
+            return None
+
+
+def scoped(stmt: _Select, scope: ClaimScope) -> tuple[_Select, dict[str, str]]:
+    """The statement restricted to the scope's claims, and the parameters that condition needs."""
+    condition = scope_condition(scope.kind)
+    if condition is None:
+        return stmt, {}
+    assert scope.subject is not None  # ClaimScope requires one unless it is "all"
+    return stmt.where(condition), {"subject": scope.subject}
+
+
 #: get_record's three queries, built once (the claim id is their one parameter) so a read pays neither
 #: for building them nor for their cache keys; they select columns, so no mapped object is loaded.
 _CLAIM_ID: BindParameter[str] = bindparam("claim_id", type_=String(32))
@@ -70,6 +132,11 @@ RECORD_HEAD = (
     .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
     .where(ClaimRegister.claim_id == _CLAIM_ID)
 )
+#: The head of a record within each kind of scope (the history and lines are read only once the head is found).
+RECORD_HEADS: dict[ScopeKind, Select[*tuple[Any, ...]]] = {
+    kind: RECORD_HEAD if (condition := scope_condition(kind)) is None else RECORD_HEAD.where(condition)
+    for kind in get_args(ScopeKind)
+}
 RECORD_HISTORY = (
     select(
         ClaimStatusHistory.seq,
@@ -158,9 +225,11 @@ class ClaimRepository(Repository):
             row = (await self.session.execute(columns.where(ClaimRegister.claim_id == claim_id))).one()
         return IntakeResult(claim_id=row.claim_id, created=False, request_hash=row.request_hash)
 
-    async def get_record(self, claim_id: str) -> ClaimRecord | None:
-        """Everything recorded about a claim, in three queries; None if there is no such claim."""
-        found = (await self.session.execute(RECORD_HEAD, {"claim_id": claim_id})).one_or_none()
+    async def get_record(self, claim_id: str, *, scope: ClaimScope = EVERY_CLAIM) -> ClaimRecord | None:
+        """Everything recorded about a claim, in three queries; None if there is no such claim within `scope`
+        (by default every claim: the engine's view; a read for a caller passes the caller's scope)."""
+        params = {"claim_id": claim_id} | ({} if scope.subject is None else {"subject": scope.subject})
+        found = (await self.session.execute(RECORD_HEADS[scope.kind], params)).one_or_none()
         if found is None:
             return None
         history = (await self.session.execute(RECORD_HISTORY, {"claim_id": claim_id})).all()
@@ -203,19 +272,17 @@ class ClaimRepository(Repository):
     async def list_page(
         self,
         *,
-        org_id: str | None,
+        scope: ClaimScope,
         status: ClaimStatus | None,
         payer_id: str | None,
         adjuster: str | None,
         limit: int,
         cursor: str | None,
     ) -> ClaimPage:
-        """Claims newest first, filtered, one page at a time (keyset on created_at, claim_id)."""
+        """The claims within `scope`, newest first, filtered, one page at a time (keyset on created_at, claim_id)."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, not {limit}")
-        stmt = select(*SUMMARY_COLUMNS)
-        if org_id is not None:
-            stmt = stmt.where(ClaimRegister.org_id == org_id)
+        stmt, params = scoped(select(*SUMMARY_COLUMNS), scope)
         if status is not None:
             stmt = stmt.where(ClaimRegister.status == status.value)
         if payer_id is not None:
@@ -226,7 +293,7 @@ class ClaimRepository(Repository):
             created_at, after_id = decode_cursor(cursor, datetime, str)
             stmt = stmt.where(tuple_(ClaimRegister.created_at, ClaimRegister.claim_id) < (created_at, after_id))
         stmt = stmt.order_by(ClaimRegister.created_at.desc(), ClaimRegister.claim_id.desc()).limit(limit + 1)
-        rows = (await self.session.execute(stmt)).all()
+        rows = (await self.session.execute(stmt, params)).all()
         items = [ClaimSummary(**summary_fields(row)) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].created_at, items[-1].claim_id) if len(rows) > limit else None
         return ClaimPage(items=items, next_cursor=next_cursor)

@@ -22,6 +22,7 @@ def to_adjuster(row: Adjuster) -> assignment.Adjuster:
         authority_limit=row.authority_limit,
         supervisor=row.supervisor,
         active=row.active,
+        team=row.team,
     )
 
 

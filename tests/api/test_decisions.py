@@ -43,7 +43,7 @@ def other_adjuster(assigned: str) -> str:
 @pytest.mark.parametrize(
     ("who", "body", "status", "says"),
     [
-        ("other", {"action": "approve"}, 409, "assigned to another adjuster"),
+        ("other", {"action": "approve"}, 404, "that you can see"),  # an adjuster sees only the claims assigned to them
         (
             "assigned",
             {"action": "approve", "lines": [{"line_number": 1, "approved_amount": "99.00"}]},

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -76,6 +76,16 @@ async def submit(api: httpx.AsyncClient) -> str:
     assert response.status_code == 202, response.text
     claim_id: str = response.json()["claim_id"]
     return claim_id
+
+
+async def on_carols_desk(sessions: async_sessionmaker[AsyncSession], claim_id: str) -> None:
+    """Record carol (the supervisor deciding here) as the claim's adjuster, so it is hers to see while no worker
+    moves it (a supervisor sees its team's claims only)."""
+    async with sessions() as session:
+        await session.execute(
+            text("UPDATE claim SET assigned_adjuster = 'carol' WHERE claim_id = :claim_id"), {"claim_id": claim_id}
+        )
+        await session.commit()
 
 
 async def terminate(temporal: Client, claim_id: str) -> None:
@@ -145,6 +155,7 @@ async def test_decision_that_no_worker_applies_in_time_answers_504_at_the_update
 ) -> None:
     async with api_without_worker(temporal, sessions, temporal_update_timeout_seconds=0.5) as api:
         claim_id = await submit(api)
+        await on_carols_desk(sessions, claim_id)
         loop = asyncio.get_running_loop()
         started = loop.time()
         response = await api.post(f"/v1/claims/{claim_id}/decision", json={"action": "approve"}, headers=SUPERVISOR)
@@ -184,6 +195,7 @@ async def test_unreachable_temporal_answers_503_with_retry_after_to_submit_and_d
 ) -> None:
     async with api_without_worker(await client_through(temporal_proxy, NO_RETRIES), sessions) as api:
         claim_id = await submit(api)
+        await on_carols_desk(sessions, claim_id)
         await temporal_proxy.cut()
 
         decision = await api.post(f"/v1/claims/{claim_id}/decision", json={"action": "approve"}, headers=SUPERVISOR)
@@ -227,6 +239,7 @@ async def test_decision_waiting_on_its_update_stops_when_the_client_disconnects(
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claimflow.test") as api:
             claim_id = await submit(api)
+        await on_carols_desk(sessions, claim_id)
         body = json.dumps({"action": "approve"}).encode()
         headers = [(b"authorization", SUPERVISOR["Authorization"].encode()), (b"content-type", b"application/json")]
         client = HandWrittenClient()

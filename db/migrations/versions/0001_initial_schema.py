@@ -26,8 +26,11 @@ MONEY = sa.Numeric(precision=12, scale=2)
 TIMESTAMP = sa.DateTime(timezone=True)
 CLAIM_ID = sa.String(length=32)
 
-APPEND_ONLY_MESSAGE = "audit_log is append-only: UPDATE and DELETE are refused"
+APPEND_ONLY_MESSAGE = "audit_log is append-only: UPDATE, DELETE and TRUNCATE are refused"
 NOTE_UNCHANGED_MESSAGE = "claim_note rows are written once: UPDATE is refused"
+NOTE_KEPT_MESSAGE = "claim_note is never emptied: TRUNCATE is refused"
+#: The prev_hash of the audit chain's first row (db/audit_chain.py GENESIS_HASH).
+AUDIT_GENESIS_HASH = "0" * 64
 NOTE_BODY_MAX_CHARS = 2000
 
 
@@ -56,6 +59,7 @@ def upgrade() -> None:
     create_claim_tables()
     create_snapshot_tables()
     create_audit_log()
+    create_rate_limit_window()
 
 
 def create_reference_tables() -> None:
@@ -95,9 +99,11 @@ def create_reference_tables() -> None:
         sa.Column("authority_limit", MONEY, nullable=False),
         sa.Column("supervisor", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("team", sa.String(length=64), nullable=True),
         *timestamps(),
         sa.PrimaryKeyConstraint("adjuster_id", name="pk_adjuster"),
     )
+    op.create_index("ix_adjuster_team", "adjuster", ["team"])
     op.create_table(
         "icd10_code",
         sa.Column("code", sa.String(length=8), nullable=False),
@@ -233,6 +239,19 @@ def create_claim_note() -> None:
         "CREATE TRIGGER claim_note_written_once BEFORE UPDATE ON claim_note "
         "FOR EACH ROW EXECUTE FUNCTION claim_note_refuse_update()"
     )
+    op.execute(
+        f"""
+        CREATE FUNCTION claim_note_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{NOTE_KEPT_MESSAGE}' USING ERRCODE = 'restrict_violation';
+        END;
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER claim_note_never_truncated BEFORE TRUNCATE ON claim_note "
+        "FOR EACH STATEMENT EXECUTE FUNCTION claim_note_refuse_truncate()"
+    )
 
 
 def create_snapshot_tables() -> None:
@@ -305,7 +324,7 @@ def create_snapshot_tables() -> None:
 def create_audit_log() -> None:
     op.create_table(
         "audit_log",
-        sa.Column("id", sa.BigInteger(), nullable=False, autoincrement=True),
+        sa.Column("id", sa.BigInteger(), nullable=False, autoincrement=False),
         sa.Column("event_key", sa.String(length=200), nullable=False),
         sa.Column("claim_id", CLAIM_ID, nullable=True),
         sa.Column("actor", sa.String(length=64), nullable=False),
@@ -313,11 +332,14 @@ def create_audit_log() -> None:
         sa.Column("at", TIMESTAMP, nullable=False),
         sa.Column("details", JSON, nullable=False),
         created_at(),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("row_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_log"),
         sa.UniqueConstraint("event_key", name="uq_audit_log_event_key"),
     )
     op.create_index("ix_audit_log_claim_id_id", "audit_log", ["claim_id", "id"])
-    # The database itself keeps the audit log append-only (TRUNCATE, an owner's tool, is not blocked).
+    create_audit_chain()
+    # The database itself keeps the audit log append-only.
     op.execute(
         f"""
         CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -331,10 +353,100 @@ def create_audit_log() -> None:
         "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
         "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change()"
     )
+    op.execute(
+        "CREATE TRIGGER audit_log_never_truncated BEFORE TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_refuse_change()"
+    )
+
+
+def create_audit_chain() -> None:
+    """Hash-chain the audit log: a row's id is the one before's plus one, its prev_hash that row's row_hash, and its
+    row_hash the SHA-256 of its canonical encoding (db/audit_chain.py computes the same to verify).
+
+    audit_chain_head holds the chain's last id and hash in one row that each append locks FOR UPDATE: appends from
+    every process are serialised there (in READ COMMITTED each waits for the last to commit, then reads its head;
+    a stale snapshot fails instead of forking the chain). A row whose event_key exists is not written and does not
+    move the chain. The function runs as the owner (SECURITY DEFINER): the application's role reads the head but
+    cannot change it.
+    """
+    op.create_table(
+        "audit_chain_head",
+        sa.Column("id", sa.SmallInteger(), nullable=False, autoincrement=False),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_audit_chain_head"),
+        sa.CheckConstraint("id = 1", name=op.f("ck_audit_chain_head_one_row")),
+    )
+    op.execute(f"INSERT INTO audit_chain_head (id, last_id, last_hash) VALUES (1, 0, '{AUDIT_GENESIS_HASH}')")
+    op.execute(
+        """
+        CREATE FUNCTION audit_field(value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN value IS NULL THEN '~'
+                        ELSE octet_length(convert_to(value, 'UTF8'))::text || ':' || value END || ';'
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION audit_row_hash(
+            id bigint, event_key text, claim_id text, actor text, action text, at timestamptz, details jsonb,
+            created_at timestamptz, prev_hash text
+        ) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+            SELECT encode(sha256(convert_to(
+                'claimflow-audit-v1;'
+                || audit_field(id::text) || audit_field(event_key) || audit_field(claim_id)
+                || audit_field(actor) || audit_field(action)
+                || audit_field((extract(epoch FROM at) * 1000000)::bigint::text)
+                || audit_field(details::text)
+                || audit_field((extract(epoch FROM created_at) * 1000000)::bigint::text)
+                || audit_field(prev_hash),
+                'UTF8')), 'hex')
+        $$
+        """
+    )
+    op.execute(
+        """
+        CREATE FUNCTION audit_log_chain() RETURNS trigger LANGUAGE plpgsql
+        SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+        DECLARE
+            head audit_chain_head%ROWTYPE;
+        BEGIN
+            SELECT * INTO STRICT head FROM audit_chain_head WHERE id = 1 FOR UPDATE;
+            IF EXISTS (SELECT 1 FROM audit_log WHERE event_key = NEW.event_key) THEN
+                RETURN NULL;  -- appended before: nothing written, the chain does not move
+            END IF;
+            NEW.id := head.last_id + 1;
+            NEW.prev_hash := head.last_hash;
+            NEW.row_hash := audit_row_hash(
+                NEW.id, NEW.event_key, NEW.claim_id, NEW.actor, NEW.action, NEW.at, NEW.details, NEW.created_at,
+                NEW.prev_hash
+            );
+            UPDATE audit_chain_head SET last_id = NEW.id, last_hash = NEW.row_hash WHERE id = 1;
+            RETURN NEW;
+        END;
+        $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER audit_log_chained BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_chain()"
+    )
+
+
+def create_rate_limit_window() -> None:
+    # The API's request count per caller (a hash) and window, shared by its replicas; ended windows are purged.
+    op.create_table(
+        "rate_limit_window",
+        sa.Column("window_start", TIMESTAMP, nullable=False),
+        sa.Column("caller", sa.String(length=64), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("window_start", "caller", name="pk_rate_limit_window"),
+    )
 
 
 def downgrade() -> None:
     for table in (
+        "rate_limit_window",
+        "audit_chain_head",
         "audit_log",
         "bill_claim_relation",
         "claim_test_relation",
@@ -354,4 +466,8 @@ def downgrade() -> None:
     ):
         op.drop_table(table)  # indexes and triggers go with their table
     op.execute("DROP FUNCTION audit_log_refuse_change()")
+    op.execute("DROP FUNCTION audit_log_chain()")
+    op.execute("DROP FUNCTION audit_row_hash(bigint, text, text, text, text, timestamptz, jsonb, timestamptz, text)")
+    op.execute("DROP FUNCTION audit_field(text)")
     op.execute("DROP FUNCTION claim_note_refuse_update()")
+    op.execute("DROP FUNCTION claim_note_refuse_truncate()")

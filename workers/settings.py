@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEV
     data_dir: Path = Path(".claimflow")
     database_url: str = ""  # empty: an embedded PostgreSQL whose cluster lives in data_dir
+    #: `claimflow migrate` connects as the tables' owner with this URL; database_url's user (the API's and workers')
+    #: is then granted only what the application needs. Empty: migrate as database_url's user (one role for both).
+    database_migration_url: str = ""
     embedded_database_port: int = 55432
 
     temporal_address: str = "127.0.0.1:7233"
@@ -88,10 +91,35 @@ class Settings(BaseSettings):
     update_signing_key_file: Path | None = None
     update_verify_key_files: list[Path] = []
 
+    #: AES-256-GCM encryption of every Temporal payload (workers/payload_codec.py). None: on in production, off
+    #: elsewhere. Keys newest first (the first encrypts, all decrypt): "id:base64" entries, or files named by their
+    #: id holding the key in base64; with neither outside production, a dev key in data_dir. Production processes
+    #: that talk to Temporal refuse to start without keys (workers/payload_codec.py: read_keys).
+    payload_encryption: bool | None = None
+    payload_keys: list[SecretStr] = []
+    payload_key_files: list[Path] = []
+    #: `claimflow codec-server`: decodes payloads for the Temporal UI, for admins only, to the UI's origins
+    #: (empty: the dev UI's, http://127.0.0.1:<ui port> and http://localhost:<ui port>).
+    codec_server_host: str = "127.0.0.1"
+    codec_server_port: int = 8234
+    codec_server_ui_origins: list[str] = []
+
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "claimflow"
     jwt_ttl_minutes: int = 60 * 12
     webhook_secret: str = DEV_WEBHOOK_SECRET
+    #: OpenID Connect: with an issuer, the API takes only RS256/ES256 tokens signed with the keys the provider
+    #: publishes (its discovery document's jwks_uri, or oidc_jwks_url) and refuses HS256 tokens signed with
+    #: jwt_secret. `aud` must be oidc_audience; the role and organization come from the claims named here (a
+    #: dotted name reaches into nested claims, e.g. realm_access.roles).
+    oidc_issuer: str = ""
+    oidc_jwks_url: str = ""
+    oidc_audience: str = "claimflow-api"
+    oidc_role_claim: str = "role"
+    oidc_org_claim: str = "org"
+    #: Requests one caller (a token's subject and role; without a valid token, a client address) may send the API
+    #: per minute, counted in the database so it holds across replicas; past it, 429 with Retry-After. 0: no limit.
+    api_rate_limit_per_minute: int = 1200
 
     trace_exporter: Literal["none", "console"] = "none"
 
@@ -119,6 +147,21 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _oidc_and_rate_limit_settings_are_sound(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            for name, url in (
+                ("CLAIMFLOW_OIDC_ISSUER", self.oidc_issuer),
+                ("CLAIMFLOW_OIDC_JWKS_URL", self.oidc_jwks_url),
+            ):
+                if url and not url.startswith("https://"):
+                    raise ValueError(f"{name} must be an https:// URL in production (the keys that sign tokens)")
+        if self.oidc_jwks_url and not self.oidc_issuer:
+            raise ValueError("CLAIMFLOW_OIDC_JWKS_URL needs CLAIMFLOW_OIDC_ISSUER (the iss every token must name)")
+        if self.api_rate_limit_per_minute < 0:
+            raise ValueError("CLAIMFLOW_API_RATE_LIMIT_PER_MINUTE must be 0 (no limit) or more")
+        return self
+
+    @model_validator(mode="after")
     def _tls_files_come_in_pairs(self) -> Settings:
         for name, cert, key in (
             ("CLAIMFLOW_API_TLS", self.api_tls_cert_file, self.api_tls_key_file),
@@ -136,6 +179,17 @@ class Settings(BaseSettings):
     @property
     def sandbox_tls(self) -> TlsFiles | None:
         return _pair(self.sandbox_tls_cert_file, self.sandbox_tls_key_file)
+
+    @property
+    def payload_encryption_enabled(self) -> bool:
+        if self.payload_encryption is None:
+            return self.environment is Environment.PRODUCTION
+        return self.payload_encryption
+
+    @property
+    def codec_server_origins(self) -> list[str]:
+        ui = self.temporal_ui_port
+        return self.codec_server_ui_origins or [f"http://127.0.0.1:{ui}", f"http://localhost:{ui}"]
 
     @property
     def webhook_base_url(self) -> str:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.service import TLSConfig
 
+from workers.payload_codec import codec_from_settings, data_converter
 from workers.settings import Settings
 from workers.telemetry import tracing
 
 
 async def connect(settings: Settings) -> Client:
-    """One client per process; pydantic models travel as JSON; TLS, mutual TLS and an API key as configured."""
+    """One client per process; pydantic models travel as JSON, encrypted when CLAIMFLOW_PAYLOAD_ENCRYPTION is on;
+    TLS, mutual TLS and an API key as configured."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(codec_from_settings(settings)),
         interceptors=tracing(settings.trace_exporter),
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
@@ -42,3 +44,8 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
         client_private_key=settings.temporal_tls_key_file.read_bytes() if settings.temporal_tls_key_file else None,
         domain=settings.temporal_tls_server_name,
     )
+
+
+def encrypted(client: Client, codec: PayloadCodec) -> Client:
+    """The same connection with the project's converter going through `codec` (tests and benchmarks)."""
+    return Client(**{**client.config(), "data_converter": data_converter(codec)})

@@ -48,4 +48,6 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 def encrypted(client: Client, codec: PayloadCodec) -> Client:
     """The same connection with the project's converter going through `codec` (tests and benchmarks)."""
-    return Client(**{**client.config(), "data_converter": data_converter(codec)})
+    config = client.config()
+    config["data_converter"] = data_converter(codec)
+    return Client(**config)

@@ -40,7 +40,7 @@ def key(key_id: str) -> PayloadKey:
 
 
 def settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 def json_payload(text: str) -> Payload:

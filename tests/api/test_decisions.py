@@ -109,8 +109,18 @@ async def test_supervisor_may_decide_a_claim_assigned_to_someone_else(stack: Sta
 
 
 async def test_decision_on_a_claim_not_in_review_is_a_conflict(stack: Stack) -> None:
-    claim_id = await stack.submit(member("NEVER"))
-    await stack.wait_for(claim_id, "pending")
+    """A claim of the supervisor's team that waits for information (a claim that never reached review is no
+    reviewer's to see: 404)."""
+    claim_id = await stack.submit(member("DENY"))
+    claim = await stack.wait_for(claim_id, "in_review")
+    asked = await stack.api.post(
+        f"/v1/claims/{claim_id}/decision",
+        json={"action": "request_info", "note": "send the requisition"},
+        headers=auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None),
+    )
+    assert asked.status_code == 200, asked.text
+    await stack.wait_for(claim_id, "info_requested")
+    before = await update_events(stack, claim_id)
     response = await stack.api.post(
         f"/v1/claims/{claim_id}/decision",
         json={"action": "approve"},
@@ -118,8 +128,8 @@ async def test_decision_on_a_claim_not_in_review_is_a_conflict(stack: Stack) -> 
     )
     assert response.status_code == 409
     assert "in_review" in response.json()["detail"]
-    assert await update_events(stack, claim_id) == []
-    await stack.temporal.get_workflow_handle(f"claim-{claim_id}").terminate(reason="test cleanup")
+    assert await update_events(stack, claim_id) == before
+    await stack.api.post(f"/v1/claims/{claim_id}/cancel", headers=stack.headers)
 
 
 async def decision_notes(stack: Stack, claim_id: str) -> list[tuple[str, str]]:

@@ -11,11 +11,12 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api import errors
-from api.deps import ApiConfig, ApiContext
+from api import errors, openapi
+from api.deps import ApiConfig, ApiContext, token_verifier
 from api.disconnect import CancelOnDisconnect
 from api.limits import BodySizeLimit
-from api.routers import claims, codes, health, webhooks
+from api.rate_limit import rate_limiter
+from api.routers import audit, claims, codes, health, webhooks
 from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
 
@@ -36,7 +37,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(load_icd10)  # POST /v1/claims/validate needs the ICD-10-CM code set
         app.state.context = ApiContext(config=config, temporal=await connect_temporal(), sessions=sessions)
-        yield
+        app.state.tokens = token_verifier(config)  # its HTTP client (OpenID Connect keys) lives on this loop
+        try:
+            yield
+        finally:
+            await app.state.tokens.aclose()
 
     app = FastAPI(
         title="claimflow",
@@ -49,11 +54,16 @@ def create_app(
         openapi_url="/openapi.json" if config.docs else None,
     )
     app.state.webhooks = WebhookVerifier(config.webhook_secret)
+    app.state.rate_limiter = rate_limiter(
+        sessions, limit=config.rate_limit, window_seconds=config.rate_limit_window_seconds
+    )
     errors.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     app.include_router(claims.router)
     app.include_router(codes.router)
     app.include_router(webhooks.router)
+    app.include_router(audit.router)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(CancelOnDisconnect)  # outermost of ours: sees the client leave whatever runs inside
     return app

@@ -9,8 +9,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import AuthError, Principal, Role, read_token
+from api.auth import AuthError, Principal, Role, SharedSecretTokens, TokenVerifier
 from api.errors import NotAuthenticatedError
+from api.oidc import OidcConfig, OidcTokens
+from api.rate_limit import RateLimiter
 from api.webhook_signatures import WebhookVerifier
 from services.context import ServiceContext
 from services.errors import ForbiddenError
@@ -36,6 +38,12 @@ class ApiConfig:
     temporal_update_timeout_seconds: float = 15.0  # a decision, cancel or information, until the workflow applied it
     temporal_query_timeout_seconds: float = 5.0  # the live state (GET /v1/claims/{id}) and the readiness check
     temporal_signal_timeout_seconds: float = 5.0  # the processor's webhook wakes a workflow
+    #: Verify bearer tokens from this OpenID Connect provider (RS256/ES256, its JWKS) and refuse HS256 tokens signed
+    #: with jwt_secret; None: HS256 tokens signed with jwt_secret (dev, tests, `claimflow token`).
+    oidc: OidcConfig | None = None
+    #: At most this many requests per caller in each window, counted in the database across replicas; 0: no limit.
+    rate_limit: int = 0
+    rate_limit_window_seconds: float = 60.0
 
 
 @dataclass
@@ -63,21 +71,50 @@ async def get_webhook_verifier(request: Request) -> WebhookVerifier:
 WebhookVerifierDep = Annotated[WebhookVerifier, Depends(get_webhook_verifier)]
 
 
+def token_verifier(config: ApiConfig) -> TokenVerifier:
+    """The OpenID Connect provider's tokens when one is configured, else HS256 tokens signed with the shared secret."""
+    if config.oidc is not None:
+        return OidcTokens(config.oidc)
+    return SharedSecretTokens(secret=config.jwt_secret, issuer=config.jwt_issuer)
+
+
+async def get_token_verifier(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.tokens
+    return verifier
+
+
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
+
+
 bearer = HTTPBearer(auto_error=False)
 
 
 async def current_principal(
-    context: ContextDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    tokens: Annotated[TokenVerifier, Depends(get_token_verifier)],
+    limiter: Annotated[RateLimiter, Depends(get_rate_limiter)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotAuthenticatedError(
-            "send 'Authorization: Bearer <token>'; mint a local one with `claimflow token --role submitter --org ORG`",
-            challenge="Bearer",
-        )
+    """The caller the bearer token names, its request charged to it (or, with no valid token, to its address)."""
     try:
-        return read_token(credentials.credentials, secret=context.config.jwt_secret, issuer=context.config.jwt_issuer)
-    except AuthError as exc:
-        raise NotAuthenticatedError(str(exc), challenge='Bearer error="invalid_token"') from exc
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise NotAuthenticatedError(
+                "send 'Authorization: Bearer <token>'; mint a local one with "
+                "`claimflow token --role submitter --org ORG`",
+                challenge="Bearer",
+            )
+        try:
+            principal = await tokens.verify(credentials.credentials)
+        except AuthError as exc:
+            raise NotAuthenticatedError(str(exc), challenge='Bearer error="invalid_token"') from exc
+    except NotAuthenticatedError:
+        await limiter.charge_address(request)  # past the limit: 429, so guessing tokens is throttled too
+        raise
+    request.state.principal = principal  # a refusal's audit row names the caller (api/refusal_audit.py)
+    await limiter.charge_principal(principal)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

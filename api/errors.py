@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 # Modules that define DomainError subclasses (the workflow's refusals among them), imported for the registry below.
 import domain.assignment
 import domain.decision  # noqa: F401
+from api.refusal_audit import audit_refusal
 from domain.errors import ConflictError, DomainError, RefusedError
 from domain.status import InvalidTransitionError
 from services.errors import (
@@ -45,6 +46,26 @@ class NotAuthenticatedError(DomainError):
         self.challenge = challenge
 
 
+class IdentityProviderUnavailableError(DomainError):
+    """The OpenID Connect provider's keys cannot be fetched, so a token cannot be verified (it may well be valid)."""
+
+    code = "identity_provider_unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RateLimitedError(DomainError):
+    """The caller sent more requests in this window than the limit allows; retry after `retry_after_seconds`."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 #: The HTTP status and problem title of each kind of error; a class not listed takes its nearest listed base's.
 STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     DomainError: (400, "Bad request"),
@@ -57,6 +78,8 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     InvalidTransitionError: (409, "Conflict"),
     RefusedError: (422, "Unprocessable request"),
     WorkflowServiceUnavailableError: (503, "Service unavailable"),
+    IdentityProviderUnavailableError: (503, "Service unavailable"),
+    RateLimitedError: (429, "Too many requests"),
     UpdateNotFinishedError: (504, "Gateway timeout"),
 }
 
@@ -126,7 +149,7 @@ def domain_problem(error: DomainError) -> JSONResponse:
     """The problem JSON of a business error."""
     status, title = status_of(error)
     headers: dict[str, str] = {}
-    if isinstance(error, WorkflowServiceUnavailableError):
+    if isinstance(error, WorkflowServiceUnavailableError | IdentityProviderUnavailableError | RateLimitedError):
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, NotAuthenticatedError) and error.challenge:
         headers["WWW-Authenticate"] = error.challenge
@@ -137,9 +160,11 @@ def domain_problem(error: DomainError) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem JSON."""
 
-    async def domain_error(_: Request, exc: Exception) -> JSONResponse:
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        return domain_problem(exc)
+        response = domain_problem(exc)
+        await audit_refusal(request, response.status_code, exc.code)
+        return response
 
     async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -159,8 +184,9 @@ def install(app: FastAPI) -> None:
             422, "invalid_request", "The request does not match the schema", f"{summary}{more}", errors=errors
         )
 
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        await audit_refusal(request, exc.status_code, "http_error")
         return problem(
             exc.status_code, "http_error", str(exc.detail), str(exc.detail), headers=getattr(exc, "headers", None)
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.deps import ApiConfig
+from api.oidc import OidcConfig
 from workers.policy import claim_policy
 from workers.settings import Settings
 from workers.update_keys import signing_key
@@ -21,4 +22,19 @@ def api_config(settings: Settings) -> ApiConfig:
         temporal_update_timeout_seconds=settings.api_update_timeout_seconds,
         temporal_query_timeout_seconds=settings.api_query_timeout_seconds,
         temporal_signal_timeout_seconds=settings.api_signal_timeout_seconds,
+        oidc=oidc_config(settings),
+        rate_limit=settings.api_rate_limit_per_minute,
+    )
+
+
+def oidc_config(settings: Settings) -> OidcConfig | None:
+    """The OpenID Connect provider the API verifies tokens with; None (HS256 with the shared secret) without one."""
+    if not settings.oidc_issuer:
+        return None
+    return OidcConfig(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience,
+        jwks_url=settings.oidc_jwks_url or None,
+        role_claim=settings.oidc_role_claim,
+        org_claim=settings.oidc_org_claim,
     )

@@ -1,6 +1,7 @@
 """Every mapped table, imported here so `Base.metadata` is complete."""
 
 from db.models.adjuster import Adjuster
+from db.models.audit_chain_head import AuditChainHead
 from db.models.audit_log import AuditLog
 from db.models.bill_claim_relation import BillClaimRelation
 from db.models.claim import ClaimRegister
@@ -16,9 +17,11 @@ from db.models.patient import Patient
 from db.models.payer import Payer
 from db.models.payment import Payment
 from db.models.provider import Provider
+from db.models.rate_limit import RateLimitWindow
 
 __all__ = [
     "Adjuster",
+    "AuditChainHead",
     "AuditLog",
     "BillClaimRelation",
     "CPTCode",
@@ -34,4 +37,5 @@ __all__ = [
     "Payer",
     "Payment",
     "Provider",
+    "RateLimitWindow",
 ]

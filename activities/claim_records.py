@@ -62,7 +62,10 @@ class ClaimRecordActivities:
             lines=[BilledLine(line_number=n, charge=line.charge) for n, line in enumerate(claim.lines, start=1)],
         )
         return ValidateAndSnapshotResult(
-            valid=report.valid, errors=report.errors, warnings=report.warnings, facts=facts
+            valid=report.valid,
+            errors=[issue.finding() for issue in report.errors],
+            warnings=[issue.finding() for issue in report.warnings],
+            facts=facts,
         )
 
     @activity.defn(name=RECORD_STATUS_CHANGES.name)

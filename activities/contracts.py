@@ -20,7 +20,7 @@ from domain.adjudication import Category, LineAdjudication, ProcessorStatus
 from domain.decision import BilledLine
 from domain.errors import DomainError
 from domain.status import ClaimStatus
-from domain.validation import ValidationIssue
+from domain.validation import ValidationFinding
 
 InputT = TypeVar("InputT", bound=BaseModel)
 ResultT = TypeVar("ResultT", bound=BaseModel)
@@ -79,8 +79,9 @@ class StatusDetails(BaseModel):
 
     assigned_adjuster: str | None = None
     payer_claim_id: str | None = None
-    #: Validation issues (errors and warnings) kept with the claim once the workflow ends.
-    validation_issues: list[ValidationIssue] | None = None
+    #: Validation findings (errors and warnings) kept with the claim once the workflow ends: rule ids, paths and
+    #: parameters, no sentence (the API renders the message from the claim when it shows them).
+    validation_issues: list[ValidationFinding] | None = None
     adjudication: list[LineAdjudication] | None = None
     #: Who adjudicated the lines: the processor, or an adjuster's decision.
     adjudicated_by_adjuster: bool = False
@@ -142,9 +143,11 @@ class ValidateAndSnapshotInput(BaseModel):
 
 
 class ValidateAndSnapshotResult(BaseModel):
+    """The edits' verdict as findings (rule id, path, parameters): no message, so nothing of the claim."""
+
     valid: bool
-    errors: list[ValidationIssue]
-    warnings: list[ValidationIssue]
+    errors: list[ValidationFinding]
+    warnings: list[ValidationFinding]
     facts: ClaimFacts
 
 
@@ -160,14 +163,13 @@ class SubmitClaimInput(BaseModel):
 
 
 class SubmissionReceipt(BaseModel):
-    """The processor's answer to a submission."""
+    """The processor's answer to a submission: ids and codes only (its free text never enters the workflow)."""
 
     model_config = ConfigDict(frozen=True)
 
     payer_claim_id: str
     category: Category
     status_code: str = ""
-    message: str = ""
 
 
 SUBMIT_CLAIM = Activity("submit_claim", SubmitClaimInput, SubmissionReceipt)

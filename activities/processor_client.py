@@ -1,12 +1,19 @@
-"""HTTP client for the claims processor (the sandbox or a real clearinghouse)."""
+"""HTTP client for the claims processor (the sandbox or a real clearinghouse).
+
+Its failures say what happened in our own words and HTTP status codes only: the processor's bodies
+and free text may echo the claim (a patient's name, a diagnosis), and a failure's message ends up
+in the workflow's history, in logs and on spans. They are raised `from None`, so no library
+exception carrying a body travels along as their cause.
+"""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from activities.contracts import SubmissionReceipt
 from domain.adjudication import Category, ProcessorStatus
@@ -20,12 +27,26 @@ class PaymentReceipt(BaseModel):
     amount: Decimal
 
 
-class ProcessorRefusedError(Exception):
-    """The processor answered 4xx: the request itself is wrong."""
+AnswerT = TypeVar("AnswerT", bound=BaseModel)
 
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(f"processor refused the request with HTTP {status_code}: {detail}")
+#: A processor status code worth keeping (a 277 STC code such as "20"); anything longer is not a code.
+_STATUS_CODE = re.compile(r"[A-Za-z0-9:._-]{1,16}")
+
+
+class ProcessorRefusedError(Exception):
+    """The processor answered 4xx: the request itself is wrong. Its body is not kept."""
+
+    def __init__(self, status_code: int, what: str) -> None:
+        super().__init__(f"the processor refused the {what} with HTTP {status_code}")
         self.status_code = status_code
+
+
+class ProcessorUnavailableError(Exception):
+    """The processor answered 5xx, or could not be reached in time: transient, the activity retries."""
+
+
+class ProcessorAnswerError(Exception):
+    """The processor's answer is not what its API promises (not JSON, or a field missing or wrong)."""
 
 
 class ProcessorClient:
@@ -62,16 +83,17 @@ class ProcessorClient:
             ],
             "callback_url": callback_url,
         }
-        data = await self._send("POST", "/v1/claims", json=body, idempotency_key=idempotency_key)
-        return SubmissionReceipt.model_validate(data)
+        response = await self._send("POST", "/v1/claims", json=body, idempotency_key=idempotency_key)
+        receipt = _answer(SubmissionReceipt, response, "submission")
+        return receipt.model_copy(update={"status_code": _status_code(receipt.status_code)})
 
     async def status(self, payer_claim_id: str) -> ProcessorStatus:
-        response = await self._http.get(f"{self._base}/v1/claims/{payer_claim_id}/status")
+        """The claim's status, with the 277 codes and the 835 lines; the processor's free-text message is dropped."""
+        response = await self._request("GET", f"/v1/claims/{payer_claim_id}/status", what="status request")
         if response.status_code == httpx.codes.NOT_FOUND:
-            return ProcessorStatus(
-                payer_claim_id=payer_claim_id, category=Category.NOT_FOUND, message="the processor has no such claim"
-            )
-        return ProcessorStatus.model_validate(self._checked(response))
+            return ProcessorStatus(payer_claim_id=payer_claim_id, category=Category.NOT_FOUND)
+        answer = _answer(ProcessorStatus, response, "status request")
+        return answer.model_copy(update={"message": "", "status_code": _status_code(answer.status_code)})
 
     async def pay(
         self, claim_id: str, payer_claim_id: str, lines: list[tuple[int, Decimal]], *, idempotency_key: str
@@ -82,19 +104,38 @@ class ProcessorClient:
             "amount": f"{sum((amount for _, amount in lines), Decimal('0.00')):.2f}",
             "lines": [{"line_number": n, "amount": f"{amount:.2f}"} for n, amount in lines],
         }
-        data = await self._send("POST", "/v1/payments", json=body, idempotency_key=idempotency_key)
-        return PaymentReceipt.model_validate(data)
+        response = await self._send("POST", "/v1/payments", json=body, idempotency_key=idempotency_key)
+        return _answer(PaymentReceipt, response, "payment")
 
-    async def _send(self, method: str, path: str, *, json: dict[str, Any], idempotency_key: str) -> Any:
-        response = await self._http.request(
-            method, f"{self._base}{path}", json=json, headers={"Idempotency-Key": idempotency_key}
-        )
-        return self._checked(response)
+    async def _send(self, method: str, path: str, *, json: dict[str, Any], idempotency_key: str) -> httpx.Response:
+        what = "payment" if path.startswith("/v1/payments") else "submission"
+        return await self._request(method, path, what=what, json=json, headers={"Idempotency-Key": idempotency_key})
 
-    @staticmethod
-    def _checked(response: httpx.Response) -> Any:
+    async def _request(self, method: str, path: str, *, what: str, **kwargs: Any) -> httpx.Response:
+        """One request; a 5xx or a transport failure is ProcessorUnavailableError (retried), a 4xx but 404
+        ProcessorRefusedError."""
+        try:
+            response = await self._http.request(method, f"{self._base}{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise ProcessorUnavailableError(f"the processor did not answer the {what} ({type(exc).__name__})") from None
         if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
-            response.raise_for_status()  # transient: the activity retries
-        if response.status_code >= httpx.codes.BAD_REQUEST:
-            raise ProcessorRefusedError(response.status_code, response.text[:500])
-        return response.json()
+            raise ProcessorUnavailableError(f"the processor answered the {what} with HTTP {response.status_code}")
+        if response.status_code >= httpx.codes.BAD_REQUEST and response.status_code != httpx.codes.NOT_FOUND:
+            raise ProcessorRefusedError(response.status_code, what)
+        return response
+
+
+def _answer(model: type[AnswerT], response: httpx.Response, what: str) -> AnswerT:
+    """The answer's body as the model; what is wrong with it named by field and error type, never by value."""
+    if response.status_code == httpx.codes.NOT_FOUND:
+        raise ProcessorRefusedError(response.status_code, what)
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        wrong = ", ".join(sorted({f"{'.'.join(map(str, e['loc'])) or 'body'} ({e['type']})" for e in exc.errors()}))
+        raise ProcessorAnswerError(f"the processor's answer to the {what} is not valid: {wrong}") from None
+
+
+def _status_code(code: str) -> str:
+    """A status code as the processor sent it if it looks like one; anything else (free text) is dropped."""
+    return code if _STATUS_CODE.fullmatch(code) else ""

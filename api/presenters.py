@@ -30,7 +30,7 @@ from api.schemas.claims import (
     StatusHistoryEntry,
 )
 from domain.claim import Claim, Patient
-from domain.validation import Severity, ValidationIssue
+from domain.validation import Severity, ValidationFinding, describe_all
 from services.access import Principal, Role
 from services.claims import ClaimSummary, ClaimView
 from workflows.claim_contract import workflow_id
@@ -169,10 +169,12 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
             else None
         )
     )
+    # Findings (rule id, path, parameters) from the workflow or the record; their messages are read from the claim now.
     if live is not None:
-        errors, warnings = live.validation_errors, live.validation_warnings
-    else:  # recorded issues carry their severity
-        issues = [ValidationIssue.model_validate(issue) for issue in record.validation_errors]
+        errors = describe_all(live.validation_errors, record.claim)
+        warnings = describe_all(live.validation_warnings, record.claim)
+    else:  # recorded findings carry their severity
+        issues = describe_all([ValidationFinding.model_validate(i) for i in record.validation_errors], record.claim)
         errors = [i for i in issues if i.severity is Severity.ERROR]
         warnings = [i for i in issues if i.severity is Severity.WARNING]
     return ClaimRead(

@@ -62,7 +62,8 @@ class ClaimRecord(ClaimSummary):
     """Everything the database holds about one claim."""
 
     claim: Claim
-    validation_errors: list[dict[str, str]]
+    #: Validation findings as stored (rule_id, path, severity, params); the API renders their messages.
+    validation_errors: list[dict[str, Any]]
     status_history: list[StatusEntry]
     adjudication: list[LineAdjudication]
     snapshot_version: int | None

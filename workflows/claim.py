@@ -110,7 +110,7 @@ class ClaimWorkflow:
         receipt = await claim_steps.submit(state)
         state.payer_claim_id = receipt.payer_claim_id
         state.processor_category = receipt.category
-        state.processor_message = receipt.message
+        state.processor_status_code = receipt.status_code or None
         state.poll_deadline_at = workflow.now() + self._policy.poll_deadline
         rejected = receipt.category in REJECTED
         details = StatusDetails(
@@ -144,7 +144,7 @@ class ClaimWorkflow:
         """Act on a processor answer; True once it settled the claim (or an update moved it meanwhile)."""
         state = self._state
         state.processor_category = answer.category
-        state.processor_message = answer.message
+        state.processor_status_code = answer.status_code or None
         routing = route(answer, state.total_charge or Decimal("0"), self._policy.auto_approve_limit)
         *through, outcome = statuses_toward(state.status, routing)
         for status in through:  # written with the outcome, unless an adjuster must be found first

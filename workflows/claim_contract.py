@@ -12,7 +12,7 @@ from domain.adjudication import Category, LineAdjudication
 from domain.decision import BilledLine, Decision
 from domain.routing import ReviewReason
 from domain.status import ClaimStatus
-from domain.validation import ValidationIssue
+from domain.validation import ValidationFinding
 from workflows.update_signatures import UpdateSignature
 
 WORKFLOW_NAME = "ClaimWorkflow"
@@ -71,11 +71,13 @@ class ClaimState(BaseModel):
     payer_id: str | None = None
     total_charge: Decimal | None = None
     lines: list[BilledLine] = []
-    validation_errors: list[ValidationIssue] = []
-    validation_warnings: list[ValidationIssue] = []
+    #: Rule ids, paths and parameters; the API renders their messages from the claim in the database.
+    validation_errors: list[ValidationFinding] = []
+    validation_warnings: list[ValidationFinding] = []
     payer_claim_id: str | None = None
     processor_category: Category | None = None
-    processor_message: str | None = None
+    #: The processor's status code (277 STC); its free-text message is not kept.
+    processor_status_code: str | None = None
     adjudication: list[LineAdjudication] = []
     review_reason: ReviewReason | None = None
     assigned_adjuster: str | None = None

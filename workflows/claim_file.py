@@ -21,7 +21,8 @@ def current_details(state: ClaimState) -> str:
     if state.payer_claim_id:
         rows.append(f"**Payer claim id:** {state.payer_claim_id}")
     if state.processor_category:
-        rows.append(f"**Processor says:** {state.processor_category.value} {state.processor_message or ''}".rstrip())
+        code = f" (status {state.processor_status_code})" if state.processor_status_code else ""
+        rows.append(f"**Processor says:** {state.processor_category.value}{code}")
     if state.next_poll_at:
         rows.append(f"**Next status poll:** {state.next_poll_at:%Y-%m-%d %H:%M:%S} UTC (poll #{state.polls + 1})")
     if state.review_reason and state.status in (ClaimStatus.IN_REVIEW, ClaimStatus.INFO_REQUESTED):

@@ -37,7 +37,7 @@ from domain.adjudication import Adjustment, Category, GroupCode, LineAdjudicatio
 from domain.decision import BilledLine
 from domain.money import total
 from domain.status import ClaimStatus
-from domain.validation import ValidationIssue
+from domain.validation import ValidationFinding
 
 InputT = TypeVar("InputT", bound=BaseModel)
 
@@ -54,10 +54,9 @@ def line(
 
 
 def answer(category: Category, *lines: LineAdjudication) -> ProcessorStatus:
-    """A processor status answer; the fake fills in the payer claim id it gave at submission."""
-    return ProcessorStatus(
-        payer_claim_id="", category=category, message=f"sandbox says {category.value}", lines=list(lines)
-    )
+    """A processor status answer as the poll activity returns it (codes, no free text); the fake fills in the
+    payer claim id it gave at submission."""
+    return ProcessorStatus(payer_claim_id="", category=category, status_code="20", lines=list(lines))
 
 
 PENDING = answer(Category.PENDING)
@@ -85,8 +84,8 @@ class Script:
 
     charges: list[Decimal] = field(default_factory=lambda: [CHARGE])
     payer_id: str = "SANDBOX"
-    errors: list[ValidationIssue] = field(default_factory=list)
-    warnings: list[ValidationIssue] = field(default_factory=list)
+    errors: list[ValidationFinding] = field(default_factory=list)
+    warnings: list[ValidationFinding] = field(default_factory=list)
     #: The submission receipt's category (A1 received, A7 rejected, ...).
     submission: Category = Category.RECEIVED
     #: The status answers, one per poll in order; the last one repeats.
@@ -220,7 +219,7 @@ class FakeActivities:
         return SubmissionReceipt(
             payer_claim_id=payer_claim_id(input.claim_id),
             category=script.submission,
-            message=f"sandbox says {script.submission.value}",
+            status_code="19",
         )
 
     @activity.defn(name=contracts.POLL_CLAIM_STATUS.name)

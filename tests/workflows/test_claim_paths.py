@@ -23,7 +23,7 @@ from domain.adjudication import Category
 from domain.decision import Decision, DecisionAction, DecisionConflictError, DecisionRefusedError, LineDecision
 from domain.routing import ReviewReason
 from domain.status import ClaimStatus, InformationNotRequestedError, NotCancellableError
-from domain.validation import Severity, ValidationIssue
+from domain.validation import Severity, ValidationFinding
 from tests.workflows.claim_driver import ClaimDriver, claim_id, outcome, refusal, signal_taken, update_events
 from tests.workflows.fakes import (
     CHARGE,
@@ -111,9 +111,9 @@ async def test_paid_in_full_and_closed_without_a_human(driver: ClaimDriver) -> N
 
 
 async def test_invalid_claim_ends_invalid_and_is_never_submitted(driver: ClaimDriver) -> None:
-    error = ValidationIssue(rule_id="charges.total", path="total_charge", message="total is not the sum of the lines")
-    warning = ValidationIssue(
-        rule_id="dates.old", path="lines[0].service_date", message="old", severity=Severity.WARNING
+    error = ValidationFinding(rule_id="total_charge.sum", path="total_charge", params={"expected": "45.00"})
+    warning = ValidationFinding(
+        rule_id="service_date.timely_filing", path="lines[0].service_date", severity=Severity.WARNING
     )
     handle = await driver.start(Script(errors=[error], warnings=[warning]), POLICY)
     result = await driver.finish(handle)

@@ -29,8 +29,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     settings = _settings()
     console = Console()
-    with database(settings) as url:
-        event_loop.run(run_dev(settings, url, console))
+    with database(settings) as db:
+        event_loop.run(run_dev(settings, db, console))
         shutdown.guard_cleanup()
     console.print("stopped. Claims are kept in", settings.data_dir.resolve())
     return 0
@@ -41,8 +41,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from workers.run import run_worker
 
     settings = _settings()
-    with database(settings) as url:
-        event_loop.run(run_worker(settings, url))
+    with database(settings) as db:
+        event_loop.run(run_worker(settings, db.url))
         shutdown.guard_cleanup()
     return 0
 
@@ -52,8 +52,8 @@ def cmd_api(args: argparse.Namespace) -> int:
     from workers.run import run_api
 
     settings = _settings()
-    with database(settings) as url:
-        event_loop.run(run_api(settings, url))
+    with database(settings) as db:
+        event_loop.run(run_api(settings, db.url))
         shutdown.guard_cleanup()
     return 0
 
@@ -65,15 +65,27 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_codec_server(args: argparse.Namespace) -> int:
+    from workers.codec_server import run_codec_server
+
+    event_loop.run(run_codec_server(_settings()))
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from db.migrate import upgrade
     from workers.database import database
 
     settings = _settings()
-    with database(settings) as url:
-        upgrade(url)
+    with database(settings) as db:
+        db.migrate()
     print("database is at the latest schema")
     return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from workers.audit_verify import verify
+
+    return verify(_settings())
 
 
 def cmd_load(args: argparse.Namespace) -> int:
@@ -158,6 +170,9 @@ def parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser("sandbox", help="run the sandbox claims processor")
     sandbox.add_argument("--step-seconds", type=float, default=2.0)
     sandbox.set_defaults(run=cmd_sandbox)
+    sub.add_parser(
+        "codec-server", help="decode encrypted payloads for the Temporal UI (admins only; CLAIMFLOW_CODEC_SERVER_*)"
+    ).set_defaults(run=cmd_codec_server)
     sub.add_parser("migrate", help="bring the database to the latest schema").set_defaults(run=cmd_migrate)
     load = sub.add_parser("load", help="drive N claims through the running stack and report claims/s")
     load.add_argument("--claims", type=int, required=True, help="how many claims to submit")
@@ -172,6 +187,10 @@ def parser() -> argparse.ArgumentParser:
     token.add_argument("--org", default=None, help="the organization (required for submitters)")
     token.add_argument("--minutes", type=int, default=None)
     token.set_defaults(run=cmd_token)
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser(
+        "verify", help="check the audit log's hash chain: exit 0 when intact, 1 naming the first bad row"
+    ).set_defaults(run=cmd_audit_verify)
     keys = sub.add_parser("update-keys", help="make an Ed25519 key pair for signing the API's updates to claims")
     keys.add_argument("private_key", help="where to write the private key (PEM); the public key goes beside it as .pub")
     keys.set_defaults(run=cmd_update_keys)

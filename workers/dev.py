@@ -13,11 +13,12 @@ from temporalio.client import Client
 
 from api.app import create_app
 from db.engine import create_engine, create_session_factory
-from db.migrate import upgrade
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
 from workers.api_config import api_config
-from workers.servers import embedded
+from workers.codec_server import codec_app_from_settings
+from workers.database import Database
+from workers.servers import EmbeddedServer, embedded
 from workers.settings import Settings
 from workers.shutdown import Shutdown
 from workers.temporal_client import connect
@@ -49,18 +50,23 @@ async def connect_with_retry(settings: Settings, attempts: int = 50) -> Client:
     raise AssertionError("unreachable")
 
 
-async def run_dev(settings: Settings, database_url: str, console: Console) -> None:
+async def run_dev(settings: Settings, database: Database, console: Console) -> None:
     """Start everything, print where it is, and stop it all in order on Ctrl-C or SIGTERM (a second one: at once)."""
     data = settings.data_dir.resolve()
     p = ports(settings)
     shutdown = Shutdown().install()
 
     console.print(f"[bold]claimflow dev[/] — data in {data}")
-    await asyncio.to_thread(upgrade, database_url)
-    engine = create_engine(database_url)
+    await asyncio.to_thread(database.migrate)  # as the owner; the stack connects as the application's role
+    engine = create_engine(database.url)
     sessions = create_session_factory(engine)
+    codec = dev_codec_server(settings)  # with CLAIMFLOW_PAYLOAD_ENCRYPTION on: the UI decodes payloads through it
     async with temporal_dev_server(
-        port=p.temporal, ui_port=p.ui, db_file=data / "temporal.db", log_file=data / "temporal.log"
+        port=p.temporal,
+        ui_port=p.ui,
+        db_file=data / "temporal.db",
+        log_file=data / "temporal.log",
+        ui_codec_endpoint=codec.url if codec else None,
     ):
         client = await connect_with_retry(settings)
         sandbox = embedded(
@@ -81,9 +87,13 @@ async def run_dev(settings: Settings, database_url: str, console: Console) -> No
                 asyncio.create_task(api.serve(), name="api"),
                 asyncio.create_task(worker.run(), name="worker"),
             ]
+            if codec:
+                tasks.append(asyncio.create_task(codec.server.serve(), name="codec server"))
             await wait_for_port("127.0.0.1", p.sandbox, timeout=30)
             await wait_for_port(settings.api_host, p.api, timeout=30)
-            console.print(where_things_are(settings, p, database_url))
+            if codec:
+                await wait_for_port(settings.codec_server_host, settings.codec_server_port, timeout=30)
+            console.print(where_things_are(settings, p, database.url, codec_url=codec.url if codec else None))
             stopped = asyncio.create_task(shutdown.requested.wait())
             done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -93,6 +103,8 @@ async def run_dev(settings: Settings, database_url: str, console: Console) -> No
             console.print("stopping: api, sandbox, worker, temporal, database …")
             api.should_exit = True
             sandbox.should_exit = True
+            if codec:
+                codec.server.should_exit = True
             await stop_worker(worker)
             for task in tasks:
                 with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -101,13 +113,31 @@ async def run_dev(settings: Settings, database_url: str, console: Console) -> No
     await engine.dispose()
 
 
-def where_things_are(settings: Settings, p: DevPorts, database_url: str) -> Table:
+@dataclass(frozen=True)
+class DevCodecServer:
+    server: EmbeddedServer
+    url: str
+
+
+def dev_codec_server(settings: Settings) -> DevCodecServer | None:
+    """The codec server for the dev UI when payload encryption is on (CLAIMFLOW_PAYLOAD_ENCRYPTION=true), else None."""
+    if not settings.payload_encryption_enabled:
+        return None
+    host, port = settings.codec_server_host, settings.codec_server_port
+    return DevCodecServer(embedded(codec_app_from_settings(settings), host, port), f"http://{host}:{port}")
+
+
+def where_things_are(settings: Settings, p: DevPorts, database_url: str, *, codec_url: str | None = None) -> Table:
     table = Table(title="claimflow is running", show_header=True)
     table.add_column("part")
     table.add_column("where")
     table.add_row("API", f"http://{settings.api_host}:{p.api}  (docs: http://{settings.api_host}:{p.api}/docs)")
     table.add_row("Temporal UI", f"http://127.0.0.1:{p.ui}/namespaces/{settings.temporal_namespace}/workflows")
     table.add_row("Temporal gRPC", settings.temporal_address)
+    if codec_url:
+        table.add_row(
+            "Codec server", f"{codec_url}  (payloads are encrypted; open it and sign in with an admin token to decode)"
+        )
     table.add_row("Sandbox processor", f"http://127.0.0.1:{p.sandbox}  (ledger: /_sandbox/ledger)")
     table.add_row("Database", make_url(database_url).render_as_string(hide_password=True))
     table.add_row("Worker", f"task queue '{settings.task_queue}'")

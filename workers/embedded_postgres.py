@@ -3,7 +3,8 @@
 `claimflow dev`, the other `claimflow` commands and the tests use it when no database URL is
 configured. The cluster lives in one folder and survives restarts; it listens on loopback TCP
 only (no Unix socket), and its `postgres` role has a password generated at initdb, kept in a file
-only the invoking user can read. Whoever starts the server stops it; a process that finds it
+only the invoking user can read. `postgres` owns the tables and runs migrations; the API and the
+workers connect as the `claimflow_app` role (`app_role_url`), whose password is kept the same way. Whoever starts the server stops it; a process that finds it
 already running (started by another live claimflow process) uses it and leaves it running. A
 server left behind by a process that was killed is stopped and started afresh.
 """
@@ -25,9 +26,11 @@ from pathlib import Path
 
 from sqlalchemy import URL, make_url
 
-#: The PostgreSQL role the engine connects as, and the database it uses.
+#: The PostgreSQL role that owns the cluster and the tables (migrations connect as it), and the database.
 USER = "postgres"
 DATABASE = "claimflow"
+#: The role the API and the workers connect as: not the owner, only the privileges db/migrate.py grants it.
+APP_USER = "claimflow_app"
 #: PostgreSQL refuses to run as root; under root the cluster belongs to this system user.
 SYSTEM_USER = "claimflow-postgres"
 #: How long a fast shutdown may take before the server is stopped immediately.
@@ -62,6 +65,11 @@ class Cluster:
     @property
     def password_file(self) -> Path:
         return self.folder / "postgres.password"
+
+    @property
+    def app_password_file(self) -> Path:
+        """The password of the application's role (APP_USER)."""
+        return self.folder / "claimflow_app.password"
 
     @property
     def log_file(self) -> Path:
@@ -229,6 +237,32 @@ def _wait_until_ready(process: subprocess.Popen[bytes], cluster: Cluster, port: 
         if time.monotonic() > deadline:
             raise EmbeddedPostgresError(f"PostgreSQL did not answer on 127.0.0.1:{port} within {timeout:.0f}s")
         time.sleep(0.05)
+
+
+def app_role_url(owner_url: str, password_file: Path, *, role: str = APP_USER) -> str:
+    """Make sure the server at `owner_url` (a superuser's) has the login role `role`, with the password kept in
+    `password_file` (made at first use, readable by this user only); the URL of `owner_url`'s database as it.
+
+    The role owns nothing and is granted nothing here: `db.migrate.upgrade(..., app_role=role)` grants it what the
+    application needs.
+    """
+    import psycopg
+    from psycopg import sql
+
+    if not password_file.exists():
+        password_file.touch(mode=0o600)
+        password_file.write_text(secrets.token_urlsafe(24))
+    password = password_file.read_text().strip()
+    owner = make_url(owner_url)
+    options = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}").format(sql.Literal(password))
+    with psycopg.connect(
+        owner.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True
+    ) as db:
+        try:
+            db.execute(sql.SQL("CREATE ROLE {} {}").format(sql.Identifier(role), options))
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):  # made before (or just now, elsewhere)
+            db.execute(sql.SQL("ALTER ROLE {} {}").format(sql.Identifier(role), options))
+    return owner.set(username=role, password=password).render_as_string(hide_password=False)
 
 
 def _create_database(cluster: Cluster, port: int, database: str) -> None:

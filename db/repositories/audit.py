@@ -1,14 +1,16 @@
-"""AuditRepository: append to and read the append-only audit log."""
+"""AuditRepository: append to and read the append-only, hash-chained audit log."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select, text
 from sqlalchemy.dialects.postgresql import insert
 
+from db.audit_chain import ChainRow
 from db.base import utcnow
-from db.models import AuditLog
+from db.models import AuditChainHead, AuditLog
 from db.records import AuditEntry
 from db.repositories.base import Repository
 from db.statements import param, table_of
@@ -17,6 +19,7 @@ AUDIT_LOG = table_of(AuditLog)
 
 #: INSERT one audit row unless its event key exists, RETURNING its id; built once, so an append pays for neither
 #: building it nor its cache key. Parameters: the columns' names, and now (the created_at the model would set).
+#: The database's trigger chains the row (id, prev_hash, row_hash) and skips it when its event key exists.
 APPEND = (
     insert(AUDIT_LOG)
     .values(
@@ -34,7 +37,7 @@ APPEND = (
 
 
 class AuditRepository(Repository):
-    """The audit log. Rows are never changed: the database refuses UPDATE and DELETE.
+    """The audit log. Rows are never changed: the database refuses UPDATE, DELETE and TRUNCATE.
 
     Callers must keep protected health information out of `details`: ids, statuses,
     codes and amounts only — never names, dates of birth, member ids or addresses.
@@ -64,3 +67,32 @@ class AuditRepository(Repository):
             )
             for row in rows
         ]
+
+    async def read_one_snapshot(self) -> None:
+        """Make the rest of this transaction read one snapshot (REPEATABLE READ, read only), so the head and the rows
+        it reads agree; call it before any other statement of the transaction."""
+        await self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        await self.session.execute(text("SET TRANSACTION READ ONLY"))
+
+    async def chain_head(self) -> tuple[int, str]:
+        """The chain's last id and hash, as the append trigger recorded them."""
+        head = (await self.session.execute(select(AuditChainHead.last_id, AuditChainHead.last_hash))).one()
+        return head.last_id, head.last_hash
+
+    async def chain_rows(self, batch: int = 1000) -> AsyncIterator[ChainRow]:
+        """Every row in id order, streamed from a server-side cursor `batch` rows at a time (never all at once)."""
+        query = select(
+            AuditLog.id,
+            AuditLog.event_key,
+            AuditLog.claim_id,
+            AuditLog.actor,
+            AuditLog.action,
+            AuditLog.at,
+            cast(AuditLog.details, Text).label("details_text"),
+            AuditLog.created_at,
+            AuditLog.prev_hash,
+            AuditLog.row_hash,
+        ).order_by(AuditLog.id)
+        result = await self.session.stream(query.execution_options(yield_per=batch))
+        async for row in result:
+            yield ChainRow(**row._asdict())

@@ -15,6 +15,7 @@ from temporalio.api.enums.v1 import EventType
 
 from api.auth import Role
 from tests.api.test_claim_lifecycle import member, statuses
+from tests.support.database import owner_session
 from tests.support.stack import Stack, auth
 
 
@@ -205,7 +206,7 @@ async def adjusters_set(stack: Stack, **changes: dict[str, Any]) -> AsyncIterato
         }
 
     async def write(rows: dict[str, dict[str, Any]]) -> None:
-        async with stack.sessions() as session:
+        async with owner_session(stack.sessions) as session:  # the application's role may only read adjusters
             for adjuster_id, values in rows.items():
                 assignments = ", ".join(f"{column} = :{column}" for column in values)
                 await session.execute(

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, create_session_factory
-from tests.support.database import create_test_database, drop_test_database
+from tests.support.database import create_test_database, drop_test_database, empty_tables, owner_url
 
-#: Tables that tests fill; reference tables keep their seed. TRUNCATE is not blocked by the audit triggers.
+#: Tables that tests fill; reference tables keep their seed. Emptied as the owner (the app role may not TRUNCATE).
 CLAIM_TABLES = (
     "audit_log",
     "payment",
@@ -42,12 +41,19 @@ async def db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
+async def owner_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine as the tables' owner, for setting up what the application's role may not write."""
+    engine = create_engine(owner_url(db_url))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
 def session_factory(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(db_engine)
 
 
 @pytest.fixture(autouse=True)
-async def empty_claim_tables(db_engine: AsyncEngine) -> None:
-    """Each test starts with no claims (and the seeded reference data)."""
-    async with db_engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(CLAIM_TABLES)}"))
+def empty_claim_tables(db_url: str) -> None:
+    """Each test starts with no claims, an empty audit chain (and the seeded reference data)."""
+    empty_tables(db_url, CLAIM_TABLES)

@@ -57,9 +57,9 @@ OTHER_ADJUSTERS = [
 
 
 @pytest.fixture(scope="module")
-async def other_adjusters(db_engine) -> AsyncIterator[None]:
+async def other_adjusters(owner_engine) -> AsyncIterator[None]:
     """OTHER_ADJUSTERS in the adjuster table for this module; they cover a payer no claim here has."""
-    async with db_engine.begin() as connection:
+    async with owner_engine.begin() as connection:  # the application's role may only read adjusters
         for row in OTHER_ADJUSTERS:
             await connection.execute(
                 text(
@@ -70,7 +70,7 @@ async def other_adjusters(db_engine) -> AsyncIterator[None]:
                 row,
             )
     yield
-    async with db_engine.begin() as connection:
+    async with owner_engine.begin() as connection:
         await connection.execute(
             text("DELETE FROM adjuster WHERE adjuster_id = ANY(:ids)"),
             {"ids": [r["adjuster_id"] for r in OTHER_ADJUSTERS]},

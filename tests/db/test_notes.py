@@ -106,13 +106,16 @@ class TestAddNote:
 
         assert await notes(session_factory, claim_id) == []
 
-    async def test_the_database_refuses_to_change_a_note(self, session_factory):
+    async def test_the_database_refuses_to_change_a_note(self, session_factory, owner_engine):
         claim_id = (await take_in(session_factory)).claim_id
         await add_note(session_factory, claim_id, body="original")
 
-        async with UnitOfWork(session_factory) as uow:
-            with pytest.raises(DBAPIError, match="written once"):
+        async with UnitOfWork(session_factory) as uow:  # the application's role has no UPDATE on notes
+            with pytest.raises(DBAPIError, match="permission denied"):
                 await uow.session.execute(text("UPDATE claim_note SET body = 'rewritten'"))
+        async with owner_engine.connect() as owner:  # and the trigger refuses even the owner
+            with pytest.raises(DBAPIError, match="written once"):
+                await owner.execute(text("UPDATE claim_note SET body = 'rewritten'"))
 
         assert [note.body for note in await notes(session_factory, claim_id)] == ["original"]
 

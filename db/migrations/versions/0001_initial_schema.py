@@ -377,7 +377,11 @@ def create_audit_chain() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_audit_chain_head"),
         sa.CheckConstraint("id = 1", name=op.f("ck_audit_chain_head_one_row")),
     )
-    op.execute(f"INSERT INTO audit_chain_head (id, last_id, last_hash) VALUES (1, 0, '{AUDIT_GENESIS_HASH}')")
+    op.execute(
+        sa.text("INSERT INTO audit_chain_head (id, last_id, last_hash) VALUES (1, 0, :genesis)").bindparams(
+            genesis=AUDIT_GENESIS_HASH
+        )
+    )
     op.execute(
         """
         CREATE FUNCTION audit_field(value text) RETURNS text LANGUAGE sql IMMUTABLE AS $$

@@ -17,10 +17,15 @@ from workflows.claim_contract import SEARCH_ATTRIBUTES
 STOP_SECONDS = 3.0
 
 
-def dev_server_args(*, port: int, ui_port: int | None, db_file: Path | None) -> list[str]:
-    """Arguments for `temporal server start-dev`; shared by the dev stack and the tests."""
+def dev_server_args(
+    *, port: int, ui_port: int | None, db_file: Path | None, ui_codec_endpoint: str | None = None
+) -> list[str]:
+    """Arguments for `temporal server start-dev`; shared by the dev stack and the tests. With `ui_codec_endpoint`
+    the UI has payloads decoded by that codec server."""
     args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--log-level", "error"]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if ui_port and ui_codec_endpoint:
+        args += ["--ui-codec-endpoint", ui_codec_endpoint]
     if db_file is not None:
         args += ["--db-filename", str(db_file)]
         args += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
@@ -50,7 +55,12 @@ async def wait_for_port(
 
 @contextlib.asynccontextmanager
 async def temporal_dev_server(
-    *, port: int, ui_port: int | None, db_file: Path | None, log_file: Path | None = None
+    *,
+    port: int,
+    ui_port: int | None,
+    db_file: Path | None,
+    log_file: Path | None = None,
+    ui_codec_endpoint: str | None = None,
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
     """Start the dev server, wait until it listens, and stop it (TERM, then KILL) on exit."""
     if port_open("127.0.0.1", port):
@@ -59,7 +69,10 @@ async def temporal_dev_server(
         )
     log = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115, ASYNC230 - closed below
     process = subprocess.Popen(  # noqa: ASYNC220 - starts at once; waits use to_thread
-        [str(find_binary("temporal")), *dev_server_args(port=port, ui_port=ui_port, db_file=db_file)],
+        [
+            str(find_binary("temporal")),
+            *dev_server_args(port=port, ui_port=ui_port, db_file=db_file, ui_codec_endpoint=ui_codec_endpoint),
+        ],
         stdout=log,
         stderr=log,
         start_new_session=True,  # Ctrl-C reaches us, and we stop it in order

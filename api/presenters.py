@@ -11,6 +11,9 @@ Minimum necessary (HIPAA §164.502(b)): each role sees the fields its work needs
 | patient control number; patient initials, date of birth, sex,         | yes       | yes                  | null  |
 | member id, relationship; insurance member id, group, plan             |           |                      |       |
 | patient first and last name, address; the submitter's bill ids        | yes       | null                 | null  |
+
+Validation issues reach every role; an admin's carry the rule's summary for a message (a rendered message may
+quote the patient's date of birth, sex or member id).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from api.schemas.claims import (
     StatusHistoryEntry,
 )
 from domain.claim import Claim, Patient
-from domain.validation import Severity, ValidationFinding, describe_all
+from domain.validation import RULES, Severity, ValidationFinding, ValidationIssue, describe_all
 from services.access import Principal, Role
 from services.claims import ClaimSummary, ClaimView
 from workflows.claim_contract import workflow_id
@@ -92,6 +95,21 @@ def present_document(claim: Claim, projection: Projection) -> ClaimDocumentRead:
         frequency_code=claim.frequency_code,
         original_payer_claim_id=claim.original_payer_claim_id,
     )
+
+
+#: Each rule's one-line catalogue description: a message that quotes nothing of the claim.
+RULE_SUMMARIES = {rule.id: rule.summary for rule in RULES}
+
+
+def without_claim_values(issues: list[ValidationIssue]) -> list[ValidationIssue]:
+    """The issues with their rule's summary for a message: a rendered message may quote the patient's date of birth,
+    sex or member id, which the operations projection does not show."""
+    return [
+        issue.model_copy(
+            update={"message": RULE_SUMMARIES.get(issue.rule_id, f"the claim fails the edit {issue.rule_id}")}
+        )
+        for issue in issues
+    ]
 
 
 def present_summary(item: ClaimSummary, principal: Principal) -> ClaimSummaryRead:
@@ -177,6 +195,8 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         issues = describe_all([ValidationFinding.model_validate(i) for i in record.validation_errors], record.claim)
         errors = [i for i in issues if i.severity is Severity.ERROR]
         warnings = [i for i in issues if i.severity is Severity.WARNING]
+    if projection is Projection.OPERATIONS:
+        errors, warnings = without_claim_values(errors), without_claim_values(warnings)
     return ClaimRead(
         projection=projection,
         claim_id=record.claim_id,

@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import text
 
 from api.auth import Role, mint_token
+from api.presenters import RULE_SUMMARIES
 from tests.api.test_claim_lifecycle import member
+from tests.support.database import owner_session
 from tests.support.stack import JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, Stack, auth
 
 
@@ -209,7 +211,7 @@ async def pending_claim(stack: Stack) -> AsyncIterator[str]:
 async def west_team(stack: Stack) -> AsyncIterator[None]:
     """dave, supervisor of another team (west), for this module; he covers a payer no claim has, so is never
     assigned anything."""
-    async with stack.sessions() as session:
+    async with owner_session(stack.sessions) as session:  # the application's role may only read adjusters
         await session.execute(
             text(
                 "INSERT INTO adjuster (adjuster_id, name, payer_ids, authority_limit, supervisor, active, team, "
@@ -218,7 +220,7 @@ async def west_team(stack: Stack) -> AsyncIterator[None]:
         )
         await session.commit()
     yield
-    async with stack.sessions() as session:
+    async with owner_session(stack.sessions) as session:
         await session.execute(text("DELETE FROM adjuster WHERE adjuster_id = 'dave'"))
         await session.commit()
 
@@ -387,3 +389,23 @@ async def test_the_openapi_document_says_which_roles_see_a_field(stack: Stack) -
     assert "null for admins" in schemas["PatientRead"]["properties"]["member_id"]["description"]
     assert "null for admins" in schemas["ClaimSummaryRead"]["properties"]["patient_control_number"]["description"]
     assert "projection" in schemas["ClaimRead"]["description"]
+
+
+async def test_an_admin_reads_validation_issues_with_the_rules_summary_not_a_message_from_the_claim(
+    stack: Stack,
+) -> None:
+    body = member("M")
+    body["lines"][0]["charge"] = "0.00"
+    body["total_charge"] = "0.00"
+    claim_id = await stack.submit(body)
+    full = await stack.wait_for(claim_id, "invalid")
+    operations = await stack.read(claim_id, ADMIN)
+
+    pairs = list(zip(full["validation_errors"], operations["validation_errors"], strict=True))
+    assert pairs
+    for shown, summarised in pairs:
+        assert (shown["rule_id"], shown["path"]) == (summarised["rule_id"], summarised["path"])
+        assert summarised["message"] == RULE_SUMMARIES.get(
+            shown["rule_id"], f"the claim fails the edit {shown['rule_id']}"
+        )
+    assert any(shown["message"] != summarised["message"] for shown, summarised in pairs)

@@ -1,6 +1,6 @@
 """Benchmark 1: the engine's ceiling next to full claims, against the same dev server in the same run.
 
-    .venv/bin/python -m bench.ceiling [--claims 300] [--rounds 2] [--concurrency 20]
+    .venv/bin/python -m bench.ceiling [--claims 300] [--rounds 2] [--concurrency 20] [--codec]
 
 The ceiling is a bare workflow running K no-op activities, all regular activities, one server
 round trip each, where K is the number of activities a claim runs on its auto-approved path, counted
@@ -10,12 +10,15 @@ in-process, PostgreSQL, and the sandbox processor as its own process over HTTP, 
 `closed`. A third row runs the bare workflow with the claim's own mix of regular and local
 activities, read from a finished claim's history. Rounds alternate bare / claims / bare-mix so a
 noisy machine hits them alike. Claims poll fast (50 ms, then 100, 200: A2 → P1 → F1).
+With --codec every client (the API's, the workers', the starter's) encrypts its payloads with the AES-GCM payload
+codec (workers/payload_codec.py), as production runs by default; compare with a run without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import time
@@ -47,7 +50,9 @@ from bench.harness import (
 )
 from bench.stack import Stack, running_stack
 from workers import event_loop
+from workers.payload_codec import EncryptionCodec, PayloadKey
 from workers.sample_claims import scenario_claim
+from workers.temporal_client import encrypted
 from workers.workflow_runner import workflow_runner
 
 
@@ -152,6 +157,9 @@ async def main(args: argparse.Namespace) -> None:
     phases: list[Phase] = []
     with postgres() as url:
         async with temporal() as t, sandbox() as processor, sessions_for(url) as sessions:
+            if args.codec:  # every payload of every phase through the AES-GCM codec, with a key of this run's own
+                key = PayloadKey("bench", os.urandom(32))
+                t = dataclasses.replace(t, client=encrypted(t.client, EncryptionCodec([key])))
             meter = CpuMeter(
                 {
                     "bench process (worker, API, client)": os.getpid(),
@@ -210,6 +218,7 @@ async def main(args: argparse.Namespace) -> None:
         f"ceiling (bare x{k} regular): {ceiling:.2f}/s · claims: {claims_rate:.2f}/s · ratio {claims_rate / ceiling:.2f} (target >= 0.8)"
     )
     print(f"bare with the claim's mix: {mix_rate:.2f}/s · claims / that: {claims_rate / mix_rate:.2f}")
+    print(f"payload codec: {'on (AES-GCM)' if args.codec else 'off'}")
     path = write_results(
         "ceiling",
         {
@@ -231,5 +240,6 @@ if __name__ == "__main__":
     parser.add_argument("--claims", type=int, default=300, help="workflows per timed run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=20, help="starts / POSTs in flight")
+    parser.add_argument("--codec", action="store_true", help="encrypt every payload (the AES-GCM payload codec)")
     event_loop.run(main(parser.parse_args()))
     leave(0)

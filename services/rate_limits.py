@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -52,8 +53,8 @@ class RequestBudget:
 
     async def spend(self, caller: str) -> Spent:
         """Count one request of `caller` (a caller_key) in the current window."""
-        async with self._sessions.begin() as session:
-            requests, seconds_left = await RateLimitRepository(session).count(caller=caller, window=self.window)
+        async with self._autocommit() as repository:
+            requests, seconds_left = await repository.count(caller=caller, window=self.window)
         if self._next_purge is None or self._clock() >= self._next_purge:
             self._next_purge = self._clock() + self.window.total_seconds()
             await self.purge()
@@ -63,5 +64,13 @@ class RequestBudget:
 
     async def purge(self) -> int:
         """Delete the windows that ended before the previous one began; how many went."""
-        async with self._sessions.begin() as session:
-            return await RateLimitRepository(session).purge(keep=2 * self.window)
+        async with self._autocommit() as repository:
+            return await repository.purge(keep=2 * self.window)
+
+    @asynccontextmanager
+    async def _autocommit(self) -> AsyncIterator[RateLimitRepository]:
+        """The repository on a connection in autocommit: each of its writes is one statement, atomic on its own, so
+        it needs no BEGIN and COMMIT round trips. The connection goes back to the pool transactional again."""
+        async with self._sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield RateLimitRepository(session)

@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     oidc_org_claim: str = "org"
     #: Requests one caller (a token's subject and role; without a valid token, a client address) may send the API
     #: per minute, counted in the database so it holds across replicas; past it, 429 with Retry-After. 0: no limit.
-    api_rate_limit_per_minute: int = 1200
+    api_rate_limit_per_minute: int = 3000
 
     trace_exporter: Literal["none", "console"] = "none"
 

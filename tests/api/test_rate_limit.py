@@ -12,13 +12,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from temporalio.client import Client
 
 from api.app import create_app
 from api.auth import Role
 from api.deps import ApiConfig
-from db.engine import create_engine, create_session_factory
+from db.engine import create_engine, create_session_factory, postgresql_url
 from db.models import RateLimitWindow
 from services.rate_limits import RequestBudget, caller_key
 from tests.support.stack import FAST_POLICY, JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, auth
@@ -142,3 +142,19 @@ async def test_ended_windows_are_purged(sessions: async_sessionmaker[AsyncSessio
 def test_a_budget_needs_a_positive_limit(sessions: async_sessionmaker[AsyncSession], limit: int) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         RequestBudget(sessions, limit=limit, window=timedelta(minutes=1))
+
+
+async def test_counting_leaves_the_pooled_connection_transactional(database_url: str) -> None:
+    """The count runs in autocommit; the connection it used goes back to the pool with transactions on again."""
+    engine = create_async_engine(postgresql_url(database_url), pool_size=1, max_overflow=0)
+    try:
+        sessions = create_session_factory(engine)
+        await RequestBudget(sessions, limit=10, window=timedelta(minutes=1)).spend(caller_key("pool-test"))
+        async with sessions() as session:
+            session.add(RateLimitWindow(window_start=datetime.now(UTC), caller="rolled-back", requests=1))
+            await session.flush()
+            await session.rollback()
+        async with sessions() as session:
+            assert await session.scalar(select(func.count()).where(RateLimitWindow.caller == "rolled-back")) == 0
+    finally:
+        await engine.dispose()

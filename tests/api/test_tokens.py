@@ -7,8 +7,9 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.auth import ALGORITHM, AUDIENCE, MAX_LIFETIME, AuthError, Role, mint_token, read_token
+from api.auth import ALGORITHM, AUDIENCE, MAX_LIFETIME, AuthError, Role, mint_token, principal_of, read_token
 
 SECRET = "s" * 32
 ISSUER = "claimflow"
@@ -76,3 +77,32 @@ def _garbage() -> str:
 def test_no_token_is_minted_to_live_longer_than_the_maximum() -> None:
     with pytest.raises(ValueError, match="at most 12 hours"):
         mint_token(sub="a", role=Role.ADMIN, org=None, secret=SECRET, issuer=ISSUER, ttl=MAX_LIFETIME * 2)
+
+
+def test_an_unsigned_or_rs256_token_is_refused_by_the_shared_secret_reader() -> None:
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    for token in (jwt.encode(claims(), "", algorithm="none"), jwt.encode(claims(), rsa_key, algorithm="RS256")):
+        with pytest.raises(AuthError, match="not signed with this API's key"):
+            read_token(token, secret=SECRET, issuer=ISSUER)
+
+
+@pytest.mark.parametrize(
+    ("role_claim", "claims_in", "role"),
+    [
+        ("role", {"role": "adjuster"}, Role.ADJUSTER),
+        ("groups", {"groups": ["staff", "supervisor"]}, Role.SUPERVISOR),
+        ("realm_access.roles", {"realm_access": {"roles": ["admin", "offline_access"]}}, Role.ADMIN),
+        ("groups", {"groups": ["adjuster", "admin"]}, None),  # two of ours: ambiguous
+        ("groups", {"groups": "staff"}, None),
+        ("groups", {}, None),
+    ],
+)
+def test_the_role_is_read_from_the_named_claim_and_must_be_exactly_one_of_ours(
+    role_claim: str, claims_in: dict[str, Any], role: Role | None
+) -> None:
+    token_claims = {"sub": "ana", **claims_in}
+    if role is None:
+        with pytest.raises(AuthError, match="its role is none of"):
+            principal_of(token_claims, role_claim=role_claim, org_claim="org")
+    else:
+        assert principal_of(token_claims, role_claim=role_claim, org_claim="org").role is role

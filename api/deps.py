@@ -113,7 +113,6 @@ async def current_principal(
         await limiter.charge_address(request)  # past the limit: 429, so guessing tokens is throttled too
         raise
     request.state.principal = principal  # a refusal's audit row names the caller (api/refusal_audit.py)
-    request.state.principal = principal  # who refusals further on are audited as (api.refusal_audit)
     await limiter.charge_principal(principal)
     return principal
 

@@ -28,6 +28,7 @@ from domain.status import ClaimStatus, is_final
 from domain.validation import ValidationReport
 from services import claim_workflows
 from services.access import Principal, Role, scope_of
+from services.audit import record_validation
 from services.context import ServiceContext
 from services.errors import (
     ClaimFinalError,
@@ -244,12 +245,14 @@ async def notify(context: ServiceContext, claim_id: str, payer_claim_id: str, ca
 
 
 async def validate(context: ServiceContext, principal: Principal, claim: Claim) -> ValidationReport:
-    """The full check, read-only: nothing is started and no row is written."""
+    """The full check: nothing is started, and the one row written is the audit's (who validated, the outcome)."""
     async with UnitOfWork(context.sessions) as uow:
         codes = await context.code_sets.get(uow)
-        return await check_claim(
+        report = await check_claim(
             uow, claim, claim_id=None, org_id=org_of(principal), today=datetime.now(UTC).date(), codes=codes
         )
+    await record_validation(context, principal, valid=not report.errors, issues=len(report.issues))
+    return report
 
 
 def check_not_final(record: ClaimRecord) -> None:

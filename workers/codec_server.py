@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Protocol
+from typing import Annotated
 from urllib.parse import parse_qs
 
 import jwt
@@ -31,15 +31,17 @@ from temporalio.api.common.v1 import Payloads
 from temporalio.converter import PayloadCodec
 
 from api import errors
-from api.auth import AuthError, Principal, Role, read_token
+from api.auth import AuthError, Principal, Role, SharedSecretTokens, TokenVerifier
 from api.errors import NotAuthenticatedError
+from api.oidc import OidcTokens
 from domain.errors import DomainError
 from services.errors import ForbiddenError
+from workers.api_config import oidc_config
 from workers.payload_codec import codec_from_settings
 from workers.servers import embedded
 from workers.settings import ConfigurationError, Environment, Settings
 
-__all__ = ["SESSION_COOKIE", "TokenVerifier", "codec_app_from_settings", "create_codec_app", "run_codec_server"]
+__all__ = ["SESSION_COOKIE", "codec_app_from_settings", "create_codec_app", "run_codec_server", "token_verifier"]
 
 log = logging.getLogger("claimflow.codec_server")
 
@@ -49,12 +51,6 @@ SESSION_COOKIE = "claimflow_codec_session"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 #: The roles that may have payloads decoded or encoded.
 OPERATOR_ROLES = frozenset({Role.ADMIN})
-
-
-class TokenVerifier(Protocol):
-    """Turns a bearer token into the principal it names, or raises AuthError (the API's verifiers are ones)."""
-
-    async def verify(self, token: str) -> Principal: ...
 
 
 class InvalidPayloadsError(DomainError):
@@ -275,19 +271,17 @@ _PAGE = """<!doctype html>
 """
 
 
-class SharedSecretTokens:
-    """HS256 tokens signed with CLAIMFLOW_JWT_SECRET, as the API verifies them without an OpenID Connect provider."""
-
-    def __init__(self, *, secret: str, issuer: str) -> None:
-        self._secret = secret
-        self._issuer = issuer
-
-    async def verify(self, token: str) -> Principal:
-        return read_token(token, secret=self._secret, issuer=self._issuer)
+def token_verifier(settings: Settings) -> TokenVerifier:
+    """The API's: tokens of its OpenID Connect provider when one is configured, else HS256 with the shared secret."""
+    oidc = oidc_config(settings)
+    if oidc is not None:
+        return OidcTokens(oidc)
+    return SharedSecretTokens(secret=settings.jwt_secret, issuer=settings.jwt_issuer)
 
 
-def codec_app_from_settings(settings: Settings) -> FastAPI:
-    """The codec server for the configured payload keys and UI origins; refused when payload encryption is off."""
+def codec_app_from_settings(settings: Settings, tokens: TokenVerifier) -> FastAPI:
+    """The codec server for the configured payload keys and UI origins, admitting the operators `tokens` verifies;
+    refused when payload encryption is off."""
     codec = codec_from_settings(settings)
     if codec is None:
         raise ConfigurationError(
@@ -296,9 +290,9 @@ def codec_app_from_settings(settings: Settings) -> FastAPI:
         )
     return create_codec_app(
         codec,
-        SharedSecretTokens(secret=settings.jwt_secret, issuer=settings.jwt_issuer),
+        tokens,
         ui_origins=settings.codec_server_origins,
-        secure_cookie=settings.environment is Environment.PRODUCTION,
+        secure_cookie=settings.codec_server_tls is not None or settings.environment is Environment.PRODUCTION,
     )
 
 
@@ -306,5 +300,10 @@ async def run_codec_server(settings: Settings) -> None:
     """`claimflow codec-server`: serve until Ctrl-C or SIGTERM."""
     from workers.run import serve_until_stopped
 
-    app = codec_app_from_settings(settings)
-    await serve_until_stopped(embedded(app, settings.codec_server_host, settings.codec_server_port))
+    tokens = token_verifier(settings)  # made on the running loop: an OpenID Connect verifier's HTTP client lives there
+    try:
+        app = codec_app_from_settings(settings, tokens)
+        tls = settings.codec_server_tls
+        await serve_until_stopped(embedded(app, settings.codec_server_host, settings.codec_server_port, tls=tls))
+    finally:
+        await tokens.aclose()

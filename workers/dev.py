@@ -16,7 +16,7 @@ from db.engine import create_engine, create_session_factory
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
 from workers.api_config import api_config
-from workers.codec_server import codec_app_from_settings
+from workers.codec_server import codec_app_from_settings, token_verifier
 from workers.database import Database
 from workers.servers import EmbeddedServer, embedded
 from workers.settings import Settings
@@ -124,7 +124,9 @@ def dev_codec_server(settings: Settings) -> DevCodecServer | None:
     if not settings.payload_encryption_enabled:
         return None
     host, port = settings.codec_server_host, settings.codec_server_port
-    return DevCodecServer(embedded(codec_app_from_settings(settings), host, port), f"http://{host}:{port}")
+    app = codec_app_from_settings(settings, token_verifier(settings))
+    scheme = "https" if settings.codec_server_tls else "http"
+    return DevCodecServer(embedded(app, host, port, tls=settings.codec_server_tls), f"{scheme}://{host}:{port}")
 
 
 def where_things_are(settings: Settings, p: DevPorts, database_url: str, *, codec_url: str | None = None) -> Table:

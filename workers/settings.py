@@ -99,10 +99,12 @@ class Settings(BaseSettings):
     payload_keys: list[SecretStr] = []
     payload_key_files: list[Path] = []
     #: `claimflow codec-server`: decodes payloads for the Temporal UI, for admins only, to the UI's origins
-    #: (empty: the dev UI's, http://127.0.0.1:<ui port> and http://localhost:<ui port>).
+    #: (empty: the dev UI's, http://127.0.0.1:<ui port> and http://localhost:<ui port>); HTTPS with a certificate.
     codec_server_host: str = "127.0.0.1"
     codec_server_port: int = 8234
     codec_server_ui_origins: list[str] = []
+    codec_server_tls_cert_file: Path | None = None
+    codec_server_tls_key_file: Path | None = None
 
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "claimflow"
@@ -166,6 +168,7 @@ class Settings(BaseSettings):
         for name, cert, key in (
             ("CLAIMFLOW_API_TLS", self.api_tls_cert_file, self.api_tls_key_file),
             ("CLAIMFLOW_SANDBOX_TLS", self.sandbox_tls_cert_file, self.sandbox_tls_key_file),
+            ("CLAIMFLOW_CODEC_SERVER_TLS", self.codec_server_tls_cert_file, self.codec_server_tls_key_file),
         ):
             if (cert is None) != (key is None):
                 raise ValueError(f"{name}_CERT_FILE and {name}_KEY_FILE must be set together (PEM files)")
@@ -185,6 +188,10 @@ class Settings(BaseSettings):
         if self.payload_encryption is None:
             return self.environment is Environment.PRODUCTION
         return self.payload_encryption
+
+    @property
+    def codec_server_tls(self) -> TlsFiles | None:
+        return _pair(self.codec_server_tls_cert_file, self.codec_server_tls_key_file)
 
     @property
     def codec_server_origins(self) -> list[str]:

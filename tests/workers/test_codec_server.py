@@ -16,9 +16,9 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from api.auth import Role
+from api.auth import Role, SharedSecretTokens
 from tests.support.stack import JWT_ISSUER, JWT_SECRET, auth
-from workers.codec_server import SESSION_COOKIE, SharedSecretTokens, codec_app_from_settings, create_codec_app
+from workers.codec_server import SESSION_COOKIE, codec_app_from_settings, create_codec_app
 from workers.payload_codec import EncryptionCodec, PayloadKey
 from workers.settings import ConfigurationError, Settings
 from workers.temporal_client import encrypted
@@ -180,4 +180,4 @@ class TestCodec:
 
 def test_the_codec_server_refuses_to_start_when_encryption_is_off() -> None:
     with pytest.raises(ConfigurationError, match="CLAIMFLOW_PAYLOAD_ENCRYPTION=true"):
-        codec_app_from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+        codec_app_from_settings(Settings(_env_file=None), SharedSecretTokens(secret=JWT_SECRET, issuer=JWT_ISSUER))

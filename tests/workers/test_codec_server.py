@@ -17,11 +17,12 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from api.auth import Role, SharedSecretTokens
-from tests.support.stack import JWT_ISSUER, JWT_SECRET, auth
+from tests.support.stack import JWT_ISSUER, JWT_SECRET, auth, free_port
 from workers.codec_server import SESSION_COOKIE, codec_app_from_settings, create_codec_app
 from workers.payload_codec import EncryptionCodec, PayloadKey
 from workers.settings import ConfigurationError, Settings
 from workers.temporal_client import encrypted
+from workers.temporal_server import temporal_dev_server, wait_for_port
 from workflows.claim_contract import WORKFLOW_NAME, ClaimWorkflowInput
 
 UI = "http://127.0.0.1:8233"
@@ -181,3 +182,14 @@ class TestCodec:
 def test_the_codec_server_refuses_to_start_when_encryption_is_off() -> None:
     with pytest.raises(ConfigurationError, match="CLAIMFLOW_PAYLOAD_ENCRYPTION=true"):
         codec_app_from_settings(Settings(_env_file=None), SharedSecretTokens(secret=JWT_SECRET, issuer=JWT_ISSUER))
+
+
+async def test_the_dev_servers_ui_is_pointed_at_the_codec_server() -> None:
+    """`claimflow dev` with encryption on starts the dev server so: its UI's settings name the codec endpoint."""
+    port, ui_port = free_port(), free_port()
+    endpoint = "http://127.0.0.1:8234"
+    async with temporal_dev_server(port=port, ui_port=ui_port, db_file=None, ui_codec_endpoint=endpoint):
+        await wait_for_port("127.0.0.1", ui_port, timeout=30)
+        async with httpx.AsyncClient() as http:
+            settings = (await http.get(f"http://127.0.0.1:{ui_port}/api/v1/settings")).json()
+    assert settings["Codec"]["Endpoint"] == endpoint

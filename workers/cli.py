@@ -77,8 +77,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     settings = _settings()
     with database(settings) as db:
-        db.migrate()
+        app_role = db.migrate()
     print("database is at the latest schema")
+    if app_role is None:
+        print(
+            "warning: the application connects as the tables' owner; set CLAIMFLOW_DATABASE_MIGRATION_URL to the "
+            "owner's URL and CLAIMFLOW_DATABASE_URL to a role of its own (granted what it needs on migrate)",
+            file=sys.stderr,
+        )
+    else:
+        print(f"granted the application's role {app_role} what it needs")
     return 0
 
 

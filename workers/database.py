@@ -23,10 +23,12 @@ class Database:
     url: str
     migration_url: str
 
-    def migrate(self) -> None:
-        """Bring the schema to head as the owner and grant the application's role what it needs (when it is
-        another role than the owner)."""
-        upgrade(self.migration_url, app_role=app_role_of(self.url, self.migration_url))
+    def migrate(self) -> str | None:
+        """Bring the schema to head as the owner and grant the application's role what it needs; that role, or None
+        when the application connects as the owner itself (no CLAIMFLOW_DATABASE_MIGRATION_URL)."""
+        role = app_role_of(self.url, self.migration_url)
+        upgrade(self.migration_url, app_role=role)
+        return role
 
 
 @contextlib.contextmanager

@@ -115,7 +115,7 @@ def create_test_database(admin_url: str | None = None, *, migrate: bool = True) 
     if not migrate:
         return owner
     try:
-        app = _create_app_role(admin, name)
+        app = create_app_role(admin, name)
         upgrade(owner, app_role=make_url(app).username)
     except BaseException:
         drop_test_database(owner, admin)
@@ -133,7 +133,8 @@ def app_role_of(database: str) -> str:
     return f"{database}_app"
 
 
-def _create_app_role(admin: str, database: str) -> str:
+def create_app_role(admin: str, database: str) -> str:
+    """Make `database`'s application role (no privileges yet: migrating grants them); its URL."""
     role, password = app_role_of(database), secrets.token_urlsafe(18)
     with psycopg.connect(_libpq(admin), autocommit=True) as connection:
         connection.execute(

@@ -1,0 +1,192 @@
+"""The authorization matrix: every route of the app, for every kind of caller, on a claim the caller has a part in
+and one it has none in: the status the caller gets. Generated from the app's route table: a route without an entry
+here fails the test, so a new route cannot ship without saying who may call it.
+
+The claims are set up once and are final, so every request that would change state is refused (409) where it gets
+past authorization, and the matrix can run in any order: the own claim was decided by its adjuster and is closed;
+the foreign claim is another organization's, invalid, and assigned to nobody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import iter_route_contexts
+
+from api.auth import Role
+from tests.api.test_claim_lifecycle import member
+from tests.support.stack import Stack, auth
+
+#: The callers, in the order of every row below.
+CALLERS = (
+    "none",  # no token
+    "submitter",  # a submitter of the organization that owns the own claim
+    "other_submitter",  # a submitter of another organization (the one that owns the foreign claim)
+    "assigned",  # the adjuster the own claim is assigned to
+    "not_assigned",  # another adjuster of the same team
+    "supervisor",  # the supervisor of that team (carol)
+    "admin",
+)
+OWN_ORG, OTHER_ORG = "org-matrix", "org-matrix-other"
+
+
+def row(*statuses: int) -> dict[str, int]:
+    return dict(zip(CALLERS, statuses, strict=True))
+
+
+def every(status: int) -> dict[str, int]:
+    return row(*[status] * len(CALLERS))
+
+
+#: Expected statuses: per route, the same row for both claims ("any"), or one row per claim ("own", "foreign").
+#: 401 no token; 403 a role the route does not admit; 404 a claim outside the caller's scope; 409 a claim the
+#: caller may see but that is final; 422 a body that fails validation (sent on purpose where a call would write).
+MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
+    ("GET", "/openapi.json"): {"any": every(200)},
+    ("GET", "/docs"): {"any": every(200)},
+    ("GET", "/docs/oauth2-redirect"): {"any": every(200)},
+    ("GET", "/redoc"): {"any": every(200)},
+    ("GET", "/healthz"): {"any": every(200)},
+    ("GET", "/readyz"): {"any": every(200)},
+    ("POST", "/v1/claims"): {"any": row(401, 422, 422, 403, 403, 403, 422)},
+    ("POST", "/v1/claims/validate"): {"any": row(401, 200, 200, 403, 403, 403, 200)},
+    ("GET", "/v1/claims"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
+    ("GET", "/v1/claims/{claim_id}"): {
+        "own": row(401, 200, 404, 200, 404, 200, 200),
+        "foreign": row(401, 404, 200, 404, 404, 404, 200),
+    },
+    ("POST", "/v1/claims/{claim_id}/decision"): {
+        "own": row(401, 403, 403, 409, 404, 409, 403),
+        "foreign": row(401, 403, 403, 404, 404, 404, 403),
+    },
+    ("POST", "/v1/claims/{claim_id}/cancel"): {
+        "own": row(401, 409, 404, 403, 403, 409, 409),
+        "foreign": row(401, 404, 409, 403, 403, 404, 409),
+    },
+    ("POST", "/v1/claims/{claim_id}/information"): {
+        "own": row(401, 409, 404, 403, 403, 403, 409),
+        "foreign": row(401, 404, 409, 403, 403, 403, 409),
+    },
+    ("GET", "/v1/codes/{kind}"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
+    ("GET", "/v1/codes/{kind}/{code}"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
+    ("POST", "/v1/codes/{kind}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    ("PATCH", "/v1/codes/{kind}/{code}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    # the processor's webhook takes no bearer token: unsigned, it is refused whoever calls
+    ("POST", "/v1/webhooks/processor/{claim_id}"): {"own": every(401), "foreign": every(401)},
+    ("GET", "/v1/audit/verify"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+}
+
+#: What each route is sent (beyond the caller's token): bodies that are refused or change nothing.
+BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/v1/claims"): {},  # no claim: 422 once authorised, so nothing is submitted
+    ("POST", "/v1/claims/validate"): member("M"),  # read-only
+    ("POST", "/v1/claims/{claim_id}/decision"): {"action": "approve"},
+    ("POST", "/v1/claims/{claim_id}/cancel"): {},
+    ("POST", "/v1/claims/{claim_id}/information"): {"note": "requisition attached"},
+    ("POST", "/v1/codes/{kind}"): {},  # no code: 422 for an admin
+    ("PATCH", "/v1/codes/{kind}/{code}"): {"billable": "sometimes"},  # 422 for an admin
+    ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
+}
+PATH_PARAMETERS = {"kind": "cpt", "code": "80053"}
+
+
+def route_table(app: FastAPI) -> set[tuple[str, str]]:
+    """Every (method, path template) the app answers; HEAD goes with its GET."""
+    return {
+        (method, context.path)
+        for context in iter_route_contexts(app.routes)
+        for method in (context.methods or set()) - {"HEAD"}
+    }
+
+
+@dataclass(frozen=True)
+class Setup:
+    own: str
+    foreign: str
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+async def setup(stack: Stack) -> Setup:
+    """The own claim (OWN_ORG's: denied by the payer, approved by its adjuster, closed) and the foreign claim
+    (OTHER_ORG's: invalid, never assigned), and a token per caller."""
+    submitter, other_submitter = auth(Role.SUBMITTER, "matrix", OWN_ORG), auth(Role.SUBMITTER, "other", OTHER_ORG)
+    own = await submit(stack, member("DENY"), submitter)
+    assigned = (await stack.wait_for(own, "in_review", headers=submitter))["assigned_adjuster"]
+    approved = await stack.api.post(
+        f"/v1/claims/{own}/decision", json={"action": "approve"}, headers=auth(Role.ADJUSTER, assigned, None)
+    )
+    assert approved.status_code == 200, approved.text
+    closed = await stack.wait_for(own, "closed", headers=submitter)
+    assert closed["assigned_adjuster"] == assigned
+    invalid = member("M")
+    invalid["lines"][0]["charge"] = invalid["total_charge"] = "0.00"
+    foreign = await submit(stack, invalid, other_submitter)
+    assert (await stack.wait_for(foreign, "invalid", headers=other_submitter))["assigned_adjuster"] is None
+    headers = {
+        "none": {},
+        "submitter": submitter,
+        "other_submitter": other_submitter,
+        "assigned": auth(Role.ADJUSTER, assigned, None),
+        "not_assigned": auth(Role.ADJUSTER, "bob" if assigned == "alice" else "alice", None),
+        "supervisor": auth(Role.SUPERVISOR, "carol", None),
+        "admin": auth(Role.ADMIN, "root", None),
+    }
+    return Setup(own=own, foreign=foreign, headers=headers)
+
+
+async def submit(stack: Stack, body: dict[str, Any], headers: dict[str, str]) -> str:
+    response = await stack.api.post("/v1/claims", json=body, headers=headers)
+    assert response.status_code == 202, response.text
+    claim_id: str = response.json()["claim_id"]
+    return claim_id
+
+
+def app_of(stack: Stack) -> FastAPI:
+    """The app the stack's client speaks to."""
+    app: FastAPI = stack.api._transport.app  # type: ignore[attr-defined]
+    return app
+
+
+def test_every_route_has_an_entry_and_every_entry_a_route(stack: Stack) -> None:
+    routes = route_table(app_of(stack))
+
+    assert not routes - MATRIX.keys(), f"routes without an entry in MATRIX: {sorted(routes - MATRIX.keys())}"
+    assert not MATRIX.keys() - routes, f"entries for routes the app does not have: {sorted(MATRIX.keys() - routes)}"
+
+
+def test_the_route_table_is_read_from_the_app() -> None:
+    """route_table sees the routes an app includes from its routers, not only the app's own."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    router = APIRouter(prefix="/v9")
+
+    @router.delete("/things/{thing_id}")
+    async def remove(thing_id: str) -> None: ...
+
+    app.include_router(router)
+    assert route_table(app) == {("DELETE", "/v9/things/{thing_id}")}
+
+
+async def test_every_caller_gets_the_expected_status_on_every_route_for_both_claims(stack: Stack, setup: Setup) -> None:
+    claims = {"own": setup.own, "foreign": setup.foreign}
+    wrong: list[str] = []
+    for (method, template), rows in MATRIX.items():
+        for which, statuses in rows.items():
+            path = template.format(**PATH_PARAMETERS, claim_id=claims.get(which, setup.own))
+            for caller, expected in statuses.items():
+                response = await stack.api.request(
+                    method, path, json=BODIES.get((method, template)), headers=setup.headers[caller]
+                )
+                if response.status_code != expected:
+                    wrong.append(
+                        f"{method} {template} [{which}] as {caller}: {response.status_code}, expected {expected}"
+                        f" ({response.text[:120]})"
+                    )
+
+    assert not wrong, "\n".join(wrong)
+    # nothing moved: the requests that got past authorization were refused
+    assert (await stack.read(setup.own, setup.headers["submitter"]))["status"] == "closed"
+    assert (await stack.read(setup.foreign, setup.headers["other_submitter"]))["status"] == "invalid"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,10 +37,11 @@ async def verify_chain(sessions: async_sessionmaker[AsyncSession], *, batch: int
         await uow.audit.read_one_snapshot()
         head_id, head_hash = await uow.audit.chain_head()
         walk = ChainWalk(head_id=head_id, head_hash=head_hash)
-        async for row in uow.audit.chain_rows(batch):
-            walk.feed(row)
-            if walk.broken is not None:
-                break
+        async with aclosing(uow.audit.chain_rows(batch)) as rows:
+            async for row in rows:
+                walk.feed(row)
+                if walk.broken is not None:
+                    break
         broken = walk.finish()
     if broken is None:
         return AuditVerification(intact=True, rows=walk.rows, head_id=head_id, head_hash=head_hash)

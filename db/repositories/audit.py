@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 from sqlalchemy import Text, cast, select, text
@@ -79,7 +79,7 @@ class AuditRepository(Repository):
         head = (await self.session.execute(select(AuditChainHead.last_id, AuditChainHead.last_hash))).one()
         return head.last_id, head.last_hash
 
-    async def chain_rows(self, batch: int = 1000) -> AsyncIterator[ChainRow]:
+    async def chain_rows(self, batch: int = 1000) -> AsyncGenerator[ChainRow, None]:
         """Every row in id order, streamed from a server-side cursor `batch` rows at a time (never all at once)."""
         query = select(
             AuditLog.id,
@@ -94,5 +94,8 @@ class AuditRepository(Repository):
             AuditLog.row_hash,
         ).order_by(AuditLog.id)
         result = await self.session.stream(query.execution_options(yield_per=batch))
-        async for row in result:
-            yield ChainRow(**row._asdict())
+        try:
+            async for row in result:
+                yield ChainRow(**row._asdict())
+        finally:
+            await result.close()  # the server-side cursor, when the caller stops early

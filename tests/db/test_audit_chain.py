@@ -118,7 +118,7 @@ class TestChain:
         result = await verify_chain(session_factory)
         assert (result.intact, result.rows) == (True, 25)
 
-    async def test_verification_reads_in_batches_smaller_than_the_log(self, session_factory):
+    async def test_verification_with_batches_smaller_than_the_log_sees_every_row(self, session_factory):
         await five_rows(session_factory)
 
         result = await verify_chain(session_factory, batch=2)

@@ -5,8 +5,8 @@ answer the same with each payload encoded or decoded; only the last part of the 
 be mounted under any prefix (a namespace's, say). Payloads are encrypted claim data, so only an operator may have
 them decoded: a bearer token of the API's (or the API's OpenID Connect provider's) with the admin role. The UI sends
 its own access token with "pass access token"; a UI without sign-in (the dev server's) can use a session cookie
-instead: open this server's page, paste an admin token, and tick "include cross-origin credentials" in the UI's
-codec settings. Browsers may call it only from the configured UI origins (CORS, preflight included). Errors are
+instead: open this server's page and paste an admin token, then in the UI's Codec Server settings (the glasses icon)
+choose "use my browser setting", enter this server's address and turn on "include cross-origin credentials". Browsers may call it only from the configured UI origins (CORS, preflight included). Errors are
 problem JSON; nothing of a payload is logged.
 """
 
@@ -189,8 +189,10 @@ async def open_session(request: Request, server: ServerDep) -> HTMLResponse:
     expires_at = _expiry(token)
     answer = HTMLResponse(
         _PAGE.format(
-            message=f"<p>Signed in as <b>{html.escape(principal.sub)}</b>: the Temporal UI in this browser can "
-            "decode payloads (tick &ldquo;include cross-origin credentials&rdquo; in its codec settings).</p>"
+            message=f"<p>Signed in as <b>{html.escape(principal.sub)}</b>. For the Temporal UI in this browser to "
+            "decode payloads, open its Codec Server settings (the glasses icon at the top), choose &ldquo;Use my "
+            "browser setting&rdquo;, enter this server's address and turn on &ldquo;Include cross-origin "
+            "credentials&rdquo;.</p>"
         )
     )
     answer.set_cookie(

@@ -172,8 +172,10 @@ CHARGE = "317.29"
 async def test_a_claim_run_with_the_codec_stores_only_ciphertext_and_the_codec_client_reads_it(
     temporal: Client, sessions: async_sessionmaker[AsyncSession], sandbox_url: str
 ) -> None:
-    """The API and the worker use a codec client; the history fetched by a client without the codec holds no
-    payload that is not encrypted, and none of the claim's values; a codec client reads the claim's state."""
+    """The API and the worker use a codec client. In the history fetched by a client without the codec every payload
+    is encrypted (search attributes, which hold ids and statuses, and the SDK's local-activity bookkeeping are not
+    payloads a codec sees), and what the workflow carries (organization, charge, payer claim id) is there only as
+    ciphertext; a codec client reads the claim's state, a client without it cannot."""
     codec = EncryptionCodec([key("test-key")])
     client = encrypted(temporal, codec)
     body = scenario_claim("M")

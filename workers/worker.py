@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
+from workers.activity_failures import PlainActivityFailures
 from workers.settings import Settings
 from workers.startup import load_code_sets
 from workers.tls import client_context
@@ -71,7 +72,7 @@ async def claim_worker(
             max_concurrent_local_activities=max_concurrent_local_activities,
             workflow_runner=workflow_runner(client.data_converter),
             graceful_shutdown_timeout=ACTIVITY_GRACE,
-            interceptors=[UpdateGuard(trusted_update_keys)],
+            interceptors=[UpdateGuard(trusted_update_keys), PlainActivityFailures()],
         )
         yield worker
 

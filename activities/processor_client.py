@@ -42,7 +42,7 @@ class ProcessorRefusedError(Exception):
 
 
 class ProcessorUnavailableError(Exception):
-    """The processor answered 5xx, or could not be reached in time: transient, the activity retries."""
+    """The processor answered 5xx: transient, the activity retries."""
 
 
 class ProcessorAnswerError(Exception):
@@ -112,12 +112,12 @@ class ProcessorClient:
         return await self._request(method, path, what=what, json=json, headers={"Idempotency-Key": idempotency_key})
 
     async def _request(self, method: str, path: str, *, what: str, **kwargs: Any) -> httpx.Response:
-        """One request; a 5xx or a transport failure is ProcessorUnavailableError (retried), a 4xx but 404
-        ProcessorRefusedError."""
-        try:
-            response = await self._http.request(method, f"{self._base}{path}", **kwargs)
-        except httpx.HTTPError as exc:
-            raise ProcessorUnavailableError(f"the processor did not answer the {what} ({type(exc).__name__})") from None
+        """One request; a 5xx is ProcessorUnavailableError (retried), a 4xx but 404 ProcessorRefusedError.
+
+        A transport failure (connection, TLS, timeout) stays httpx's own error, retried too: its text is about
+        the connection (a refused port, an unknown certificate authority) and never carries an answer.
+        """
+        response = await self._http.request(method, f"{self._base}{path}", **kwargs)
         if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
             raise ProcessorUnavailableError(f"the processor answered the {what} with HTTP {response.status_code}")
         if response.status_code >= httpx.codes.BAD_REQUEST and response.status_code != httpx.codes.NOT_FOUND:

@@ -1,17 +1,20 @@
 """Activity failures in our own words: a library's exception text, which may quote a claim, never leaves the worker.
 
-An activity's failure message is kept in the workflow's history, shown in the Temporal UI and put on
-the activity's span. Our own exceptions (activities/, db/, domain/, workflows/, services/) and every
-Temporal error are written in our words and pass unchanged. Anything else — a pydantic error quoting
-an input value, a database error quoting a row, an HTTP library's message — is raised again as an
-ApplicationError with the same type name (so retry policies still match it) and the same traceback
-(file and line, no values), and a message that names only the type and the activity.
+An activity's failure message is kept in the workflow's history, shown in the Temporal UI, put on the
+activity's span and logged by the worker. Our own exceptions (activities/, db/, domain/, workflows/,
+services/) and every Temporal error are written in our words and pass unchanged, and so do httpx's
+transport errors, which describe a connection (a refused port, an unknown certificate authority) and
+never carry an answer. Anything else — a pydantic error quoting an input value, a database error
+quoting a row — is raised again as an ApplicationError with the same type name (so retry policies
+still match it) and the same traceback (file and line, no values), and a message that names only the
+type and the activity.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, TemporalError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
@@ -21,8 +24,8 @@ OUR_PACKAGES = ("activities.", "db.", "domain.", "workflows.", "services.")
 
 
 def in_our_words(exc: Exception) -> bool:
-    """Whether the exception's text is ours: a Temporal error, or an exception class of our packages."""
-    return isinstance(exc, TemporalError) or type(exc).__module__.startswith(OUR_PACKAGES)
+    """Whether the exception's text may stand: ours, a Temporal error, or a connection's failure."""
+    return isinstance(exc, TemporalError | httpx.TransportError) or type(exc).__module__.startswith(OUR_PACKAGES)
 
 
 class PlainActivityFailures(Interceptor):

@@ -65,16 +65,6 @@ async def test_a_server_error_is_retryable_and_names_the_status_only() -> None:
     assert_clean(failed.value)
 
 
-async def test_a_transport_failure_names_its_kind_only() -> None:
-    def broken(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError(f"reset while sending {ECHO}", request=request)
-
-    with pytest.raises(ProcessorUnavailableError) as failed:
-        await client(broken).pay("c-1", "P-1", [], idempotency_key="k-2")
-    assert str(failed.value) == "the processor did not answer the payment (ConnectError)"
-    assert_clean(failed.value)
-
-
 async def test_a_malformed_answer_names_the_field_and_the_error_type_never_the_value() -> None:
     processor = client(answering(200, {"payer_claim_id": "P-1", "category": ECHO}))
     with pytest.raises(ProcessorAnswerError) as failed:

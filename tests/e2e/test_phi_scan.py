@@ -30,11 +30,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
-from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from api.auth import Role
 from tests.support.stack import Stack, auth, running_stack
 from workers.sample_claims import scenario_claim
+from workers.telemetry import tracing
 from workflows.claim_contract import PROCESSOR_NOTICE_SIGNAL, STATE_QUERY, ProcessorNotice, workflow_id
 
 pytestmark = pytest.mark.timeout(120)
@@ -176,7 +176,7 @@ async def test_no_phi_in_temporal_logs_or_spans_on_any_path(
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
     config = temporal.config()
-    config["interceptors"] = [TracingInterceptor(provider.get_tracer("phi-scan"))]
+    config["interceptors"] = tracing("none", provider)  # the processes' tracing, exporting to memory
     traced = Client(**config)
     debug_everywhere(caplog)
     sources = Sources()

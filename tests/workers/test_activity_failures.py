@@ -14,12 +14,12 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
-from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from db.errors import ClaimNotFoundError
 from workers.activity_failures import PlainActivityFailures
+from workers.telemetry import tracing
 
 #: What a library's message may quote: the patient's name from the row or the body it choked on.
 QUOTED = "Zyxwarden Quillfeather"
@@ -52,7 +52,7 @@ async def failure_of(temporal: Client, kind: str, spans: InMemorySpanExporter) -
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
     config = temporal.config()
-    config["interceptors"] = [TracingInterceptor(provider.get_tracer("failures"))]
+    config["interceptors"] = tracing("none", provider)
     traced = Client(**config)
     queue = f"failures-{uuid.uuid4().hex[:8]}"
     async with Worker(

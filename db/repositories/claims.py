@@ -111,8 +111,8 @@ def scoped(stmt: _Select, scope: ClaimScope) -> tuple[_Select, dict[str, str]]:
     return stmt.where(condition), {"subject": scope.subject}
 
 
-#: get_record's three queries, built once (the claim id is their one parameter) so a read pays neither
-#: for building them nor for their cache keys; they select columns, so no mapped object is loaded.
+#: get_record's three queries, built once (their parameters: the claim id, and a scoped head's subject) so a read
+#: pays neither for building them nor for their cache keys; they select columns, so no mapped object is loaded.
 _CLAIM_ID: BindParameter[str] = bindparam("claim_id", type_=String(32))
 RECORD_HEAD = (
     select(

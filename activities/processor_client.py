@@ -50,7 +50,8 @@ class ProcessorAnswerError(Exception):
 
 
 class ProcessorClient:
-    """Speaks the processor's HTTP API; raises httpx errors for transient failures."""
+    """Speaks the processor's HTTP API. A 4xx is ProcessorRefusedError (final), a 5xx ProcessorUnavailableError and
+    a transport failure httpx's own error (both retried), a malformed answer ProcessorAnswerError."""
 
     def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
         self._http = http
@@ -83,13 +84,15 @@ class ProcessorClient:
             ],
             "callback_url": callback_url,
         }
-        response = await self._send("POST", "/v1/claims", json=body, idempotency_key=idempotency_key)
+        response = await self._send("/v1/claims", "submission", body, idempotency_key)
         receipt = _answer(SubmissionReceipt, response, "submission")
         return receipt.model_copy(update={"status_code": _status_code(receipt.status_code)})
 
     async def status(self, payer_claim_id: str) -> ProcessorStatus:
         """The claim's status, with the 277 codes and the 835 lines; the processor's free-text message is dropped."""
-        response = await self._request("GET", f"/v1/claims/{payer_claim_id}/status", what="status request")
+        response = await self._request(
+            "GET", f"/v1/claims/{payer_claim_id}/status", what="status request", unknown_is_an_answer=True
+        )
         if response.status_code == httpx.codes.NOT_FOUND:
             return ProcessorStatus(payer_claim_id=payer_claim_id, category=Category.NOT_FOUND)
         answer = _answer(ProcessorStatus, response, "status request")
@@ -104,15 +107,18 @@ class ProcessorClient:
             "amount": f"{sum((amount for _, amount in lines), Decimal('0.00')):.2f}",
             "lines": [{"line_number": n, "amount": f"{amount:.2f}"} for n, amount in lines],
         }
-        response = await self._send("POST", "/v1/payments", json=body, idempotency_key=idempotency_key)
+        response = await self._send("/v1/payments", "payment", body, idempotency_key)
         return _answer(PaymentReceipt, response, "payment")
 
-    async def _send(self, method: str, path: str, *, json: dict[str, Any], idempotency_key: str) -> httpx.Response:
-        what = "payment" if path.startswith("/v1/payments") else "submission"
-        return await self._request(method, path, what=what, json=json, headers={"Idempotency-Key": idempotency_key})
+    async def _send(self, path: str, what: str, body: dict[str, Any], idempotency_key: str) -> httpx.Response:
+        """A POST that changes something at the processor, made idempotent by its key."""
+        return await self._request("POST", path, what=what, json=body, headers={"Idempotency-Key": idempotency_key})
 
-    async def _request(self, method: str, path: str, *, what: str, **kwargs: Any) -> httpx.Response:
-        """One request; a 5xx is ProcessorUnavailableError (retried), a 4xx but 404 ProcessorRefusedError.
+    async def _request(
+        self, method: str, path: str, *, what: str, unknown_is_an_answer: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        """One request; a 5xx is ProcessorUnavailableError, a 4xx ProcessorRefusedError (but a 404 when the
+        caller takes "unknown" as an answer).
 
         A transport failure (connection, TLS, timeout) stays httpx's own error, retried too: its text is about
         the connection (a refused port, an unknown certificate authority) and never carries an answer.
@@ -120,15 +126,14 @@ class ProcessorClient:
         response = await self._http.request(method, f"{self._base}{path}", **kwargs)
         if response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR:
             raise ProcessorUnavailableError(f"the processor answered the {what} with HTTP {response.status_code}")
-        if response.status_code >= httpx.codes.BAD_REQUEST and response.status_code != httpx.codes.NOT_FOUND:
+        unknown = unknown_is_an_answer and response.status_code == httpx.codes.NOT_FOUND
+        if response.status_code >= httpx.codes.BAD_REQUEST and not unknown:
             raise ProcessorRefusedError(response.status_code, what)
         return response
 
 
 def _answer(model: type[AnswerT], response: httpx.Response, what: str) -> AnswerT:
     """The answer's body as the model; what is wrong with it named by field and error type, never by value."""
-    if response.status_code == httpx.codes.NOT_FOUND:
-        raise ProcessorRefusedError(response.status_code, what)
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:

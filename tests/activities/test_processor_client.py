@@ -96,3 +96,9 @@ async def test_a_status_code_that_is_free_text_is_dropped() -> None:
 async def test_an_unknown_claim_is_a_status_not_a_failure() -> None:
     status = await client(answering(404, {"message": ECHO})).status("P-9")
     assert (status.category, status.message) == (Category.NOT_FOUND, "")
+
+
+async def test_an_unknown_path_on_submission_is_a_refusal() -> None:
+    with pytest.raises(ProcessorRefusedError) as refused:
+        await submit(client(answering(404, {"message": ECHO})))
+    assert str(refused.value) == "the processor refused the submission with HTTP 404"

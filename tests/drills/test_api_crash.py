@@ -110,7 +110,8 @@ async def test_api_killed_mid_post_and_the_retry_with_the_same_key_makes_one_cla
         # each time with a second POST sent a seeded while later, so it dies somewhere else in the request.
         moments: list[tuple[Callable[[DrillClaim], Coroutine[Any, Any, None]], bool, bool]] = [
             (kill_when_sent(b"INSERT INTO claim ("), False, False),  # the intake's transaction is open
-            (kill_when_sent(b"COMMIT"), True, False),  # the intake is committed, no workflow yet
+            # The COMMIT message itself (NUL-terminated): "BEGIN ISOLATION LEVEL READ COMMITTED" is no commit.
+            (kill_when_sent(b"COMMIT\x00"), True, False),  # the intake is committed, no workflow yet
             (kill_once_started, True, True),  # the workflow runs, the 202 is not back yet
         ]
         rng = random.Random(20261123)

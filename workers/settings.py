@@ -135,10 +135,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
-            for name, value, dev_value in (
-                ("CLAIMFLOW_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET),
-                ("CLAIMFLOW_WEBHOOK_SECRET", self.webhook_secret, DEV_WEBHOOK_SECRET),
-            ):
+            # With an OpenID Connect provider, the API refuses tokens signed with the shared JWT secret: unused.
+            secrets = [("CLAIMFLOW_WEBHOOK_SECRET", self.webhook_secret, DEV_WEBHOOK_SECRET)]
+            if not self.oidc_issuer:
+                secrets.append(("CLAIMFLOW_JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET))
+            for name, value, dev_value in secrets:
                 if value == dev_value:
                     raise ValueError(f"{name} must be set to a secret of your own in production, not the dev value")
                 if len(value.encode()) < MIN_SECRET_BYTES:
@@ -232,13 +233,19 @@ def refuse_plaintext_in_production(settings: Settings) -> None:
                 f"{name} must be an https:// URL in production: claims and webhooks carry PHI"
                 + (" (set CLAIMFLOW_PUBLIC_API_URL to the API's https address)" if name.endswith("API_URL") else "")
             )
-    try:
-        database = make_url(settings.database_url)
-    except ArgumentError:
-        raise ValueError("CLAIMFLOW_DATABASE_URL is not a database URL (postgresql://user@host:5432/name)") from None
-    host = database.host or ""
-    if host and host not in LOOPBACK_HOSTS and database.query.get("sslmode") not in TLS_SSLMODES:
-        raise ValueError(
-            "CLAIMFLOW_DATABASE_URL must require TLS in production: add ?sslmode=verify-full (with sslrootcert=...) "
-            "or ?sslmode=require"
-        )
+    for name, url in (
+        ("CLAIMFLOW_DATABASE_URL", settings.database_url),
+        ("CLAIMFLOW_DATABASE_MIGRATION_URL", settings.database_migration_url),
+    ):
+        if not url:
+            continue
+        try:
+            database = make_url(url)
+        except ArgumentError:
+            raise ValueError(f"{name} is not a database URL (postgresql://user@host:5432/name)") from None
+        host = database.host or ""
+        if host and host not in LOOPBACK_HOSTS and database.query.get("sslmode") not in TLS_SSLMODES:
+            raise ValueError(
+                f"{name} must require TLS in production: add ?sslmode=verify-full (with sslrootcert=...) "
+                "or ?sslmode=require"
+            )

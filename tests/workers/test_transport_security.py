@@ -17,7 +17,7 @@ from tests.domain.factories import make_claim
 from tests.support.stack import free_port
 from workers.certs import write_certificates
 from workers.servers import embedded
-from workers.settings import MIN_SECRET_BYTES, Environment, Settings, TlsFiles
+from workers.settings import DEV_JWT_SECRET, MIN_SECRET_BYTES, Environment, Settings, TlsFiles
 from workers.temporal_server import wait_for_port
 from workers.tls import client_context
 
@@ -55,11 +55,20 @@ def test_production_accepts_https_and_a_database_that_requires_tls() -> None:
             "CLAIMFLOW_DATABASE_URL must require TLS",
         ),
         ({"database_url": "not a url"}, "CLAIMFLOW_DATABASE_URL is not a database URL"),
+        (
+            {"database_migration_url": "postgresql://owner@db.internal/claimflow"},
+            "CLAIMFLOW_DATABASE_MIGRATION_URL must require TLS",
+        ),
     ],
 )
 def test_production_refuses_plaintext(overrides: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         production(**overrides)
+
+
+def test_with_an_identity_provider_production_needs_no_jwt_secret() -> None:
+    settings = production(jwt_secret=DEV_JWT_SECRET, oidc_issuer="https://login.example")
+    assert settings.oidc_issuer == "https://login.example"
 
 
 def test_development_keeps_plain_http_on_loopback() -> None:

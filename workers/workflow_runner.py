@@ -4,8 +4,10 @@ For every payload of every workflow activation and completion, temporalio (1.35)
 instance which serialization context the payload codec and external storage should use. Under the
 sandbox each question is an `exec` inside the sandbox's restricted importer: about a hundred per claim,
 a quarter of the worker's workflow CPU. The answer only reaches a payload codec or external storage
-(`DataConverter._encode_payload_sequence` and friends do nothing without them), so for a data converter
-with neither, this runner answers "no context" without entering the sandbox. Everything else, the
+(`DataConverter._encode_payload_sequence` and friends do nothing without them), and only one that asks for it
+(`WithSerializationContext`), so for a data converter with neither external storage nor such a codec (no codec,
+or claimflow's AES-GCM codec, which encrypts every payload alike), this runner answers "no context" without
+entering the sandbox. Everything else, the
 workflow code itself included, runs in the sandbox as before. Under TEMPORAL_DEBUG the worker gets the
 plain sandbox, which the SDK relaxes for a debugger only when it can see it is one.
 
@@ -25,7 +27,12 @@ import temporalio
 import temporalio.workflow
 from temporalio.bridge.proto.workflow_activation import WorkflowActivation
 from temporalio.bridge.proto.workflow_completion import WorkflowActivationCompletion
-from temporalio.converter import DataConverter, SerializationContext, StorageDriverStoreContext
+from temporalio.converter import (
+    DataConverter,
+    SerializationContext,
+    StorageDriverStoreContext,
+    WithSerializationContext,
+)
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -38,11 +45,15 @@ log = logging.getLogger(__name__)
 
 
 def workflow_runner(data_converter: DataConverter, *, sdk_version: str | None = None) -> WorkflowRunner:
-    """The sandbox; answered outside it when `data_converter` has no payload codec and no external storage
+    """The sandbox; answered outside it when `data_converter` has no external storage and no payload codec that
+    takes a serialization context
     (and no debugger is expected: TEMPORAL_DEBUG, as the SDK reads it) on the SDK release the runner was
     written against. `sdk_version` is the installed temporalio's unless given."""
     sandbox = sandboxed()
-    if data_converter.payload_codec is not None or data_converter.external_storage is not None:
+    if (
+        isinstance(data_converter.payload_codec, WithSerializationContext)
+        or data_converter.external_storage is not None
+    ):
         return sandbox
     if os.environ.get("TEMPORAL_DEBUG"):
         return sandbox

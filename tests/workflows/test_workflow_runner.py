@@ -1,5 +1,5 @@
 """The worker's workflow runner: the sandbox, answering serialization-context questions outside it only
-when no payload codec or external storage could use the answer, and only on the SDK release it was written for."""
+when no payload codec (that takes a context) or external storage could use the answer, and only on the SDK release it was written for."""
 
 from __future__ import annotations
 
@@ -11,14 +11,18 @@ import pytest
 import temporalio
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import PayloadCodec
+from temporalio.converter import PayloadCodec, SerializationContext, WithSerializationContext
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from workers.payload_codec import EncryptionCodec, PayloadKey
 from workers.workflow_runner import WRITTEN_FOR_TEMPORALIO, workflow_runner
 
 
-class _Reversing(PayloadCodec):
-    """A codec that would need the context: any codec at all."""
+class _Reversing(PayloadCodec, WithSerializationContext):
+    """A codec that asks for the serialization context."""
+
+    def with_context(self, context: SerializationContext) -> _Reversing:
+        return self
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         return [Payload(metadata=p.metadata, data=p.data[::-1]) for p in payloads]
@@ -63,9 +67,18 @@ def test_another_sdk_release_gets_the_plain_sandbox_with_one_warning(
     assert "\n" not in message
 
 
-def test_a_codec_keeps_the_sandbox_answering() -> None:
+def test_a_codec_that_takes_a_context_keeps_the_sandbox_answering() -> None:
     with_codec = dataclasses.replace(pydantic_data_converter, payload_codec=_Reversing())
     assert type(workflow_runner(with_codec)) is SandboxedWorkflowRunner
+
+
+def test_the_payload_encryption_codec_takes_no_context_and_answers_outside_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TEMPORAL_DEBUG", raising=False)
+    codec = EncryptionCodec([PayloadKey("k1", bytes(32))])
+    runner = workflow_runner(dataclasses.replace(pydantic_data_converter, payload_codec=codec))
+    assert type(runner) is not SandboxedWorkflowRunner
 
 
 def test_a_debugger_gets_the_plain_sandbox_the_sdk_relaxes(monkeypatch: pytest.MonkeyPatch) -> None:

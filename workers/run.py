@@ -8,6 +8,7 @@ import contextlib
 from temporalio.client import Client
 
 from db.engine import create_engine, create_session_factory
+from workers.payload_codec import codec_from_settings
 from workers.servers import EmbeddedServer, embedded
 from workers.settings import Settings
 from workers.shutdown import Shutdown
@@ -36,6 +37,7 @@ async def run_api(settings: Settings, database_url: str) -> None:
     from api.app import create_app
     from workers.api_config import api_config
 
+    codec_from_settings(settings)  # missing payload keys stop the API here, in one line, not in its lifespan
     await asyncio.to_thread(load_code_sets)  # before the first request, as the worker does
     engine = create_engine(database_url)
 

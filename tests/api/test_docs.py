@@ -6,20 +6,12 @@ from dataclasses import replace
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.app import create_app
 from api.deps import ApiConfig
-from tests.support.stack import FAST_POLICY, JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET
+from tests.support.stack import config_for_tests
 
-CONFIG = ApiConfig(
-    task_queue="unused",
-    jwt_secret=JWT_SECRET,
-    jwt_issuer=JWT_ISSUER,
-    webhook_secret=WEBHOOK_SECRET,
-    policy=FAST_POLICY,
-    update_signing_key=Ed25519PrivateKey.generate(),
-)
+CONFIG = config_for_tests()
 
 
 async def status_of(config: ApiConfig, path: str) -> int:

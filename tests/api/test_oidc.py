@@ -18,7 +18,6 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -28,7 +27,7 @@ from api.deps import ApiConfig
 from api.errors import IdentityProviderUnavailableError
 from api.oidc import OidcConfig, OidcTokens
 from tests.support.oidc_provider import Provider, new_key, oidc_provider
-from tests.support.stack import FAST_POLICY, JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, token
+from tests.support.stack import config_for_tests, token
 from workers.api_config import api_config
 from workers.settings import Settings
 
@@ -220,14 +219,7 @@ async def test_keys_already_held_keep_working_while_the_provider_is_down(provide
 # Over the API.
 
 
-CONFIG = ApiConfig(
-    task_queue="unused",
-    jwt_secret=JWT_SECRET,
-    jwt_issuer=JWT_ISSUER,
-    webhook_secret=WEBHOOK_SECRET,
-    policy=FAST_POLICY,
-    update_signing_key=Ed25519PrivateKey.generate(),
-)
+CONFIG = config_for_tests()
 
 
 @asynccontextmanager

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from temporalio.client import Client
@@ -21,17 +20,11 @@ from api.deps import ApiConfig
 from db.engine import create_engine, create_session_factory, postgresql_url
 from db.models import RateLimitWindow
 from services.rate_limits import RequestBudget, caller_key
-from tests.support.stack import FAST_POLICY, JWT_ISSUER, JWT_SECRET, WEBHOOK_SECRET, auth
+from tests.support.stack import auth, config_for_tests
 
 LIMIT = 5
 #: An hour-long window: the few requests of a test never straddle two windows.
-CONFIG = ApiConfig(
-    task_queue="unused",
-    jwt_secret=JWT_SECRET,
-    jwt_issuer=JWT_ISSUER,
-    webhook_secret=WEBHOOK_SECRET,
-    policy=FAST_POLICY,
-    update_signing_key=Ed25519PrivateKey.generate(),
+CONFIG = config_for_tests(
     rate_limit=LIMIT,
     rate_limit_window_seconds=3600,
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,18 +19,13 @@ from temporalio.service import RetryConfig
 
 from api.app import create_app
 from api.auth import Role
-from api.deps import ApiConfig
 from tests.api.test_claim_lifecycle import member
 from tests.api.test_disconnect import Client as HandWrittenClient
 from tests.api.test_disconnect import http_scope
 from tests.support.stack import (
-    FAST_POLICY,
-    JWT_ISSUER,
-    JWT_SECRET,
-    UPDATE_SIGNING_KEY,
-    WEBHOOK_SECRET,
     Stack,
     auth,
+    config_for_tests,
     running_stack,
 )
 from tests.support.tcp_proxy import TcpProxy
@@ -42,15 +36,7 @@ PROBLEM = "application/problem+json"
 
 def api_app(temporal: Client, sessions: async_sessionmaker[AsyncSession], **timeouts: float) -> FastAPI:
     """The API app with the given ApiConfig timeouts, on a task queue no worker polls."""
-    config = ApiConfig(
-        task_queue=f"claims-{uuid.uuid4().hex[:8]}",
-        jwt_secret=JWT_SECRET,
-        jwt_issuer=JWT_ISSUER,
-        webhook_secret=WEBHOOK_SECRET,
-        policy=FAST_POLICY,
-        update_signing_key=UPDATE_SIGNING_KEY,
-        **timeouts,
-    )
+    config = config_for_tests(**timeouts)
 
     async def connect() -> Client:
         return temporal

@@ -25,17 +25,16 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from api.app import create_app
-from api.deps import ApiConfig
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
 from tests.support.stack import (
-    FAST_POLICY,
     JWT_ISSUER,
     JWT_SECRET,
     UPDATE_SIGNING_KEY,
     WEBHOOK_SECRET,
     Stack,
     auth,
+    config_for_tests,
     free_port,
     running_stack,
 )
@@ -243,14 +242,7 @@ async def served_api(temporal: Client, sessions: async_sessionmaker[AsyncSession
     async def connect() -> Client:
         return temporal
 
-    config = ApiConfig(
-        task_queue=f"claims-{uuid.uuid4().hex[:8]}",
-        jwt_secret=JWT_SECRET,
-        jwt_issuer=JWT_ISSUER,
-        webhook_secret=WEBHOOK_SECRET,
-        policy=FAST_POLICY,
-        update_signing_key=UPDATE_SIGNING_KEY,
-    )
+    config = config_for_tests()
     app = create_app(config, connect, sessions)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://api") as api:

@@ -100,6 +100,20 @@ class Stack:
         return [entry for entry in ledger["claims"] if entry["claim_id"] == claim_id]
 
 
+def config_for_tests(**overrides: Any) -> ApiConfig:
+    """The API's configuration for tests: the tests' keys and fast policy, a task queue of its own; `overrides`
+    replace any field."""
+    values: dict[str, Any] = {
+        "task_queue": f"claims-{uuid.uuid4().hex[:8]}",
+        "jwt_secret": JWT_SECRET,
+        "jwt_issuer": JWT_ISSUER,
+        "webhook_secret": WEBHOOK_SECRET,
+        "policy": FAST_POLICY,
+        "update_signing_key": UPDATE_SIGNING_KEY,
+    }
+    return ApiConfig(**{**values, **overrides})
+
+
 @asynccontextmanager
 async def running_stack(
     temporal: Client,
@@ -110,15 +124,8 @@ async def running_stack(
     with_worker: bool = True,
 ) -> AsyncIterator[Stack]:
     """A worker on a fresh task queue and the API app talking to it."""
-    task_queue = f"claims-{uuid.uuid4().hex[:8]}"
-    config = ApiConfig(
-        task_queue=task_queue,
-        jwt_secret=JWT_SECRET,
-        jwt_issuer=JWT_ISSUER,
-        webhook_secret=WEBHOOK_SECRET,
-        policy=policy,
-        update_signing_key=UPDATE_SIGNING_KEY,
-    )
+    config = config_for_tests(policy=policy)
+    task_queue = config.task_queue
 
     async def connect() -> Client:
         return temporal

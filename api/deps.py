@@ -16,6 +16,7 @@ from api.rate_limit import RateLimiter
 from api.webhook_signatures import WebhookVerifier
 from services.context import ServiceContext
 from services.errors import ForbiddenError
+from services.x12 import X12Integration
 from workflows.claim_contract import ClaimPolicy
 
 
@@ -44,6 +45,8 @@ class ApiConfig:
     #: At most this many requests per caller in each window, counted in the database across replicas; 0: no limit.
     rate_limit: int = 0
     rate_limit_window_seconds: float = 60.0
+    #: The envelope and submitter of the X12 interchanges the API shows (GET /v1/claims/{id}/x12/837); None: none.
+    x12: X12Integration | None = None
 
 
 @dataclass

@@ -56,6 +56,7 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "audit_log": ("SELECT", "INSERT"),
     "audit_chain_head": ("SELECT",),  # the append trigger (run as the owner) moves it
     "rate_limit_window": ("SELECT", "INSERT", "UPDATE", "DELETE"),
+    "x12_interchange": ("SELECT", "INSERT"),  # written once per claim and transaction set, never changed
 }
 #: Tables the application's role gets nothing on.
 OWNER_ONLY_TABLES = frozenset({"alembic_version"})

@@ -11,6 +11,7 @@ from db.repositories.audit import AuditRepository
 from db.repositories.claims import ClaimRepository
 from db.repositories.codes import CodeRepository
 from db.repositories.reference import ReferenceRepository
+from db.repositories.x12 import X12Repository
 
 
 class UnitOfWork:
@@ -22,6 +23,7 @@ class UnitOfWork:
     audit: AuditRepository
     reference: ReferenceRepository
     codes: CodeRepository
+    x12: X12Repository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -32,6 +34,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.reference = ReferenceRepository(self.session)
         self.codes = CodeRepository(self.session)
+        self.x12 = X12Repository(self.session)
         return self
 
     async def __aexit__(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from api.deps import ApiConfig
 from api.oidc import OidcConfig
+from services.x12 import Envelope, SubmitterProfile, X12Integration
 from workers.policy import claim_policy
-from workers.settings import Settings
+from workers.settings import Environment, Settings
 from workers.update_keys import signing_key
 
 
@@ -24,6 +25,28 @@ def api_config(settings: Settings) -> ApiConfig:
         temporal_signal_timeout_seconds=settings.api_signal_timeout_seconds,
         oidc=oidc_config(settings),
         rate_limit=settings.api_rate_limit_per_minute,
+        x12=x12_integration(settings),
+    )
+
+
+def x12_integration(settings: Settings) -> X12Integration:
+    """The envelope and submitter of the interchanges the API shows (CLAIMFLOW_X12_*)."""
+    production = settings.environment is Environment.PRODUCTION
+    return X12Integration(
+        envelope=Envelope(
+            sender_id=settings.x12_submitter_id,
+            receiver_id=settings.x12_receiver_id,
+            usage=settings.x12_usage_indicator or ("P" if production else "T"),
+        ),
+        submitter=SubmitterProfile(
+            name=settings.x12_submitter_name,
+            identifier=settings.x12_submitter_id,
+            contact_name=settings.x12_submitter_contact_name,
+            contact_email=settings.x12_submitter_contact_email or None,
+            contact_phone=settings.x12_submitter_contact_phone or None,
+            receiver_name=settings.x12_receiver_name,
+            receiver_id=settings.x12_receiver_id,
+        ),
     )
 
 

@@ -125,6 +125,18 @@ class Settings(BaseSettings):
 
     trace_exporter: Literal["none", "console"] = "none"
 
+    #: The X12 837P's envelope and submitter (until integrations are kept per organization and payer): ISA06/GS02
+    #: and 1000A NM109 the submitter's id, ISA08/GS03 and 1000B NM109 the receiver's (clearinghouse's), 1000A PER a
+    #: contact (an email or a phone), ISA15 T (test) or P (production; empty: P in production, T elsewhere).
+    x12_submitter_id: str = "CLAIMFLOWDEV"
+    x12_submitter_name: str = "claimflow dev submitter"
+    x12_submitter_contact_name: str = "Billing office"
+    x12_submitter_contact_email: str = "billing@example.invalid"
+    x12_submitter_contact_phone: str = ""
+    x12_receiver_id: str = "SANDBOXCH"
+    x12_receiver_name: str = "claimflow sandbox clearinghouse"
+    x12_usage_indicator: Literal["", "T", "P"] = ""
+
     auto_approve_limit: Decimal = Decimal("1000.00")
     poll_initial_seconds: float = 2.0
     poll_max_seconds: float = 4 * 3600.0

@@ -18,6 +18,7 @@ from db.models.payer import Payer
 from db.models.payment import Payment
 from db.models.provider import Provider
 from db.models.rate_limit import RateLimitWindow
+from db.models.x12_interchange import X12Interchange
 
 __all__ = [
     "Adjuster",
@@ -38,4 +39,5 @@ __all__ = [
     "Payment",
     "Provider",
     "RateLimitWindow",
+    "X12Interchange",
 ]

@@ -20,6 +20,8 @@ from temporalio.client import Client
 from api.app import create_app
 from api.auth import Role, mint_token
 from api.deps import ApiConfig
+from workers.api_config import x12_integration
+from workers.settings import Settings
 from workers.worker import claim_worker
 from workflows.claim_contract import ClaimPolicy
 
@@ -110,6 +112,7 @@ def config_for_tests(**overrides: Any) -> ApiConfig:
         "webhook_secret": WEBHOOK_SECRET,
         "policy": FAST_POLICY,
         "update_signing_key": UPDATE_SIGNING_KEY,
+        "x12": x12_integration(Settings(_env_file=None)),  # the dev envelope and submitter (CLAIMFLOW_X12_*)
     }
     return ApiConfig(**{**values, **overrides})
 

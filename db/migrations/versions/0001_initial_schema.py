@@ -60,6 +60,7 @@ def upgrade() -> None:
     create_snapshot_tables()
     create_audit_log()
     create_rate_limit_window()
+    create_x12_interchange()
 
 
 def create_reference_tables() -> None:
@@ -447,8 +448,27 @@ def create_rate_limit_window() -> None:
     )
 
 
+def create_x12_interchange() -> None:
+    # The interchange generated for a claim (its 837P), written once; control numbers never repeat (no cycle).
+    op.execute("CREATE SEQUENCE x12_control_number START 1 MINVALUE 1 MAXVALUE 999999999 NO CYCLE")
+    op.create_table(
+        "x12_interchange",
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("transaction_set", sa.String(length=8), nullable=False),
+        sa.Column("interchange_control_number", sa.Integer(), nullable=False),
+        sa.Column("group_control_number", sa.Integer(), nullable=False),
+        sa.Column("transaction_control_number", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("claim_id", "transaction_set", name="pk_x12_interchange"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_x12_interchange_claim_id_claim"),
+        sa.UniqueConstraint("interchange_control_number", name="uq_x12_interchange_interchange_control_number"),
+    )
+
+
 def downgrade() -> None:
     for table in (
+        "x12_interchange",
         "rate_limit_window",
         "audit_chain_head",
         "audit_log",
@@ -469,6 +489,7 @@ def downgrade() -> None:
         "payer",
     ):
         op.drop_table(table)  # indexes and triggers go with their table
+    op.execute("DROP SEQUENCE x12_control_number")
     op.execute("DROP FUNCTION audit_log_refuse_change()")
     op.execute("DROP FUNCTION audit_log_chain()")
     op.execute("DROP FUNCTION audit_row_hash(bigint, text, text, text, text, timestamptz, jsonb, timestamptz, text)")

@@ -19,7 +19,7 @@ class CategoryCode(NamedTuple):
 
 
 #: Every category code a 277CA or 277 (005010X212/X214) may carry. Codes about the status *request*
-#: (E0–E4: the payer could not answer now) say nothing about the claim: None, the claim keeps waiting.
+#: (E0-E4: the payer could not answer now) say nothing about the claim: None, the claim keeps waiting.
 #: F0 (finalized, no detail) goes to FINALIZED_PAID so the amounts paid decide the route (paid in full,
 #: partly or not at all); R codes are the payer asking the provider for more: information requested.
 CATEGORY_CODES: MappingProxyType[str, CategoryCode] = MappingProxyType(
@@ -71,6 +71,6 @@ def processor_category(category_code: str) -> Category | None:
     entry = CATEGORY_CODES.get(category_code.strip().upper())
     if entry is None:
         raise UnknownCategoryCodeError(
-            f"claim status category code {category_code!r} is not in X12 code list 507 (A0–A8, D0, E0–E4, F0–F4, P0–P5, R0–R16)"
+            f"claim status category code {category_code!r} is not in X12 code list 507 (A0-A8, D0, E0-E4, F0-F4, P0-P5, R0-R16)"
         )
     return entry.processor_status

@@ -40,7 +40,11 @@ class AcknowledgmentCode(StrEnum):
     @property
     def accepted(self) -> bool:
         """The receiver took it (maybe with errors, maybe in part)."""
-        return self in (AcknowledgmentCode.ACCEPTED, AcknowledgmentCode.ACCEPTED_WITH_ERRORS, AcknowledgmentCode.PARTIALLY_ACCEPTED)
+        return self in (
+            AcknowledgmentCode.ACCEPTED,
+            AcknowledgmentCode.ACCEPTED_WITH_ERRORS,
+            AcknowledgmentCode.PARTIALLY_ACCEPTED,
+        )
 
 
 class ElementError(Answer):

@@ -15,7 +15,7 @@ from activities.x12.models import (
 )
 from activities.x12.reader import Segment, TransactionSet, X12SyntaxError, parse_date, reading, transaction_sets
 
-#: EB01 codes that say the coverage is active (1–5) or inactive (6–8).
+#: EB01 codes that say the coverage is active (1-5) or inactive (6-8).
 ACTIVE_CODES = frozenset({"1", "2", "3", "4", "5"})
 INACTIVE_CODES = frozenset({"6", "7", "8"})
 #: EB06 "Remaining": the amount still to meet in the period.
@@ -73,7 +73,8 @@ def amounts(benefits: list[Benefit], in_network: bool) -> BenefitAmounts:
 
     def amount(code: str, remaining: bool) -> Any:
         found = _first(
-            network, lambda b: b.information_code == code and (b.time_period == REMAINING) is remaining and b.amount is not None
+            network,
+            lambda b: b.information_code == code and (b.time_period == REMAINING) is remaining and b.amount is not None,
         )
         return found.amount if found else None
 
@@ -133,8 +134,8 @@ class _Member:
             case "EB", _:
                 self.benefits.append(_benefit(segment, repetition))
             case "MSG", _ if in_benefit:
-                last = self.benefits[-1]
-                self.benefits[-1] = last.model_copy(update={"messages": [*last.messages, segment[1]]})
+                benefit = self.benefits[-1]
+                self.benefits[-1] = benefit.model_copy(update={"messages": [*benefit.messages, segment[1]]})
             case _:
                 pass
 
@@ -181,7 +182,11 @@ def rejection(segment: Segment, loop: str) -> Rejection:
         raise X12SyntaxError(f"{segment.where()}: element 1 is not Y or N")
     with reading(segment):
         return Rejection(
-            loop=loop, valid_request=_YES_NO[segment[1]], reason_code=segment[3], follow_up_action=segment[4], position=segment.position
+            loop=loop,
+            valid_request=_YES_NO[segment[1]],
+            reason_code=segment[3],
+            follow_up_action=segment[4],
+            position=segment.position,
         )
 
 

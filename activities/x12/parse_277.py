@@ -127,10 +127,10 @@ def _report(transaction: TransactionSet) -> ClaimStatusReport:
     level = ""
     claim: _Claim | None = None
     for segment in transaction.segments:
-        if segment.tag in ("HL", "SE") or (segment.tag == "TRN" and level in _CLAIM_LEVELS):
-            if claim is not None:
-                claims.append(claim.build())
-                claim = None
+        ends_claim = segment.tag in ("HL", "SE") or (segment.tag == "TRN" and level in _CLAIM_LEVELS)
+        if ends_claim and claim is not None:
+            claims.append(claim.build())
+            claim = None
         match segment.tag:
             case "BHT":
                 header["reference"], header["created"] = segment[3], segment.date(4)

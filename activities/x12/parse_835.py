@@ -18,9 +18,9 @@ from activities.x12.models import (
 from activities.x12.reader import Segment, TransactionSet, X12SyntaxError, reading, transaction_sets
 from domain.money import total
 
-#: A CAS segment carries up to six adjustments: (reason, amount, quantity) at elements 2–4, 5–7, … 17–19.
+#: A CAS segment carries up to six adjustments: (reason, amount, quantity) at elements 2-4, 5-7, … 17-19.
 _CAS_TRIPLETS = range(2, 20, 3)
-#: A PLB segment carries up to six (reason:reference, amount) pairs at elements 3–4, … 13–14.
+#: A PLB segment carries up to six (reason:reference, amount) pairs at elements 3-4, … 13-14.
 _PLB_PAIRS = range(3, 15, 2)
 
 
@@ -38,7 +38,7 @@ def adjustments(segment: Segment) -> list[RemittanceAdjustment]:
         with reading(segment):
             found.append(
                 RemittanceAdjustment(
-                    group=segment[1],  # type: ignore[arg-type]  # validated into GroupCode by the model
+                    group=segment[1],  # validated into GroupCode by the model
                     reason_code=segment[at],
                     amount=segment.amount(at + 1),
                     quantity=segment.decimal(at + 2),
@@ -127,13 +127,15 @@ class _Claim:
                 line = ServiceLinePayment(**fields)
             computed = line.billed - _adjusted(line.adjustments)
             if computed != line.paid:
-                findings.append(BalanceFinding(rule=BalanceRule.LINE, position=start.position, stated=line.paid, computed=computed))
+                findings.append(
+                    BalanceFinding(rule=BalanceRule.LINE, position=start.position, stated=line.paid, computed=computed)
+                )
             lines.append(line)
         clp = self.clp
         with reading(clp):
             claim = ClaimPayment(
                 patient_control_number=clp[1],
-                status=clp[2],  # type: ignore[arg-type]  # validated into ClaimPaymentStatus by the model
+                status=clp[2],  # validated into ClaimPaymentStatus by the model
                 billed=clp.amount(3),
                 paid=clp.amount(4),
                 patient_responsibility=clp.amount(5),
@@ -148,7 +150,9 @@ class _Claim:
             )
         computed = claim.billed - _adjusted(claim.adjustments) - total([_adjusted(line.adjustments) for line in lines])
         if computed != claim.paid:
-            findings.append(BalanceFinding(rule=BalanceRule.CLAIM, position=clp.position, stated=claim.paid, computed=computed))
+            findings.append(
+                BalanceFinding(rule=BalanceRule.CLAIM, position=clp.position, stated=claim.paid, computed=computed)
+            )
         return claim
 
 
@@ -200,6 +204,8 @@ def _remittance(transaction: TransactionSet) -> Remittance:
         paid = Payment(**payment)
     computed = total([c.paid for c in claims]) - total([a.amount for a in plb])
     if computed != paid.amount:
-        findings.append(BalanceFinding(rule=BalanceRule.PAYMENT, position=bpr.position, stated=paid.amount, computed=computed))
+        findings.append(
+            BalanceFinding(rule=BalanceRule.PAYMENT, position=bpr.position, stated=paid.amount, computed=computed)
+        )
     with reading(transaction.segments[0]):
         return Remittance(**header, payment=paid, claims=claims, provider_adjustments=plb, findings=findings)

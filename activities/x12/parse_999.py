@@ -40,10 +40,19 @@ def _acknowledgment(transaction: TransactionSet) -> ImplementationAcknowledgment
     for segment in transaction.segments:
         match segment.tag:
             case "AK1":
-                group = {"functional_id_code": segment[1], "group_control_number": segment[2], "group_version": segment[3]}
+                group = {
+                    "functional_id_code": segment[1],
+                    "group_control_number": segment[2],
+                    "group_version": segment[3],
+                }
             case "AK2":
                 close_set()
-                current = {"start": segment, "set_code": segment[1], "control_number": segment[2], "implementation_version": segment[3]}
+                current = {
+                    "start": segment,
+                    "set_code": segment[1],
+                    "control_number": segment[2],
+                    "implementation_version": segment[3],
+                }
                 segment_errors = []
             case "IK3":
                 if current is None:

@@ -156,7 +156,9 @@ def _check_trailer(header: Segment, trailer: Segment, count: int) -> None:
             f"{trailer.where()}: SE02 does not match the control number of its header at segment {header.position}"
         )
     if trailer[1] != str(count):
-        raise X12SyntaxError(f"{trailer.where()}: SE01 counts {trailer[1] or 'nothing'}, the transaction set has {count}")
+        raise X12SyntaxError(
+            f"{trailer.where()}: SE01 counts {trailer[1] or 'nothing'}, the transaction set has {count}"
+        )
 
 
 def read_delimiters(text: str) -> Delimiters:

@@ -122,7 +122,10 @@ class StatusDetail(Answer):
 
     @property
     def processor_category(self) -> Category | None:
-        """claimflow's processor status for this category code (None: the answer says nothing of the claim)."""
+        """claimflow's processor status for this category code (None: the answer says nothing of the claim).
+
+        Raises UnknownCategoryCodeError for a code outside code list 507: the parser keeps what the payer said.
+        """
         return processor_category(self.category_code)
 
 

@@ -185,7 +185,8 @@ def _remittance(transaction: TransactionSet) -> Remittance:
             case "N1", "PR":
                 header["payer_name"] = segment[2]
             case "N1", "PE":
-                header["payee_name"], header["payee_npi"] = segment[2], segment[4]
+                header["payee_name"] = segment[2]
+                header["payee_npi"] = segment[4] if segment[3] == "XX" else ""
             case "REF", "2U" if claim is None:
                 header["payer_id"] = segment[2]
             case "CLP", _:

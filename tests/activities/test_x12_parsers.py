@@ -302,6 +302,14 @@ def test_277_status_response_with_several_statuses_per_claim() -> None:
     assert "LAB-0001" not in repr(report)
 
 
+def test_277_keeps_a_category_code_outside_code_list_507_and_its_processor_status_refuses_it() -> None:
+    text = replace_segment(sample("277ca.x12"), "STC*A2:20:PR*20261203*WQ*145.00~", "STC*Z9:20:PR*20261203*WQ*145.00~")
+    claim = parse_277(text)[0].claims[0]
+    assert claim.status.category_code == "Z9"
+    with pytest.raises(UnknownCategoryCodeError):
+        _ = claim.status.processor_category
+
+
 def test_277_of_another_implementation_guide_is_refused() -> None:
     text = sample("277ca.x12").replace("005010X214", "005010X228")
     with pytest.raises(X12SyntaxError, match="segment 3 \\(ST\\): a 277 of implementation 005010X228"):
@@ -405,6 +413,21 @@ def test_271_models_keep_the_member_out_of_their_repr() -> None:
     text = repr(answer) + str(answer) + repr(answer.subscriber)
     assert not any(value in text for value in ("RUIZ", "ANA", "M123456", "1980", "GENETIC"))
     assert "1500.00" in text  # amounts and codes stay readable
+
+
+def test_271_dependent_is_answered_with_the_subscriber_beside_them() -> None:
+    text = replace_segment(sample("271_active.x12"), "HL*3*2*22*0~", "HL*3*2*22*1~")
+    dependent = "HL*4*3*23*0~\nTRN*2*ELIG-REQ-0004*9CLAIMFLOW~\nNM1*03*1*RUIZ*LUCA~\nDMG*D8*20150301*M~\nEB*1*IND*30*PR*GOLD PPO~\n"
+    text = replace_segment(text, "SE*27*0001~", dependent + "SE*32*0001~")
+    (answer,) = parse_271(text)
+    assert answer.subscriber.member_id == "M123456"
+    assert answer.patient is not None
+    assert (answer.patient.first_name, answer.patient.date_of_birth) == ("LUCA", dt.date(2015, 3, 1))
+    assert (answer.trace_number, answer.coverage, answer.plan_name) == (
+        "ELIG-REQ-0004",
+        CoverageStatus.ACTIVE,
+        "GOLD PPO",
+    )
 
 
 def test_271_inactive() -> None:

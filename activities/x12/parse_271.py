@@ -145,7 +145,7 @@ class _Member:
         person = _person(self.name, self.demographics)
         rejections = [*upper, *self.rejections]
         codes = {b.information_code for b in self.benefits}
-        if rejections:
+        if any(r.loop != "benefit" for r in rejections):  # a benefit's AAA refuses that benefit, not the member
             coverage = CoverageStatus.UNKNOWN
         elif codes & ACTIVE_CODES:
             coverage = CoverageStatus.ACTIVE

@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
+from domain.money import CENT
+
 #: The ISA segment is fixed width: 106 characters, the segment terminator last.
 ISA_LENGTH = 106
 _ELEMENT_SEPARATOR_AT = 3
@@ -81,7 +83,11 @@ class Segment:
     def amount(self, index: int) -> Decimal:
         """Element `index` as a money amount with cents; an empty element is 0.00."""
         value = self.decimal(index)
-        return (value if value is not None else Decimal(0)).quantize(Decimal("0.01"))
+        if value is None:
+            return Decimal("0.00")
+        if value != value.quantize(CENT):
+            raise X12SyntaxError(f"{self.where()}: element {index} has fractions of a cent")
+        return value.quantize(CENT)
 
     def date(self, index: int) -> dt.date | None:
         """Element `index` as a CCYYMMDD date, or None when empty."""

@@ -141,6 +141,7 @@ PHI = ("RUIZ", "ANA", "M123456", "LAB-000130", "LAB-000123", "19800402")
             "segment 14 (CLP): element 3 is not a number",
         ),
         ("835.x12", "CAS*CO*45*9.00~", "CAS*XX*45*9.00~", "segment 18 (CAS): not a valid group"),
+        ("835.x12", "CAS*CO*45*9.00~", "CAS*CO*45*9.004~", "segment 18 (CAS): element 3 has fractions of a cent"),
         (
             "835.x12",
             "CLP*LAB-000130*1*45.00*36.00**12*PAYERCLM0010*81*1~",
@@ -449,6 +450,16 @@ def test_271_aaa_rejection() -> None:
         "C",
     )
     assert answer.subscriber.member_id == "NOSUCH01"
+
+
+def test_271_rejection_of_one_benefit_leaves_the_coverage_active() -> None:
+    text = replace_segment(
+        sample("271_active.x12"), "EB*1*IND*5*PR*******Y*Y~", "EB*1*IND*5*PR*******Y*Y~\nAAA*Y**41*C~"
+    )
+    text = replace_segment(text, "SE*27*0001~", "SE*28*0001~")
+    (answer,) = parse_271(text)
+    assert answer.coverage is CoverageStatus.ACTIVE
+    assert [(r.loop, r.reason_code) for r in answer.rejections] == [("benefit", "41")]
 
 
 def test_271_rejected_at_the_payer_level_answers_unknown_coverage() -> None:

@@ -77,6 +77,12 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     # the processor's webhook takes no bearer token: unsigned, it is refused whoever calls
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"own": every(401), "foreign": every(401)},
     ("GET", "/v1/audit/verify"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+    # the 837P names the patient and their address: submitters only (409: the own claim has no addresses, the
+    # foreign one is invalid, so neither has an 837P)
+    ("GET", "/v1/claims/{claim_id}/x12/837"): {
+        "own": row(401, 409, 404, 403, 403, 403, 403),
+        "foreign": row(401, 404, 409, 403, 403, 403, 403),
+    },
 }
 
 #: What each route is sent (beyond the caller's token): bodies that are refused or change nothing.

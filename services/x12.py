@@ -18,7 +18,7 @@ from db.repositories.x12 import InterchangeRecord
 from db.uow import UnitOfWork
 from domain.claim import Claim, Provider, Sex
 from domain.errors import ConflictError
-from domain.status import ClaimStatus
+from domain.status import is_final
 from services.access import Principal
 from services.claims import visible_record
 from services.context import ServiceContext
@@ -90,9 +90,9 @@ async def _generate(uow: UnitOfWork, record: ClaimRecord, integration: X12Integr
             "no X12 integration is configured: set the CLAIMFLOW_X12_* settings (submitter and receiver ids)"
         )
     if record.snapshot_version is None:
-        if record.status is ClaimStatus.INVALID:
+        if is_final(record.status):
             raise ClaimNotSnapshottedError(
-                "the claim is invalid, so it is never sent and has no 837P: correct it and submit it again"
+                f"the claim is {record.status.value} and was never validated, so it is never sent and has no 837P"
             )
         raise ClaimNotSnapshottedError(
             f"the claim is {record.status.value} and not yet validated: its 837P exists once it is; retry shortly"
@@ -169,5 +169,5 @@ async def _subscriber(uow: UnitOfWork, claim: Claim) -> Subscriber | None:
         first_name=person.first_name,
         last_name=person.last_name,
         date_of_birth=person.date_of_birth,
-        sex=Sex(person.sex) if person.sex in Sex._value2member_map_ else None,
+        sex=next((sex for sex in Sex if sex.value == person.sex), None),
     )

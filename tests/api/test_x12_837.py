@@ -115,3 +115,16 @@ async def test_concurrent_reads_get_one_interchange_and_control_numbers_never_re
 
     drawn = await asyncio.gather(*(next_number() for _ in range(200)))
     assert len(set(drawn)) == 200 and not set(drawn) & set(numbers)
+
+
+async def test_an_invalid_claim_is_never_sent_so_it_has_no_837p(stack: Stack) -> None:
+    body = billable()
+    body["lines"][0]["charge"] = body["total_charge"] = "0.00"
+    claim_id = await stack.submit(body)
+    await stack.wait_for(claim_id, "invalid")
+
+    response = await stack.api.get(path(claim_id), headers=stack.headers)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "x12_claim_not_ready"
+    assert "never sent" in response.json()["detail"]

@@ -69,6 +69,10 @@ class Walk(ReadmeWalk):
         )
         return claim
 
+    def x12_837(self, claim_id: str) -> str:
+        """The README's 837P download line, as the submitter."""
+        return self.run(self.command("/x12/837"), TOKEN=self.token, CLAIM_ID=claim_id)
+
     def wait_for(self, claim_id: str, *statuses: str, timeout: float = 90) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:
@@ -127,6 +131,12 @@ def test_readme_curl_lines_on_dev_stack_reach_every_end_state_then_ctrl_c_and_re
             "pending": walk.submit("readme-pending", "NEVER123456"),
         }
         assert walk.submit("readme-paid", "M123456") == claims["paid"]  # the same key and body: the same claim
+        walk.wait_for(claims["paid"], "submitted", "pending", "approved", "paid", "closed")  # snapshotted
+        interchange = walk.x12_837(claims["paid"])
+        segments = interchange.split("~\n")
+        assert segments[0].startswith("ISA*") and any(s.startswith("CLM*") for s in segments), interchange[:200]
+        assert "SV1*HC:80053*45*UN*1***1" in segments
+        assert walk.x12_837(claims["paid"]) == interchange  # generated once: the same bytes again
 
         assert walk.wait_for(claims["partial"], "in_review")["claim"]["patient"]["member_id"] == "PART123456"
         in_review = {item["claim_id"] for item in walk.list_in_review()["data"]}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from domain.money import Money, SignedMoney, total
 
@@ -19,14 +21,40 @@ class GroupCode(StrEnum):
     PAYER_INITIATED = "PI"
 
 
+#: A Remittance Advice Remark Code: M, MA or N and a number (M15, MA01, N130).
+RARC_SHAPE = re.compile(r"(?:MA|M|N)[0-9]{1,4}")
+
+
+def _rarc(code: str) -> str:
+    if not RARC_SHAPE.fullmatch(code):
+        raise ValueError("must be a RARC remark code: M, MA or N and a number, e.g. N130, M15 or MA01")
+    return code
+
+
+#: A RARC remark code, checked for its shape (the code list itself is not shipped).
+RemarkCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True), AfterValidator(_rarc)]
+
+
 class Adjustment(BaseModel):
-    """One CAS adjustment: who bears it, why (CARC), how much."""
+    """One CAS adjustment: who bears it, why (CARC), how much, and for how many units when the payer says."""
 
     model_config = ConfigDict(frozen=True)
 
     group_code: GroupCode
     reason_code: str
     amount: SignedMoney
+    quantity: Decimal | None = None
+
+    def negated(self) -> Adjustment:
+        """The same adjustment backed out (a reversal's)."""
+        return self.model_copy(
+            update={"amount": -self.amount, "quantity": None if self.quantity is None else -self.quantity}
+        )
+
+
+def patient_share(adjustments: list[Adjustment]) -> Decimal:
+    """What the patient owes of these adjustments: the PR group's amounts."""
+    return total([a.amount for a in adjustments if a.group_code is GroupCode.PATIENT_RESPONSIBILITY])
 
 
 class LineAdjudication(BaseModel):
@@ -40,6 +68,11 @@ class LineAdjudication(BaseModel):
     paid: Money
     adjustments: list[Adjustment] = []
     remark_codes: list[str] = []
+
+    @property
+    def patient_responsibility(self) -> Decimal:
+        """What the patient owes on this line: its PR adjustments (deductible, coinsurance, copay, …)."""
+        return patient_share(self.adjustments)
 
 
 class Category(StrEnum):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.adjudication import Adjustment, GroupCode, LineAdjudication
+from domain.adjudication import Adjustment, GroupCode, LineAdjudication, RemarkCode
 from domain.errors import ConflictError, RefusedError
 from domain.money import Money, total
 from domain.status import ClaimStatus
@@ -29,6 +29,8 @@ class LineDecision(BaseModel):
     line_number: Annotated[int, Field(ge=1)]
     approved_amount: Money
     reason_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None
+    #: RARC remarks that explain the line's adjudication to the provider (e.g. N130), as an 835's LQ*HE would.
+    remark_codes: Annotated[list[RemarkCode], Field(max_length=10)] = []
 
 
 class Decision(BaseModel):
@@ -163,7 +165,12 @@ def adjudicate(decision: Decision, lines: list[BilledLine]) -> list[LineAdjudica
             )
         result.append(
             LineAdjudication(
-                line_number=line.line_number, billed=line.charge, allowed=paid, paid=paid, adjustments=adjustments
+                line_number=line.line_number,
+                billed=line.charge,
+                allowed=paid,
+                paid=paid,
+                adjustments=adjustments,
+                remark_codes=list(chosen.remark_codes) if chosen else [],
             )
         )
     return result

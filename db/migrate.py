@@ -44,11 +44,17 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "provider": ("SELECT", "INSERT", "UPDATE"),  # the reference row, as claims last named it
     "icd10_code": ("SELECT", "INSERT", "UPDATE"),  # admins maintain the code tables
     "cpt_code": ("SELECT", "INSERT", "UPDATE"),
+    "ncci_ptp_edit": ("SELECT", "INSERT", "UPDATE"),  # `claimflow codes import` loads the CMS edit tables
+    "mue_edit": ("SELECT", "INSERT", "UPDATE"),
+    "mce_edit": ("SELECT", "INSERT", "UPDATE"),
+    "code_system_load": ("SELECT", "INSERT", "UPDATE"),  # `claimflow codes import` records each load
     "claim": ("SELECT", "INSERT", "UPDATE"),
     "claim_note": ("SELECT", "INSERT", "DELETE"),  # a refused update's note is deleted; UPDATE is refused anyway
     "claim_status_history": ("SELECT", "INSERT"),
     "claim_line_adjudication": ("SELECT", "INSERT", "UPDATE"),
     "payment": ("SELECT", "INSERT"),
+    "claim_ledger_entry": ("SELECT", "INSERT"),  # append-only: reversals and corrections are new rows
+    "provider_adjustment": ("SELECT", "INSERT"),  # 835 PLB, append-only like the ledger
     "insurance_claim": ("SELECT", "INSERT"),
     "claim_provider_info": ("SELECT", "INSERT"),
     "claim_test_relation": ("SELECT", "INSERT"),

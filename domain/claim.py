@@ -8,13 +8,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.codes import canonical_icd10
+from domain.codes import canonical_icd10, canonical_procedure
 from domain.money import Money
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 #: An ICD-10-CM code, spelled canonically (`e119` -> `E11.9`); whether it exists is a rule, not shape.
 DiagnosisCode = Annotated[Code, AfterValidator(canonical_icd10)]
+ProcedureCode = Annotated[Code, AfterValidator(canonical_procedure)]
 
 
 class Sex(StrEnum):
@@ -79,7 +80,7 @@ class Provider(ClaimModel):
 class ServiceLine(ClaimModel):
     """One billed service; for a lab, one test."""
 
-    procedure_code: Code
+    procedure_code: ProcedureCode
     modifiers: Annotated[list[Code], Field(max_length=10)] = []
     charge: Money
     units: Annotated[int, Field(ge=0, le=9999)] = 1

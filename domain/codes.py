@@ -1,4 +1,4 @@
-"""Code sets: canonical ICD-10-CM spelling, dated code tables and the packaged ICD-10-CM lookups."""
+"""Code sets: canonical code spelling, the code systems, dated code tables and the packaged ICD-10-CM lookups."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from types import ModuleType
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from domain.edit_tables import EditTables
 
 #: An ICD-10-CM code as the code set spells it: a letter, a digit, an alphanumeric,
 #: then optionally a dot and 1 to 4 alphanumerics (canonical form, upper case).
@@ -30,6 +32,28 @@ def canonical_icd10(code: str) -> str:
     """
     bare = code.strip().upper().replace(".", "")
     return f"{bare[:3]}.{bare[3:]}" if len(bare) > 3 else bare
+
+
+def canonical_procedure(code: str) -> str:
+    """Spell a CPT/HCPCS code one way: upper case, no surrounding space (`g0483 ` becomes `G0483`).
+
+    The one rule the claim model and the code-table service share; like `canonical_icd10` it is
+    total, so a string that is no code comes back cleaned for the format rule to refuse.
+    """
+    return code.strip().upper()
+
+
+class CodeSystem(StrEnum):
+    """A code system the engine can load: HCPCS Level II, CPT (licensed) and ICD-10-CM."""
+
+    HCPCS = "hcpcs"
+    CPT = "cpt"
+    ICD10CM = "icd10cm"
+
+
+def procedure_system(code: str) -> CodeSystem:
+    """Which system a (well-formed) procedure code belongs to: a letter and 4 digits is HCPCS Level II, else CPT."""
+    return CodeSystem.HCPCS if code[:1].isalpha() else CodeSystem.CPT
 
 
 def table_key(code: str) -> str:
@@ -120,10 +144,19 @@ class CodeSets:
     `icd10_overrides` overrides or extends the packaged ICD-10-CM set: a code it lists is
     judged by its entries alone (window and billable flag); other codes by the package.
     `procedures` is the CPT/HCPCS table; when None, procedure codes are checked for format only.
+    `loaded_in_full` names the systems whose complete release is in the tables: a code such a
+    system does not list is an error; for any other system, only a warning (the table is partial).
     """
 
     icd10_overrides: CodeTable | None = None
     procedures: CodeTable | None = None
+    loaded_in_full: frozenset[CodeSystem] = frozenset()
+    #: The CMS scrubber tables (NCCI PTP, MUE, MCE); when None, those edits are not applied.
+    edits: EditTables | None = None
+
+    def complete(self, system: CodeSystem) -> bool:
+        """Whether the tables hold the whole of `system`, so that a code missing from them does not exist."""
+        return system in self.loaded_in_full
 
 
 # --- the packaged ICD-10-CM code set (simple-icd-10-cm) -------------------------------------

@@ -10,9 +10,15 @@ from db.models.claim_note import ClaimNote
 from db.models.claim_provider_info import ClaimProviderInfo
 from db.models.claim_status_history import ClaimStatusHistory
 from db.models.claim_test_relation import ClaimTestRelation
+from db.models.code_system_load import CodeSystemLoad
 from db.models.cpt_code import CPTCode
+from db.models.edit_mce import MceEdit
+from db.models.edit_mue import MueEdit
+from db.models.edit_ncci_ptp import NcciPtpEdit
 from db.models.icd10_code import ICD10Code
 from db.models.insurance_claim import InsuranceClaim
+from db.models.ledger_entry import ClaimLedgerEntry
+from db.models.ledger_provider_adjustment import ProviderAdjustmentRow
 from db.models.patient import Patient
 from db.models.payer import Payer
 from db.models.payment import Payment
@@ -26,18 +32,24 @@ __all__ = [
     "AuditLog",
     "BillClaimRelation",
     "CPTCode",
+    "ClaimLedgerEntry",
     "ClaimLineAdjudication",
     "ClaimNote",
     "ClaimProviderInfo",
     "ClaimRegister",
     "ClaimStatusHistory",
     "ClaimTestRelation",
+    "CodeSystemLoad",
     "ICD10Code",
     "InsuranceClaim",
+    "MceEdit",
+    "MueEdit",
+    "NcciPtpEdit",
     "Patient",
     "Payer",
     "Payment",
     "Provider",
+    "ProviderAdjustmentRow",
     "RateLimitWindow",
     "X12Interchange",
 ]

@@ -1,16 +1,18 @@
-"""CodeRepository: search and maintain the ICD10Code and CPTCode tables."""
+"""CodeRepository: search and maintain the ICD10Code and CPTCode tables, import releases, record each load."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
-from db.models import CPTCode, ICD10Code
+from db.models import CodeSystemLoad, CPTCode, ICD10Code
 from db.records import CodeRow
 from db.repositories.base import Repository
+from domain.codes import CodeEntry
 
 
 class CodeKind(StrEnum):
@@ -79,3 +81,74 @@ class CodeRepository(Repository):
             setattr(row, field, value)
         await self.session.flush()
         return to_row(cast(ICD10Code | CPTCode, row))
+
+    async def upsert(self, kind: CodeKind, entries: Sequence[CodeEntry]) -> None:
+        """Insert or refresh the codes in one statement: description, billable flag and termination date
+        as given, the effective date the earlier of the stored and the given one (re-running is a no-op)."""
+        if not entries:
+            return
+        model = MODELS[kind]
+        rows: list[dict[str, Any]] = []
+        for entry in entries:
+            row: dict[str, Any] = {
+                "code": entry.code,
+                "description": entry.description,
+                "effective_date": entry.effective_date,
+                "termination_date": entry.termination_date,
+            }
+            if kind is CodeKind.ICD10:
+                row["billable"] = entry.billable
+            rows.append(row)
+        statement = self._insert(model).values(rows)
+        changes: dict[str, Any] = {
+            "description": statement.excluded.description,
+            "termination_date": statement.excluded.termination_date,
+            "effective_date": func.least(model.__table__.c.effective_date, statement.excluded.effective_date),
+            "updated_at": func.now(),
+        }
+        if kind is CodeKind.ICD10:
+            changes["billable"] = statement.excluded.billable
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=changes))
+
+    async def open_billable_icd10(self) -> set[str]:
+        """The billable ICD-10-CM codes with no termination date (those a new release may retire)."""
+        rows = await self.session.scalars(
+            select(ICD10Code.code).where(ICD10Code.billable.is_(True), ICD10Code.termination_date.is_(None))
+        )
+        return set(rows)
+
+    async def retire(self, kind: CodeKind, codes: Collection[str], last_day: date) -> int:
+        """Set `last_day` as the last day of service of the codes still open-ended; how many it retired."""
+        if not codes:
+            return 0
+        model = MODELS[kind]
+        result = await self.session.execute(
+            update(model)
+            .where(model.code.in_(list(codes)), model.termination_date.is_(None))
+            .values(termination_date=last_day, updated_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def record_load(
+        self, system: str, *, full: bool, source: str, version: str | None, codes: int, at: datetime
+    ) -> None:
+        """Record a load of `system`; once loaded in full it stays so (a later partial load adds codes)."""
+        statement = self._insert(CodeSystemLoad).values(
+            system=system, loaded_in_full=full, source=source, version=version, codes=codes, loaded_at=at
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["system"],
+                set_={
+                    "loaded_in_full": CodeSystemLoad.__table__.c.loaded_in_full | statement.excluded.loaded_in_full,
+                    "source": statement.excluded.source,
+                    "version": statement.excluded.version,
+                    "codes": statement.excluded.codes,
+                    "loaded_at": statement.excluded.loaded_at,
+                },
+            )
+        )
+
+    async def load_of(self, system: str) -> CodeSystemLoad | None:
+        return await self.session.get(CodeSystemLoad, system, populate_existing=True)

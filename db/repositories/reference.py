@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from db.models import Adjuster, ClaimRegister, CPTCode, ICD10Code, Patient, Payer, Provider
+from db.models import Adjuster, ClaimRegister, CodeSystemLoad, CPTCode, ICD10Code, Patient, Payer, Provider
 from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
 from db.repositories.base import Repository
 from domain import assignment
@@ -90,6 +90,13 @@ class ReferenceRepository(Repository):
             )
             for row in rows
         ]
+
+    async def complete_code_systems(self) -> list[str]:
+        """The code systems whose complete release has been loaded (`claimflow codes import --full`)."""
+        rows = await self.session.scalars(
+            select(CodeSystemLoad.system).where(CodeSystemLoad.loaded_in_full.is_(True)).order_by(CodeSystemLoad.system)
+        )
+        return list(rows)
 
     async def cpt_entries(self) -> list[CodeRow]:
         """The CPT/HCPCS table, by code (every procedure code is billable)."""

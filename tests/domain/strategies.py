@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from domain.codes import CodeEntry, CodeSets, CodeTable
+from domain.codes import CodeEntry, CodeSets, CodeSystem, CodeTable
 from tests.domain.factories import valid_npi
 
 TODAY = date.today()
@@ -31,6 +31,8 @@ PAYERS = ("SANDBOX", "60054", "87726", "BCBSX")
 
 #: Codes the mutations use: in the tables below with the named status, never generated as valid.
 UNLISTED_PROCEDURE = "99999"
+#: A HCPCS code the tables do not list; HCPCS is not loaded in full in CODE_SETS (CPT is), so it only warns.
+UNLISTED_HCPCS = "G9999"
 UNBILLABLE_PROCEDURE = "80050"
 RETIRED_PROCEDURE = "80048"
 RETIRED_DIAGNOSIS = "N18.9"  # a leaf in the package, retired by the override table
@@ -44,6 +46,7 @@ CODE_SETS = CodeSets(
             CodeEntry(code=RETIRED_PROCEDURE, termination_date=date(2000, 12, 31)),
         ]
     ),
+    loaded_in_full=frozenset({CodeSystem.CPT}),
 )
 
 _ALNUM = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"

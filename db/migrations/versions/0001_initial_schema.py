@@ -29,6 +29,7 @@ CLAIM_ID = sa.String(length=32)
 APPEND_ONLY_MESSAGE = "audit_log is append-only: UPDATE, DELETE and TRUNCATE are refused"
 NOTE_UNCHANGED_MESSAGE = "claim_note rows are written once: UPDATE is refused"
 NOTE_KEPT_MESSAGE = "claim_note is never emptied: TRUNCATE is refused"
+LEDGER_APPEND_ONLY_MESSAGE = "UPDATE, DELETE and TRUNCATE are refused; post a reversal or a correction instead"
 #: The prev_hash of the audit chain's first row (db/audit_chain.py GENESIS_HASH).
 AUDIT_GENESIS_HASH = "0" * 64
 NOTE_BODY_MAX_CHARS = 2000
@@ -61,6 +62,8 @@ def upgrade() -> None:
     create_audit_log()
     create_rate_limit_window()
     create_x12_interchange()
+    create_ledger()
+    create_edit_tables()
 
 
 def create_reference_tables() -> None:
@@ -123,6 +126,16 @@ def create_reference_tables() -> None:
         sa.Column("termination_date", sa.Date(), nullable=True),
         *timestamps(),
         sa.PrimaryKeyConstraint("code", name="pk_cpt_code"),
+    )
+    op.create_table(
+        "code_system_load",
+        sa.Column("system", sa.String(length=16), nullable=False),
+        sa.Column("loaded_in_full", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=True),
+        sa.Column("codes", sa.Integer(), nullable=False),
+        sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("system", name="pk_code_system_load"),
     )
 
 
@@ -466,8 +479,110 @@ def create_x12_interchange() -> None:
     )
 
 
+def create_edit_tables() -> None:
+    # The CMS scrubber tables (NCCI PTP pairs, MUEs, Medicare Code Editor lists), with their dates; loaded by
+    # `claimflow codes import` from the quarterly files, and from the extract in db/seed for dev and tests.
+    op.create_table(
+        "ncci_ptp_edit",
+        sa.Column("column1", sa.String(length=5), nullable=False),
+        sa.Column("column2", sa.String(length=5), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("deletion_date", sa.Date(), nullable=True),
+        sa.Column("modifier_indicator", sa.String(length=1), nullable=False),
+        sa.Column("rationale", sa.String(length=255), nullable=False),
+        sa.PrimaryKeyConstraint("column1", "column2", "effective_date", name="pk_ncci_ptp_edit"),
+    )
+    op.create_table(
+        "mue_edit",
+        sa.Column("code", sa.String(length=5), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("mai", sa.SmallInteger(), nullable=False),
+        sa.Column("rationale", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("code", "effective_date", name="pk_mue_edit"),
+    )
+    op.create_table(
+        "mce_edit",
+        sa.Column("code", sa.String(length=8), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("termination_date", sa.Date(), nullable=True),
+        sa.PrimaryKeyConstraint("code", "kind", "effective_date", name="pk_mce_edit"),
+    )
+
+
+def create_ledger() -> None:
+    """The remittance ledger (claim_ledger_entry) and the provider-level adjustments (PLB) beside it: append-only,
+    each row written once under a unique posting key; reversals and corrections are new rows."""
+    op.create_table(
+        "claim_ledger_entry",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("posting_key", sa.String(length=300), nullable=False),
+        sa.Column("remittance_id", sa.String(length=200), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("payer_claim_id", sa.String(length=64), nullable=False),
+        sa.Column("line_number", sa.Integer(), nullable=True),
+        sa.Column("billed", MONEY, nullable=False),
+        sa.Column("allowed", MONEY, nullable=False),
+        sa.Column("paid", MONEY, nullable=False),
+        sa.Column("patient_responsibility", MONEY, nullable=False),
+        sa.Column("adjustments", JSON, nullable=False),
+        sa.Column("remark_codes", JSON, nullable=False),
+        sa.Column("reverses", sa.String(length=200), nullable=True),
+        sa.Column("at", TIMESTAMP, nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("id", name="pk_claim_ledger_entry"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_ledger_entry_claim_id_claim"),
+        sa.UniqueConstraint("claim_id", "posting_key", name="uq_claim_ledger_entry_claim_id_posting_key"),
+        sa.CheckConstraint(
+            "kind IN ('adjudication', 'reversal', 'correction')", name=op.f("ck_claim_ledger_entry_kind")
+        ),
+    )
+    op.create_table(
+        "provider_adjustment",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("remittance_id", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("payer_id", sa.String(length=30), nullable=False),
+        sa.Column("provider_id", sa.String(length=30), nullable=False),
+        sa.Column("fiscal_period_date", sa.Date(), nullable=True),
+        sa.Column("reason_code", sa.String(length=4), nullable=False),
+        sa.Column("reference", sa.String(length=60), nullable=False),
+        sa.Column("amount", MONEY, nullable=False),
+        created_at(),
+        sa.PrimaryKeyConstraint("id", name="pk_provider_adjustment"),
+        sa.UniqueConstraint("remittance_id", "position", name="uq_provider_adjustment_remittance_id_position"),
+    )
+    op.execute(
+        f"""
+        CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '% is append-only: {LEDGER_APPEND_ONLY_MESSAGE}', TG_TABLE_NAME
+                USING ERRCODE = 'restrict_violation';
+        END;
+        $$
+        """
+    )
+    for table in ("claim_ledger_entry", "provider_adjustment"):
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_never_truncated BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()"
+        )
+
+
 def downgrade() -> None:
     for table in (
+        "provider_adjustment",
+        "claim_ledger_entry",
+        "mce_edit",
+        "mue_edit",
+        "ncci_ptp_edit",
         "x12_interchange",
         "rate_limit_window",
         "audit_chain_head",
@@ -481,6 +596,7 @@ def downgrade() -> None:
         "claim_status_history",
         "claim_note",
         "claim",
+        "code_system_load",
         "cpt_code",
         "icd10_code",
         "adjuster",
@@ -491,6 +607,7 @@ def downgrade() -> None:
         op.drop_table(table)  # indexes and triggers go with their table
     op.execute("DROP SEQUENCE x12_control_number")
     op.execute("DROP FUNCTION audit_log_refuse_change()")
+    op.execute("DROP FUNCTION ledger_refuse_change()")
     op.execute("DROP FUNCTION audit_log_chain()")
     op.execute("DROP FUNCTION audit_row_hash(bigint, text, text, text, text, timestamptz, jsonb, timestamptz, text)")
     op.execute("DROP FUNCTION audit_field(text)")

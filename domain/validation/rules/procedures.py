@@ -1,11 +1,15 @@
-"""Procedure rules: CPT/HCPCS code format, presence in the procedure table on the service date, modifiers."""
+"""Procedure rules: CPT/HCPCS code format, presence in the procedure table on the service date, modifiers.
+
+A code the table does not list is an error once its system (HCPCS or CPT) has been loaded in full,
+and only a warning before: a partial table cannot tell a new or licensed code from a wrong one.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from domain.codes import PROCEDURE_CODE, CodeStatus
+from domain.codes import PROCEDURE_CODE, CodeStatus, procedure_system
 from domain.validation.issues import Severity
 from domain.validation.registry import Finding, MessageContext, Rule, RuleContext
 
@@ -24,12 +28,10 @@ def procedure_format(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _format_message(m: MessageContext) -> str:
-    code = m.text
-    if _well_formed(code.upper()):
-        todo = f"send it in upper case ({code.upper()})"
-    else:
-        todo = "send a CPT code (5 digits, or 4 digits and F, T or U) or a HCPCS code (a letter and 4 digits)"
-    return f"{code} is not a CPT or HCPCS code; {todo}"
+    return (
+        f"{m.text} is not a CPT or HCPCS code; send a CPT code (5 digits, or 4 digits and F, T or U) "
+        "or a HCPCS code (a letter and 4 digits)"
+    )
 
 
 def _table_status(ctx: RuleContext, wanted: tuple[CodeStatus, ...]) -> Iterator[tuple[int, CodeStatus]]:
@@ -38,9 +40,25 @@ def _table_status(ctx: RuleContext, wanted: tuple[CodeStatus, ...]) -> Iterator[
             yield i, status
 
 
-def known(ctx: RuleContext) -> Iterator[Finding]:
+def _unlisted(ctx: RuleContext, *, complete: bool) -> Iterator[Finding]:
     for i, _ in _table_status(ctx, (CodeStatus.UNKNOWN,)):
-        yield f"lines[{i}].procedure_code", {}
+        system = procedure_system(ctx.claim.lines[i].procedure_code)
+        if ctx.codes.complete(system) is complete:
+            yield f"lines[{i}].procedure_code", {"system": system.value}
+
+
+def known(ctx: RuleContext) -> Iterator[Finding]:
+    """Unknown to a system loaded in full: no such code."""
+    return _unlisted(ctx, complete=True)
+
+
+def unlisted(ctx: RuleContext) -> Iterator[Finding]:
+    """Unknown to a table that holds only part of its system: maybe a code nobody loaded yet."""
+    return _unlisted(ctx, complete=False)
+
+
+def _system_name(m: MessageContext) -> str:
+    return "HCPCS Level II" if m.params.get("system") == "hcpcs" else "CPT"
 
 
 def billable(ctx: RuleContext) -> Iterator[Finding]:
@@ -102,7 +120,22 @@ RULES = (
         "lines[].procedure_code",
         "the code is in the procedure table",
         known,
-        lambda m: f"{m.text} is not in the procedure code table; check the code against the payer's fee schedule",
+        lambda m: (
+            f"{m.text} is not a {_system_name(m)} code (the complete {_system_name(m)} release is loaded); "
+            "check the code against the payer's fee schedule"
+        ),
+    ),
+    Rule(
+        "procedure.unlisted",
+        Severity.WARNING,
+        "lines[].procedure_code",
+        "the code is in the procedure table (a partial one: its system is not loaded in full)",
+        unlisted,
+        lambda m: (
+            f"{m.text} is not in the procedure code table, which holds only part of {_system_name(m)}; "
+            f"check the code, or load the full release (claimflow codes import --system {m.params.get('system')} "
+            "FILE --full)"
+        ),
     ),
     Rule(
         "procedure.billable",

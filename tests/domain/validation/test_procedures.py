@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.codes import CodeEntry, CodeSets, CodeTable
+from domain.codes import CodeEntry, CodeSets, CodeSystem, CodeTable
 from tests.domain.factories import make_claim, service_date
 from tests.domain.validation.support import findings, report
 
@@ -18,12 +18,14 @@ class TestFormat:
     def test_cpt_and_hcpcs_pass(self, code: str) -> None:
         assert findings(make_claim(lines__0__procedure_code=code)) == set()
 
-    @pytest.mark.parametrize("code", ["8005", "800531", "ABCDE", "0001X", "GG103", "80053-26", "g0103"])
+    @pytest.mark.parametrize("code", ["8005", "800531", "ABCDE", "0001X", "GG103", "80053-26", "g-103"])
     def test_anything_else_fails(self, code: str) -> None:
         assert findings(make_claim(lines__0__procedure_code=code)) == {("procedure.format", PATH)}
 
-    def test_lower_case_is_told_to_send_upper_case(self) -> None:
-        assert "upper case (G0103)" in report(make_claim(lines__0__procedure_code="g0103")).errors[0].message
+    def test_lower_case_is_the_same_code_in_upper_case(self) -> None:
+        claim = make_claim(lines__0__procedure_code=" g0103 ")
+        assert claim.lines[0].procedure_code == "G0103"
+        assert findings(claim) == set()
 
 
 class TestTable:
@@ -41,8 +43,21 @@ class TestTable:
     def test_code_in_the_table_passes(self) -> None:
         assert findings(make_claim(), codes=self.codes) == set()
 
-    def test_code_missing_from_the_table_fails(self) -> None:
-        assert findings(make_claim(lines__0__procedure_code="85025"), codes=self.codes) == {("procedure.known", PATH)}
+    def test_code_missing_from_a_partial_table_is_a_warning(self) -> None:
+        claim = make_claim(lines__0__procedure_code="85025")
+        assert findings(claim, codes=self.codes) == {("procedure.unlisted", PATH)}
+        assert report(claim, codes=self.codes).errors == []
+
+    def test_code_missing_from_a_system_loaded_in_full_is_an_error(self) -> None:
+        codes = CodeSets(procedures=self.codes.procedures, loaded_in_full=frozenset({CodeSystem.CPT}))
+        claim = make_claim(lines__0__procedure_code="85025")
+        assert findings(claim, codes=codes) == {("procedure.known", PATH)}
+        assert [issue.rule_id for issue in report(claim, codes=codes).errors] == ["procedure.known"]
+
+    def test_a_full_load_of_one_system_leaves_the_other_a_warning(self) -> None:
+        codes = CodeSets(procedures=self.codes.procedures, loaded_in_full=frozenset({CodeSystem.CPT}))
+        claim = make_claim(lines__0__procedure_code="G0483")
+        assert findings(claim, codes=codes) == {("procedure.unlisted", PATH)}
 
     def test_without_a_table_only_the_format_is_checked(self) -> None:
         assert findings(make_claim(lines__0__procedure_code="85025")) == set()

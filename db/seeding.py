@@ -1,4 +1,4 @@
-"""Reference data every installation starts with (db/seed/*.json), inserted idempotently."""
+"""Reference data every installation starts with (db/seed/*.json, the HCPCS extract), inserted idempotently."""
 
 from __future__ import annotations
 
@@ -12,13 +12,27 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert
 
 from db.base import Base
+from db.edit_tables import edit_seed_rows
 from db.models import Adjuster, CPTCode, ICD10Code, Patient, Payer, Provider
 from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
 from domain import assignment
+from domain.code_files import parse_hcpcs
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 #: Effective date of the seeded codes when an entry does not give its own.
 SEED_EFFECTIVE_DATE = date(2000, 1, 1)
+#: A current extract of CMS's HCPCS Level II file in its record layout (drug tests, lab G/P/Q/U codes):
+#: partial, so an unknown HCPCS code stays a warning until the full file is imported.
+HCPCS_EXTRACT = "hcpcs_extract.txt"
+
+
+def hcpcs_rows() -> list[dict[str, Any]]:
+    """The shipped HCPCS extract as cpt_code rows."""
+    with (SEED_DIR / HCPCS_EXTRACT).open(encoding="ascii") as lines:
+        return [
+            record.entry.model_dump(include={"code", "description", "effective_date", "termination_date"})
+            for record in parse_hcpcs(lines)
+        ]
 
 
 def _load(name: str, shape: type[BaseModel], defaults: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -41,6 +55,8 @@ def reference_rows() -> list[tuple[type[Base], list[dict[str, Any]]]]:
         (Patient, _load("patients.json", PatientRow)),
         (ICD10Code, _load("icd10_codes.json", CodeRow, codes)),
         (CPTCode, cpt),
+        (CPTCode, hcpcs_rows()),
+        *edit_seed_rows(),  # the CMS edit tables' extract (ncci_ptp_extract.csv, mue_extract.csv, mce_extract.csv)
     ]
 
 

@@ -115,8 +115,7 @@ def parse_hcpcs(lines: Iterable[str]) -> Iterator[CodeRecord]:
 
 
 def _finish(line: int, fields: dict[str, object]) -> CodeRecord:
-    description = str(fields["description"])
-    return CodeRecord(line, _entry(line, **{**fields, "description": description[:255]}))
+    return CodeRecord(line, _entry(line, **fields))
 
 
 # --- CPT: a CSV the licensee owns -----------------------------------------------------------------------------
@@ -159,7 +158,7 @@ def parse_cpt_csv(lines: Iterable[str]) -> Iterator[CodeRecord]:
             _entry(
                 number,
                 code=code,
-                description=description[:255],
+                description=description,
                 effective_date=_iso(row["effective_date"] or "", number, "effective_date", required=True),
                 termination_date=_iso(row["termination_date"] or "", number, "termination_date", required=False),
             ),

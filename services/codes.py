@@ -11,7 +11,7 @@ from db.records import CodeRow
 from db.repositories.codes import CodeKind as CodeKind
 from db.repositories.cursor import decode_cursor, encode_cursor
 from db.uow import UnitOfWork
-from domain.codes import ICD10_CODE, PROCEDURE_CODE, canonical_icd10
+from domain.codes import ICD10_CODE, PROCEDURE_CODE, canonical_icd10, canonical_procedure
 from services.access import Principal
 from services.context import ServiceContext
 from services.errors import CodeExistsError, InvalidFieldError, NotFoundError
@@ -44,7 +44,8 @@ MAX_SEARCH_WORDS = 8
 
 
 def canonical(kind: CodeKind, code: str) -> str:
-    return canonical_icd10(code) if kind is CodeKind.ICD10 else code.strip().upper()
+    """The code as its table spells it: the same rule the claim model applies (domain/codes.py)."""
+    return canonical_icd10(code) if kind is CodeKind.ICD10 else canonical_procedure(code)
 
 
 def checked_code(kind: CodeKind, code: str) -> str:

@@ -109,6 +109,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_codes_import(args: argparse.Namespace) -> int:
+    from workers.code_import import run_import
+
+    return run_import(_settings(), system=args.system, path=Path(args.file), full=args.full, version=args.version)
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from api.auth import MAX_LIFETIME, Role, mint_token
 
@@ -199,6 +205,17 @@ def parser() -> argparse.ArgumentParser:
     audit.add_parser(
         "verify", help="check the audit log's hash chain: exit 0 when intact, 1 naming the first bad row"
     ).set_defaults(run=cmd_audit_verify)
+    codes = sub.add_parser("codes", help="the code sets").add_subparsers(dest="codes_command", required=True)
+    codes_import = codes.add_parser(
+        "import", help="load a release file (HCPCS from CMS, your licensed CPT CSV, ICD-10-CM order file)"
+    )
+    codes_import.add_argument("--system", required=True, help="hcpcs, cpt, icd10cm (or another loaded importer)")
+    codes_import.add_argument("file", help="the file as downloaded (.txt, .csv, or the zip holding it)")
+    codes_import.add_argument(
+        "--full", action="store_true", help="the file is the complete release: unknown codes become errors"
+    )
+    codes_import.add_argument("--version", default=None, help="the release's version (ICD-10-CM: the fiscal year)")
+    codes_import.set_defaults(run=cmd_codes_import)
     keys = sub.add_parser("update-keys", help="make an Ed25519 key pair for signing the API's updates to claims")
     keys.add_argument("private_key", help="where to write the private key (PEM); the public key goes beside it as .pub")
     keys.set_defaults(run=cmd_update_keys)

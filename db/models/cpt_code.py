@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, TimestampMixin
@@ -16,6 +16,6 @@ class CPTCode(TimestampMixin, Base):
     __tablename__ = "cpt_code"
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
-    description: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)  # CMS's long descriptors run past 255 characters
     effective_date: Mapped[date]
     termination_date: Mapped[date | None]

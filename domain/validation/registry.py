@@ -11,7 +11,7 @@ from functools import cached_property
 from pydantic import BaseModel
 
 from domain.claim import Claim
-from domain.codes import PROCEDURE_CODE, CodeSets, CodeStatus, icd10_package_status
+from domain.codes import PROCEDURE_CODE, CodeSets, CodeStatus, CodeSystem, icd10_package_status
 from domain.validation.issues import Severity, ValidationFinding, ValidationIssue
 
 #: At most this many diagnosis codes on a professional claim; pointers run 1..12.
@@ -63,13 +63,16 @@ class RuleContext:
         """For each diagnosis, the code sets' verdict and, for a dated failure, the line it fails on.
 
         A code the overrides list is judged on the service date of every line that points at
-        it (every line when none does); any other code by the packaged set, on any date.
+        it (every line when none does); any other code by the packaged set, on any date, unless
+        ICD-10-CM releases were loaded in full: then the table is the code set, and a code it
+        does not list does not exist.
         """
         overrides = self.codes.icd10_overrides
+        table_is_complete = overrides is not None and self.codes.complete(CodeSystem.ICD10CM)
         verdicts: list[tuple[CodeStatus, int | None]] = []
         for i, code in enumerate(self.claim.diagnosis_codes):
             if overrides is None or code not in overrides:
-                verdicts.append((icd10_package_status(code), None))
+                verdicts.append((CodeStatus.UNKNOWN if table_is_complete else icd10_package_status(code), None))
                 continue
             lines = self.pointing_lines[i] or range(len(self.claim.lines))
             first_line_on: dict[date, int] = {}

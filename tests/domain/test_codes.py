@@ -1,21 +1,28 @@
-"""Code sets: canonical ICD-10-CM spelling, dated code tables, the packaged ICD-10-CM lookups."""
+"""Code sets: canonical spellings, dated code tables, the packaged ICD-10-CM lookups, the release-file parsers."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from domain.code_files import CodeFileError, fiscal_year_of, parse_cpt_csv, parse_hcpcs, parse_icd10_order
 from domain.codes import (
     CodeEntry,
     CodeStatus,
+    CodeSystem,
     CodeTable,
     canonical_icd10,
+    canonical_procedure,
     icd10_children,
     icd10_package_status,
     icd10_status,
+    procedure_system,
 )
+from services.codes import CodeKind
+from services.codes import canonical as services_canonical
 from tests.domain.factories import make_claim
 
 
@@ -140,3 +147,117 @@ class TestIcd10Status:
     def test_codes_without_override_follow_the_package(self) -> None:
         assert icd10_status("I10", date(2026, 1, 5), self.overrides) is CodeStatus.ACTIVE
         assert icd10_status("E11", date(2026, 1, 5), None) is CodeStatus.NOT_BILLABLE
+
+
+class TestCanonicalProcedure:
+    @pytest.mark.parametrize("raw", ["g0483", " G0483 ", "G0483", "g0483\t"])
+    def test_any_case_and_spacing_become_one_code(self, raw: str) -> None:
+        assert canonical_procedure(raw) == "G0483"
+
+    def test_claim_and_code_service_share_the_rule(self) -> None:
+        assert make_claim(lines__0__procedure_code="3044f").lines[0].procedure_code == "3044F"
+        assert services_canonical(CodeKind.CPT, "3044f") == "3044F"
+
+    @pytest.mark.parametrize(
+        ("code", "system"), [("G0483", CodeSystem.HCPCS), ("80053", CodeSystem.CPT), ("3044F", CodeSystem.CPT)]
+    )
+    def test_a_letter_first_is_hcpcs_level_ii_digits_first_cpt(self, code: str, system: CodeSystem) -> None:
+        assert procedure_system(code) is system
+
+
+SEED = Path(__file__).resolve().parents[2] / "db" / "seed"
+
+
+def _hcpcs_line(code: str = "G9990", record_id: str = "3", added: str = "20260101", term: str = "") -> str:
+    """One first line of a HCPCS record in CMS's layout (320 characters)."""
+    line = [" "] * 320
+    for start, value in ((1, code), (6, "00100"), (11, record_id), (12, "Test code"), (269, added), (285, term)):
+        line[start - 1 : start - 1 + len(value)] = value
+    return "".join(line) + "\n"
+
+
+class TestHcpcsFile:
+    def test_the_shipped_extract_parses_with_drug_tests_and_their_dates(self) -> None:
+        with (SEED / "hcpcs_extract.txt").open(encoding="ascii") as lines:
+            entries = {record.entry.code: record.entry for record in parse_hcpcs(lines)}
+
+        assert {"G0480", "G0481", "G0482", "G0483", "G0659"} <= set(entries)
+        assert entries["G0483"].effective_date == date(2016, 1, 1)
+        assert entries["G0483"].termination_date is None
+        assert entries["G0483"].description.endswith("22 or more drug class(es), including metabolite(s) if performed")
+        assert entries["G0431"].termination_date == date(2015, 12, 31)
+        assert all(code[0].isalpha() and len(code) == 5 for code in entries)  # no modifier records (QW, 91, ...)
+
+    def test_continuation_lines_join_the_long_description(self) -> None:
+        more = "G9990001004Continued text".ljust(91) + "\n"
+        (record,) = parse_hcpcs([_hcpcs_line(), more])
+        assert record.entry.description == "Test code Continued text"
+
+    @pytest.mark.parametrize(
+        ("bad", "field"),
+        [
+            (_hcpcs_line(added="2026011"), "add date"),
+            (_hcpcs_line(added="20261301"), "add date"),
+            (_hcpcs_line(record_id="5"), "record id"),
+            (_hcpcs_line(code="99999"), "code"),
+            (_hcpcs_line()[:200] + "\n", "record"),
+            (_hcpcs_line(added="20260101", term="20251231"), "dates"),
+            ("G9991001004orphan continuation\n", "record id"),
+        ],
+    )
+    def test_a_malformed_line_is_named_by_its_number(self, bad: str, field: str) -> None:
+        with pytest.raises(CodeFileError) as raised:
+            list(parse_hcpcs([_hcpcs_line("G9980"), "\n", bad]))
+        assert (raised.value.line, raised.value.field) == (3, field)
+        assert str(raised.value).startswith(f"line 3: {field}: ")
+
+
+class TestCptFile:
+    HEADER = "code,description,effective_date,termination_date\n"
+
+    def test_rows_carry_their_dates(self) -> None:
+        rows = list(
+            parse_cpt_csv(
+                [
+                    self.HEADER,
+                    "80053,Comprehensive metabolic panel,2000-01-01,\n",
+                    "3044f,HbA1c < 7%,2005-01-01,2030-12-31\n",
+                ]
+            )
+        )
+        assert [(r.line, r.entry.code, r.entry.termination_date) for r in rows] == [
+            (2, "80053", None),
+            (3, "3044F", date(2030, 12, 31)),
+        ]
+
+    @pytest.mark.parametrize(
+        ("row", "field"),
+        [
+            ("80053,Panel,01/01/2000,\n", "effective_date"),
+            ("G0483,Drug test,2016-01-01,\n", "code"),
+            ("80053,,2000-01-01,\n", "description"),
+        ],
+    )
+    def test_a_bad_row_is_named_by_its_line(self, row: str, field: str) -> None:
+        with pytest.raises(CodeFileError) as raised:
+            list(parse_cpt_csv([self.HEADER, "80048,Basic metabolic panel,2000-01-01,\n", row]))
+        assert (raised.value.line, raised.value.field) == (3, field)
+
+    def test_a_missing_column_is_named(self) -> None:
+        with pytest.raises(CodeFileError, match="line 1: header: missing column\\(s\\) termination_date"):
+            list(parse_cpt_csv(["code,description,effective_date\n"]))
+
+
+class TestIcd10OrderFile:
+    def test_the_release_takes_effect_on_october_1_and_headers_are_not_billable(self) -> None:
+        with (SEED / "icd10cm_order_2025_extract.txt").open(encoding="ascii") as lines:
+            entries = {record.entry.code: record.entry for record in parse_icd10_order(lines, 2025)}
+        assert entries["E66.811"].effective_date == date(2024, 10, 1)
+        assert entries["E66.811"].billable
+        assert not entries["E66.8"].billable
+        assert fiscal_year_of("icd10cm_order_2025_extract.txt") == 2025
+
+    def test_a_bad_flag_is_named_by_its_line(self) -> None:
+        good = "00001 E119    1 Type 2 diabetes mellitus without complications\n"
+        with pytest.raises(CodeFileError, match="line 2: header flag"):
+            list(parse_icd10_order([good, good.replace(" 1 ", " 7 ")], 2025))

@@ -121,7 +121,7 @@ def create_reference_tables() -> None:
     op.create_table(
         "cpt_code",
         sa.Column("code", sa.String(length=5), nullable=False),
-        sa.Column("description", sa.String(length=255), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),  # CMS's long descriptors run past 255
         sa.Column("effective_date", sa.Date(), nullable=False),
         sa.Column("termination_date", sa.Date(), nullable=True),
         *timestamps(),

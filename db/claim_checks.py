@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+from db.edit_tables import claim_edit_tables
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.codes import CodeSets
@@ -14,7 +16,11 @@ from domain.validation.duplicates import duplicate_issues, duplicate_keys
 async def check_claim(
     uow: UnitOfWork, claim: Claim, *, claim_id: str | None, org_id: str, today: date, codes: CodeSets
 ) -> ValidationReport:
-    """Validate a claim against the code sets and the organization's claims already accepted; reads only."""
+    """Validate a claim against the code sets and the organization's claims already accepted; reads only.
+
+    The CMS edit tables are read for this claim's codes alone (the full files hold millions of pairs).
+    """
+    codes = replace(codes, edits=await claim_edit_tables(uow.session, claim))
     report = validate_claim(claim, today=today, codes=codes)
     keys = duplicate_keys(claim)
     if not keys:

@@ -22,6 +22,7 @@ from db.code_sets import CodeSetCache
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.decision import BilledLine
+from domain.ledger import LedgerSource, PaymentAnswer
 
 
 class ClaimRecordActivities:
@@ -82,12 +83,21 @@ async def _write_status(uow: UnitOfWork, record: StatusRecord) -> bool:
     """The status-history row, the audit row, the register's current status, adjudication and payment."""
     details = record.details
     if details.adjudication:
+        source = LedgerSource.ADJUSTER if details.adjudicated_by_adjuster else LedgerSource.PROCESSOR
         await uow.claims.record_adjudication(
-            claim_id=record.claim_id,
-            lines=details.adjudication,
-            source="adjuster" if details.adjudicated_by_adjuster else "processor",
-            at=record.at,
+            claim_id=record.claim_id, lines=details.adjudication, source=source.value, at=record.at
         )
+        # The answer states the claim's whole adjudication: it reverses what stands and posts itself, once per
+        # status change (its seq is the posting's key, so a retried activity posts nothing twice).
+        answer = PaymentAnswer(
+            remittance_id=f"status:{record.seq}",
+            source=source,
+            at=record.at,
+            payer_claim_id=details.payer_claim_id or "",
+            replaces_standing=True,
+            lines=details.adjudication,
+        )
+        await uow.ledger.post(record.claim_id, answer)
     recorded = await uow.claims.record_status(
         claim_id=record.claim_id,
         seq=record.seq,

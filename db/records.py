@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from domain.adjudication import LineAdjudication
 from domain.claim import Claim
+from domain.ledger import LedgerEntry
 from domain.status import ClaimStatus
 
 #: What a note is: an adjuster's decision, the submitter's answer to request_info, or a cancellation's reason.
@@ -66,6 +67,8 @@ class ClaimRecord(ClaimSummary):
     validation_errors: list[dict[str, Any]]
     status_history: list[StatusEntry]
     adjudication: list[LineAdjudication]
+    #: The remittance ledger's entries, in posting order (domain.ledger adds them up).
+    ledger: list[LedgerEntry] = []
     snapshot_version: int | None
     payment: PaymentRecord | None
     request_hash: str

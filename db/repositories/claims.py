@@ -44,6 +44,7 @@ from db.repositories.claim_writes import (
     RECORD_STATUS,
 )
 from db.repositories.cursor import decode_cursor, encode_cursor
+from db.repositories.ledger import entries_of, ledger_json
 from db.repositories.snapshots import SnapshotWriter
 from domain.adjudication import LineAdjudication
 from domain.claim import Claim
@@ -128,6 +129,7 @@ RECORD_HEAD = (
         .where(InsuranceClaim.claim_id == _CLAIM_ID)
         .scalar_subquery()
         .label("snapshot_version"),
+        ledger_json(_CLAIM_ID).label("ledger"),
     )
     .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
     .where(ClaimRegister.claim_id == _CLAIM_ID)
@@ -261,6 +263,7 @@ class ClaimRepository(Repository):
                 )
                 for line in lines
             ],
+            ledger=entries_of(found.ledger),
             snapshot_version=found.snapshot_version,
             payment=None
             if found.payment_id is None
@@ -411,7 +414,10 @@ class ClaimRepository(Repository):
                 "billed": line.billed,
                 "allowed": line.allowed,
                 "paid": line.paid,
-                "adjustments": [adjustment.model_dump(mode="json") for adjustment in line.adjustments],
+                # a quantity only where the payer gave one
+                "adjustments": [
+                    adjustment.model_dump(mode="json", exclude_none=True) for adjustment in line.adjustments
+                ],
                 "remark_codes": list(line.remark_codes),
                 "source": source,
                 "adjudicated_at": at,

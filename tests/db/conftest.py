@@ -15,6 +15,8 @@ CLAIM_TABLES = (
     "x12_interchange",
     "audit_log",
     "payment",
+    "claim_ledger_entry",
+    "provider_adjustment",
     "claim_line_adjudication",
     "claim_status_history",
     "claim_note",

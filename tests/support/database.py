@@ -160,7 +160,12 @@ def owner_url(url: str) -> str:
 def empty_tables(url: str, tables: tuple[str, ...]) -> None:
     """As the owner, empty `tables` of `url`'s database and restart the audit chain: the TRUNCATE triggers that
     guard audit_log and claim_note are disabled for that transaction only (tests start from nothing)."""
-    guarded = {"audit_log": "audit_log_never_truncated", "claim_note": "claim_note_never_truncated"}
+    guarded = {
+        "audit_log": "audit_log_never_truncated",
+        "claim_note": "claim_note_never_truncated",
+        "claim_ledger_entry": "claim_ledger_entry_never_truncated",
+        "provider_adjustment": "provider_adjustment_never_truncated",
+    }
     with psycopg.connect(_libpq(owner_url(url))) as connection:
         for table, trigger in guarded.items():
             connection.execute(

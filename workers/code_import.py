@@ -10,6 +10,7 @@ Another system's loader joins by adding an entry to IMPORTERS (name -> importer)
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import sys
@@ -25,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.edit_tables import EDIT_IMPORTERS, EditFileError, import_edit_file
 from db.engine import create_engine, create_session_factory
 from db.repositories.codes import CodeKind
 from db.uow import UnitOfWork
@@ -208,7 +210,8 @@ async def import_icd10cm(
     last_day = fiscal_year_start(year) - timedelta(days=1)
     codes = 0
     async with UnitOfWork(sessions) as uow:
-        open_codes = await uow.codes.open_billable_icd10()
+        billable = await uow.codes.billable_icd10()
+        open_codes = {code for code, terminated in billable.items() if terminated is None}
         listed: set[str] = set()
         to_retire: set[str] = set()
         with open_release(request.path, r"order.*\.txt$", "latin-1") as text:
@@ -216,8 +219,9 @@ async def import_icd10cm(
                 fresh = []
                 for record in batch:
                     listed.add(record.entry.code)
-                    if record.entry.code in open_codes and not record.entry.billable:
-                        to_retire.add(record.entry.code)  # became a header: billable until the day before
+                    if record.entry.code in billable and not record.entry.billable:
+                        # Became a header: it stays billable for service before this release (retired the day before).
+                        to_retire.add(record.entry.code)
                     else:
                         fresh.append(record.entry)
                 await uow.codes.upsert(CodeKind.ICD10, fresh)
@@ -225,7 +229,7 @@ async def import_icd10cm(
                 progress(batch[-1].line)
         if request.full:
             to_retire |= open_codes - listed
-        retired = await uow.codes.retire(CodeKind.ICD10, to_retire, last_day)
+        retired = await uow.codes.retire(CodeKind.ICD10, to_retire & open_codes, last_day)
         return await _finish(uow, CodeSystem.ICD10CM, request, codes=codes, retired=retired, version=str(year))
 
 
@@ -234,6 +238,28 @@ IMPORTERS: dict[str, Importer] = {
     CodeSystem.CPT.value: import_cpt,
     CodeSystem.ICD10CM.value: import_icd10cm,
 }
+
+
+async def import_edits(
+    name: str, sessions: async_sessionmaker[AsyncSession], request: ImportRequest, progress: ProgressCallback
+) -> ImportResult:
+    """A CMS edit table's quarterly file (NCCI PTP, MUE, MCE: db/edit_tables.py) in one transaction, audited."""
+    async with UnitOfWork(sessions) as uow:
+        try:
+            rows = await import_edit_file(uow.session, name, request.path, request.version, progress)
+        except EditFileError as exc:
+            raise ImportFileError(f"{request.path.name}: {exc}") from exc
+        now = datetime.now(UTC)
+        details = {"system": name, "source": request.path.name, "version": request.version, "codes": rows}
+        await uow.audit.append(
+            claim_id=None, actor=ACTOR, action="codes.imported", at=now, details=details, event_key=f"codes.imported-{name}-{now.isoformat()}"
+        )
+        await uow.commit()
+    return ImportResult(system=name, codes=rows, retired=0, full=False, version=request.version)
+
+
+# The CMS edit tables (ncci-ptp, mue, mce) load through the same command.
+IMPORTERS.update({name: functools.partial(import_edits, name) for name in EDIT_IMPORTERS})
 
 
 # --- the command -------------------------------------------------------------------------------------------

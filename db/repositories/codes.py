@@ -110,12 +110,12 @@ class CodeRepository(Repository):
             changes["billable"] = statement.excluded.billable
         await self.session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=changes))
 
-    async def open_billable_icd10(self) -> set[str]:
-        """The billable ICD-10-CM codes with no termination date (those a new release may retire)."""
-        rows = await self.session.scalars(
-            select(ICD10Code.code).where(ICD10Code.billable.is_(True), ICD10Code.termination_date.is_(None))
+    async def billable_icd10(self) -> dict[str, date | None]:
+        """The billable ICD-10-CM codes and their termination dates (None: open-ended, a release may retire it)."""
+        rows = await self.session.execute(
+            select(ICD10Code.code, ICD10Code.termination_date).where(ICD10Code.billable.is_(True))
         )
-        return set(rows)
+        return {code: terminated for code, terminated in rows}
 
     async def retire(self, kind: CodeKind, codes: Collection[str], last_day: date) -> int:
         """Set `last_day` as the last day of service of the codes still open-ended; how many it retired."""

@@ -250,9 +250,19 @@ async def import_edits(
         except EditFileError as exc:
             raise ImportFileError(f"{request.path.name}: {exc}") from exc
         now = datetime.now(UTC)
-        details = {"system": name, "source": request.path.name, "version": request.version, "codes": rows}
+        details: dict[str, object] = {
+            "system": name,
+            "source": request.path.name,
+            "version": request.version,
+            "codes": rows,
+        }
         await uow.audit.append(
-            claim_id=None, actor=ACTOR, action="codes.imported", at=now, details=details, event_key=f"codes.imported-{name}-{now.isoformat()}"
+            claim_id=None,
+            actor=ACTOR,
+            action="codes.imported",
+            at=now,
+            details=details,
+            event_key=f"codes.imported-{name}-{now.isoformat()}",
         )
         await uow.commit()
     return ImportResult(system=name, codes=rows, retired=0, full=False, version=request.version)

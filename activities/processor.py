@@ -19,10 +19,16 @@ from activities.contracts import (
     SubmitClaimInput,
     business_failure,
 )
-from activities.processor_client import ProcessorClient, ProcessorRefusedError
+from activities.processor_client import ProcessorAdapter, ProcessorClient, ProcessorRefusedError
+from activities.x12.interchange import X12Integration
+from activities.x12_adapter import X12ProcessorAdapter
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.adjudication import ProcessorStatus
+from domain.errors import DomainError
+
+#: A payer id ending in this is answered in X12 over the CORE envelope (until integrations are kept per organization).
+X12_PAYER_SUFFIX = "-X12"
 
 
 class ProcessorActivities:
@@ -34,10 +40,28 @@ class ProcessorActivities:
         http: httpx.AsyncClient,
         processor_url: str,
         callback_base: str | None,
+        x12: X12Integration | None = None,
     ) -> None:
         self._sessions = sessions
-        self._client = ProcessorClient(http, processor_url)
+        self._json = ProcessorClient(http, processor_url)
+        self._x12 = None if x12 is None else X12ProcessorAdapter(sessions, http, processor_url, x12)
         self._callback_base = callback_base.rstrip("/") if callback_base else None
+
+    def _adapter(self, payer_id: str) -> ProcessorAdapter:
+        """The adapter the payer speaks: X12 for a payer id ending in -X12 (when an X12 integration is set), JSON."""
+        if payer_id.upper().endswith(X12_PAYER_SUFFIX) and self._x12 is not None:
+            return self._x12
+        return self._json
+
+    async def _payer_id(self, claim_id: str) -> str:
+        """The claim's payer id, read only when an X12 integration could answer for it."""
+        if self._x12 is None:
+            return ""
+        async with UnitOfWork(self._sessions) as uow:
+            try:
+                return (await uow.claims.load_claim(claim_id)).insurance.payer_id
+            except ClaimNotFoundError as exc:
+                raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
 
     @activity.defn(name=SUBMIT_CLAIM.name)
     async def submit_claim(self, input: SubmitClaimInput) -> SubmissionReceipt:
@@ -47,7 +71,7 @@ class ProcessorActivities:
             except ClaimNotFoundError as exc:
                 raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
         try:
-            receipt = await self._client.submit(
+            receipt = await self._adapter(claim.insurance.payer_id).submit(
                 input.claim_id,
                 claim,
                 idempotency_key=input.idempotency_key,
@@ -55,6 +79,8 @@ class ProcessorActivities:
             )
         except ProcessorRefusedError as exc:
             raise business_failure(PROCESSOR_REFUSED, str(exc)) from exc
+        except DomainError as exc:  # the claim cannot be written in the payer's dialect (an 837P's gaps, named)
+            raise business_failure(exc.code, exc.message) from exc
         activity.logger.info(
             "claim.submitted",
             extra={
@@ -67,15 +93,17 @@ class ProcessorActivities:
 
     @activity.defn(name=POLL_CLAIM_STATUS.name)
     async def poll_claim_status(self, input: PollStatusInput) -> ProcessorStatus:
+        adapter = self._adapter(await self._payer_id(input.claim_id))
         try:
-            return await self._client.status(input.payer_claim_id)
+            return await adapter.status(input.payer_claim_id, claim_id=input.claim_id)
         except ProcessorRefusedError as exc:
             raise business_failure(PROCESSOR_REFUSED, str(exc)) from exc
 
     @activity.defn(name=ISSUE_PAYMENT.name)
     async def issue_payment(self, input: IssuePaymentInput) -> IssuePaymentResult:
+        adapter = self._adapter(await self._payer_id(input.claim_id))
         try:
-            receipt = await self._client.pay(
+            receipt = await adapter.pay(
                 input.claim_id, input.payer_claim_id, input.lines, idempotency_key=input.idempotency_key
             )
         except ProcessorRefusedError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -49,8 +49,22 @@ class ProcessorAnswerError(Exception):
     """The processor's answer is not what its API promises (not JSON, or a field missing or wrong)."""
 
 
+class ProcessorAdapter(Protocol):
+    """What the processor activities ask of a processor, whatever it speaks (JSON here, X12 in x12_adapter.py)."""
+
+    async def submit(
+        self, claim_id: str, claim: Claim, *, idempotency_key: str, callback_url: str | None
+    ) -> SubmissionReceipt: ...
+
+    async def status(self, payer_claim_id: str, *, claim_id: str) -> ProcessorStatus: ...
+
+    async def pay(
+        self, claim_id: str, payer_claim_id: str, lines: list[tuple[int, Decimal]], *, idempotency_key: str
+    ) -> PaymentReceipt: ...
+
+
 class ProcessorClient:
-    """Speaks the processor's HTTP API. A 4xx is ProcessorRefusedError (final), a 5xx ProcessorUnavailableError and
+    """The JSON adapter: speaks the processor's HTTP API. A 4xx is ProcessorRefusedError (final), a 5xx ProcessorUnavailableError and
     a transport failure httpx's own error (both retried), a malformed answer ProcessorAnswerError."""
 
     def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
@@ -88,7 +102,7 @@ class ProcessorClient:
         receipt = _answer(SubmissionReceipt, response, "submission")
         return receipt.model_copy(update={"status_code": _status_code(receipt.status_code)})
 
-    async def status(self, payer_claim_id: str) -> ProcessorStatus:
+    async def status(self, payer_claim_id: str, *, claim_id: str = "") -> ProcessorStatus:
         """The claim's status, with the 277 codes and the 835 lines; the processor's free-text message is dropped."""
         response = await self._request(
             "GET", f"/v1/claims/{payer_claim_id}/status", what="status request", unknown_is_an_answer=True

@@ -175,6 +175,30 @@ class Processor:
             index = max(index, math.floor((now - row.submitted_at) / self.config.step_seconds))
         return step_at(scenario_named(row.scenario), index)
 
+    def stored_claim(self, payer_claim_id: str) -> tuple[dict[str, Any], str] | None:
+        """(the claim as it was submitted, its last category), without advancing it; None if it is unknown."""
+        with self.store.transaction() as tx:
+            row = tx.claim(payer_claim_id)
+        if row is None:
+            return None
+        submitted: dict[str, Any] = json.loads(row.body)
+        return submitted, row.last_category
+
+    def remittance(self, payer_claim_id: str) -> tuple[str, list[Any]] | None:
+        """(category, remittance lines) of a finalized claim, without advancing it; None if not finalized."""
+        with self.store.transaction() as tx:
+            row = tx.claim(payer_claim_id)
+        if row is None or row.last_category not in FINALIZED:
+            return None
+        lines: list[Any] = json.loads(row.remittance)
+        return row.last_category, lines
+
+    def next_control_number(self) -> int:
+        """A control number for the sandbox's own interchanges: never the same twice in one ledger."""
+        with self.store.transaction() as tx:
+            tx.bump("x12_interchanges_written")
+            return tx.counters()["x12_interchanges_written"]
+
     # -- payments ---------------------------------------------------------------------------------------
 
     def issue_payment(self, key: str, payment: PaymentRequest, raw: object) -> Reply:
@@ -247,6 +271,8 @@ class Processor:
                     "status_requests": row.claim.status_requests,
                     "category": row.claim.last_category,
                     "webhook": {"state": row.claim.webhook_state, "attempts": row.claim.webhook_attempts},
+                    # the 837P interchange as received (X12 claims only), for validators
+                    "x12_interchange": json.loads(row.claim.body).get("x12"),
                 }
                 for row in rows
             ],

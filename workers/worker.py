@@ -18,7 +18,9 @@ from temporalio.worker import Worker
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.processor import ProcessorActivities
+from activities.x12.interchange import X12Integration
 from workers.activity_failures import PlainActivityFailures
+from workers.api_config import x12_integration
 from workers.settings import Settings
 from workers.startup import load_code_sets
 from workers.tls import client_context
@@ -46,6 +48,7 @@ async def claim_worker(
     webhook_base: str | None = None,
     max_concurrent_activities: int = 16,
     max_concurrent_local_activities: int = 16,
+    x12: X12Integration | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
     `trusted_update_keys` (the API's public keys)."""
@@ -53,7 +56,7 @@ async def claim_worker(
     async with httpx.AsyncClient(timeout=processor_timeout, verify=client_context(processor_ca_file)) as http:
         records = ClaimRecordActivities(sessions)
         processor = ProcessorActivities(
-            sessions, http, processor_url, f"{webhook_base}/v1/webhooks/processor" if webhook_base else None
+            sessions, http, processor_url, f"{webhook_base}/v1/webhooks/processor" if webhook_base else None, x12
         )
         assignment = AssignmentActivities(sessions)
         worker = Worker(
@@ -92,6 +95,7 @@ def worker_from_settings(
         webhook_base=settings.webhook_base_url,
         max_concurrent_activities=settings.worker_max_activities,
         max_concurrent_local_activities=settings.worker_max_local_activities,
+        x12=x12_integration(settings),
     )
 
 

@@ -155,6 +155,7 @@ async def running_stack(
             task_queue=task_queue,
             processor_url=sandbox_url,
             trusted_update_keys=TRUSTED_UPDATE_KEYS,
+            x12=x12_integration(Settings(_env_file=None)),  # payers ending in -X12 speak X12 over the CORE envelope
         ) as worker:
             task = asyncio.create_task(worker.run())
             try:

@@ -1,0 +1,183 @@
+"""The X12 processor adapter: 837P in a CORE envelope (999 + 277CA back), 276 -> 277 polling, the 835 remittance.
+
+Each exchange is mapped to the contract the workflow already uses (SubmissionReceipt, ProcessorStatus with its
+Category and LineAdjudication, PaymentReceipt). The 837P is the claim's one stored interchange
+(activities/x12/interchange.py): a retried submission resends the same bytes under the same control numbers, which
+the receiver recognises as a duplicate. Failures name segments, codes and HTTP statuses, never the payload.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.contracts import SubmissionReceipt
+from activities.processor_client import PaymentReceipt, ProcessorAnswerError
+from activities.x12.envelope import ControlNumbers
+from activities.x12.interchange import X12Integration, claim_source, stored_or_new_837p
+from activities.x12.models import ClaimPayment, ClaimStatusAnswer, ClaimStatusReport, Remittance
+from activities.x12.parse_277 import parse_277
+from activities.x12.parse_835 import parse_835
+from activities.x12.parse_999 import parse_999
+from activities.x12.reader import X12SyntaxError
+from activities.x12.request_276 import claim_status_request
+from activities.x12.transport import (
+    REMITTANCE_REQUEST,
+    STATUS_276,
+    SUBMIT_837P,
+    CoreTransport,
+)
+from db.errors import ClaimNotFoundError
+from db.uow import UnitOfWork
+from domain.adjudication import (
+    FINALIZED,
+    Adjustment,
+    Category,
+    GroupCode,
+    LineAdjudication,
+    ProcessorStatus,
+)
+from domain.claim import Claim
+from domain.claim_status_codes import UnknownCategoryCodeError
+
+#: CAS groups that lower the allowed amount (patient responsibility is part of what the payer allows).
+_NOT_ALLOWED = frozenset({GroupCode.CONTRACTUAL, GroupCode.OTHER, GroupCode.PAYER_INITIATED})
+
+
+class X12ProcessorAdapter:
+    """Speaks X12 005010 over the CAQH CORE envelope to one processor."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        http: httpx.AsyncClient,
+        processor_url: str,
+        integration: X12Integration,
+    ) -> None:
+        self._sessions = sessions
+        self._integration = integration
+        self._transport = CoreTransport(
+            http, processor_url, integration.envelope.sender_id, integration.envelope.receiver_id
+        )
+
+    async def submit(
+        self, claim_id: str, claim: Claim, *, idempotency_key: str, callback_url: str | None
+    ) -> SubmissionReceipt:
+        """Send the claim's 837P (batch); its 999 says whether the interchange was accepted, its 277CA what became
+        of the claim. `callback_url` is not carried: an X12 payer is polled."""
+        async with UnitOfWork(self._sessions) as uow:
+            record = await uow.claims.get_record(claim_id)
+            if record is None:
+                raise ClaimNotFoundError(claim_id)
+            interchange, _ = await stored_or_new_837p(uow, record, self._integration)
+            await uow.commit()
+        answer = await self._transport.exchange(SUBMIT_837P, interchange.body, mode="Batch", payload_id=idempotency_key)
+        try:
+            acknowledgments = parse_999(answer.payload)
+            if not all(ack.group_status.accepted for ack in acknowledgments):
+                return SubmissionReceipt(payer_claim_id="", category=Category.UNPROCESSABLE, status_code="")
+            status = _claim_status(parse_277(answer.payload), claim.patient_control_number, "277CA")
+            category = status.status.processor_category or Category.RECEIVED
+        except (X12SyntaxError, UnknownCategoryCodeError) as exc:
+            raise ProcessorAnswerError(f"the processor's answer to the 837P is not a valid 999/277CA: {exc}") from None
+        return SubmissionReceipt(
+            payer_claim_id=status.payer_claim_id, category=category, status_code=status.status.status_code
+        )
+
+    async def status(self, payer_claim_id: str, *, claim_id: str) -> ProcessorStatus:
+        """A 276 answered by a 277; a finalized claim's lines come from its 835."""
+        claim, request = await self._status_request(claim_id, payer_claim_id)
+        answer = await self._transport.exchange(STATUS_276, request, mode="RealTime")
+        try:
+            found = _claim_status(parse_277(answer.payload), claim.patient_control_number, "277")
+            category = found.status.processor_category
+        except (X12SyntaxError, UnknownCategoryCodeError) as exc:
+            raise ProcessorAnswerError(f"the processor's answer to the 276 is not a valid 277: {exc}") from None
+        if category is None:  # E0-E4: the payer could not answer now; the claim keeps waiting
+            category = Category.PENDING
+        lines: list[LineAdjudication] = []
+        if category in FINALIZED:
+            payment, _ = await self._remittance(claim_id, payer_claim_id)
+            lines = line_adjudications(payment, claim)
+        return ProcessorStatus(
+            payer_claim_id=found.payer_claim_id or payer_claim_id,
+            category=category,
+            status_code=found.status.status_code,
+            lines=lines,
+        )
+
+    async def pay(
+        self, claim_id: str, payer_claim_id: str, lines: list[tuple[int, Decimal]], *, idempotency_key: str
+    ) -> PaymentReceipt:
+        """The payment is the payer's, made with its 835: its trace number (TRN02) and the claim's paid amount."""
+        payment, remittance = await self._remittance(claim_id, payer_claim_id)
+        return PaymentReceipt(payment_id=remittance.payment.trace_number, amount=payment.paid)
+
+    async def _status_request(self, claim_id: str, payer_claim_id: str) -> tuple[Claim, str]:
+        """The claim and a 276 for it under a fresh control number."""
+        async with UnitOfWork(self._sessions) as uow:
+            record = await uow.claims.get_record(claim_id)
+            if record is None:
+                raise ClaimNotFoundError(claim_id)
+            source = await claim_source(uow, record)
+            control = ControlNumbers.from_sequence(await uow.x12.next_control_number())
+            await uow.commit()
+        request = claim_status_request(
+            source,
+            payer_claim_id,
+            submitter=self._integration.submitter,
+            envelope=self._integration.envelope,
+            control=control,
+            created_at=datetime.now(UTC),
+        )
+        return source.claim, request
+
+    async def _remittance(self, claim_id: str, payer_claim_id: str) -> tuple[ClaimPayment, Remittance]:
+        """The 835 that pays (or denies) this claim: asked for with a 276 naming it."""
+        _, request = await self._status_request(claim_id, payer_claim_id)
+        answer = await self._transport.exchange(REMITTANCE_REQUEST, request, mode="Batch")
+        try:
+            remittances = parse_835(answer.payload)
+        except X12SyntaxError as exc:
+            raise ProcessorAnswerError(f"the processor's answer to the 835 request is not a valid 835: {exc}") from None
+        for remittance in remittances:
+            for payment in remittance.claims:
+                if payment.payer_claim_id == payer_claim_id and not payment.reversal:
+                    return payment, remittance
+        raise ProcessorAnswerError("the processor's 835 holds no payment for the payer claim id asked for")
+
+
+def _claim_status(reports: list[ClaimStatusReport], patient_control_number: str, what: str) -> ClaimStatusAnswer:
+    """The one claim status of a 277CA or 277 answering for this patient control number."""
+    for report in reports:
+        for answer in report.claims:
+            if answer.patient_control_number == patient_control_number:
+                return answer
+    raise ProcessorAnswerError(f"the processor's {what} says nothing about the claim that was sent")
+
+
+def line_adjudications(payment: ClaimPayment, claim: Claim) -> list[LineAdjudication]:
+    """The 835's service lines as claimflow's line adjudication: matched to the claim's lines by their line control
+    number (REF*6R), else by position; allowed from AMT*B6, else billed less what is not allowed."""
+    numbers = {line.line_control_number: n for n, line in enumerate(claim.lines, 1) if line.line_control_number}
+    adjudicated: list[LineAdjudication] = []
+    for index, line in enumerate(payment.lines, 1):
+        adjustments = [
+            Adjustment(group_code=a.group, reason_code=a.reason_code, amount=a.amount, quantity=a.quantity)
+            for a in line.adjustments
+        ]
+        not_allowed = sum((a.amount for a in line.adjustments if a.group in _NOT_ALLOWED), Decimal("0.00"))
+        adjudicated.append(
+            LineAdjudication(
+                line_number=numbers.get(line.line_control_number, index),
+                billed=line.billed,
+                allowed=line.allowed if line.allowed is not None else line.billed - not_allowed,
+                paid=line.paid,
+                adjustments=adjustments,
+                remark_codes=[*line.remark_codes, *payment.remark_codes],
+            )
+        )
+    return adjudicated

@@ -17,14 +17,14 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -193,61 +193,64 @@ def edit_seed_rows() -> list[tuple[type[Base], list[dict[str, Any]]]]:
 
 # --- importers for the full quarterly files -----------------------------------------------------
 
-
-def _upsert(
-    connection: Connection, model: type[Base], keys: Sequence[str], rows: Iterable[dict[str, Any]], progress: Progress
-) -> int:
-    """Insert or update the rows in batches (one statement each), telling `progress` the running count."""
-    written = 0
-    source = iter(rows)
-    while batch := list(islice(source, BATCH)):
-        statement = insert(model)
-        changed = {c: statement.excluded[c] for c in batch[0] if c not in keys}
-        connection.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed), batch)
-        written += len(batch)
-        progress(written)
-    return written
+_QUARTER = re.compile(r"(\d{4})\s*-?\s*Q([1-4])", re.IGNORECASE)
 
 
-def _quiet(_: int) -> None:
-    return None
+def quarter_start(version: str | None) -> date:
+    """The first day of the quarter a version names: `2026Q4`, `2026-Q4` or an ISO date such as 2026-10-01."""
+    text = (version or "").strip()
+    if match := _QUARTER.fullmatch(text):
+        return date(int(match.group(1)), 3 * int(match.group(2)) - 2, 1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise EditFileError("an MUE file carries no dates: name its quarter with --version (e.g. 2026Q4)") from None
 
 
-def import_ptp(connection: Connection, path: Path, *, quarter: date | None = None, progress: Progress = _quiet) -> int:
-    """Load an NCCI PTP practitioner file (every pair, deleted ones too); returns the rows written."""
-    del quarter  # each row carries its own dates
-    rows = ptp_rows(read_lines(path))
-    return _upsert(connection, NcciPtpEdit, ("column1", "column2", "effective_date"), rows, progress)
+def _ptp_file(path: Path, _: str | None) -> tuple[type[Base], tuple[str, ...], Iterator[dict[str, Any]]]:
+    return NcciPtpEdit, ("column1", "column2", "effective_date"), ptp_rows(read_lines(path))
 
 
-def import_mue(connection: Connection, path: Path, *, quarter: date | None = None, progress: Progress = _quiet) -> int:
-    """Load an MUE practitioner-services file as the values in force from `quarter` (its first day)."""
-    if quarter is None:
-        raise EditFileError("an MUE file carries no dates: give the first day of its quarter")
-    return _upsert(connection, MueEdit, ("code", "effective_date"), mue_rows(read_lines(path), quarter), progress)
+def _mue_file(path: Path, version: str | None) -> tuple[type[Base], tuple[str, ...], Iterator[dict[str, Any]]]:
+    return MueEdit, ("code", "effective_date"), mue_rows(read_lines(path), quarter_start(version))
 
 
-def import_mce(connection: Connection, path: Path, *, quarter: date | None = None, progress: Progress = _quiet) -> int:
-    """Load MCE lists (each row dated)."""
-    del quarter
-    return _upsert(connection, MceEdit, ("code", "kind", "effective_date"), mce_rows(read_lines(path)), progress)
+def _mce_file(path: Path, _: str | None) -> tuple[type[Base], tuple[str, ...], Iterator[dict[str, Any]]]:
+    return MceEdit, ("code", "kind", "effective_date"), mce_rows(read_lines(path))
 
 
 @dataclass(frozen=True, slots=True)
 class EditImporter:
-    """One importer of the `claimflow codes import` registry: what it loads and whether it needs the quarter."""
+    """One CMS edit file kind `claimflow codes import` loads: what it is, and its rows from a file and version."""
 
     summary: str
-    needs_quarter: bool
-    load: Callable[..., int]
+    rows: Callable[[Path, str | None], tuple[type[Base], tuple[str, ...], Iterator[dict[str, Any]]]]
 
 
-#: The edit tables `claimflow codes import` can load, by name.
+#: The edit tables `claimflow codes import` can load, by name (the `--system` value).
 EDIT_IMPORTERS: dict[str, EditImporter] = {
-    "ncci-ptp": EditImporter("NCCI PTP practitioner edits (CMS quarterly file, .zip/.txt/.csv)", False, import_ptp),
-    "mue": EditImporter("MUE practitioner services (CMS quarterly file; --quarter its first day)", True, import_mue),
-    "mce": EditImporter("Medicare Code Editor lists (age, sex, manifestation), dated", False, import_mce),
+    "ncci-ptp": EditImporter("NCCI PTP practitioner edits (every pair, deleted ones too; each row dated)", _ptp_file),
+    "mue": EditImporter("MUE practitioner services, in force from the quarter named by --version", _mue_file),
+    "mce": EditImporter("Medicare Code Editor lists (age, sex, manifestation), each row dated", _mce_file),
 }
+
+
+async def import_edit_file(
+    session: AsyncSession, name: str, path: Path, version: str | None, progress: Progress = lambda _: None
+) -> int:
+    """Insert or update every row of one CMS edit file in batches (the caller commits); returns the rows written.
+
+    Re-running the same file changes nothing; a malformed row raises EditFileError naming it.
+    """
+    model, keys, rows = EDIT_IMPORTERS[name].rows(path, version)
+    written = 0
+    while batch := list(islice(rows, BATCH)):
+        statement = insert(model)
+        changed = {c: statement.excluded[c] for c in batch[0] if c not in keys}
+        await session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed), batch)
+        written += len(batch)
+        progress(written)
+    return written
 
 
 # --- the tables a claim needs -------------------------------------------------------------------

@@ -14,6 +14,15 @@ from typing import Any
 from hypothesis import strategies as st
 
 from domain.codes import CodeEntry, CodeSets, CodeSystem, CodeTable
+from domain.edit_tables import (
+    EditTables,
+    MceEdit,
+    MceEditKind,
+    ModifierIndicator,
+    MueAdjudication,
+    MueEdit,
+    PtpEdit,
+)
 from tests.domain.factories import valid_npi
 
 TODAY = date.today()
@@ -36,6 +45,15 @@ UNLISTED_HCPCS = "G9999"
 UNBILLABLE_PROCEDURE = "80050"
 RETIRED_PROCEDURE = "80048"
 RETIRED_DIAGNOSIS = "N18.9"  # a leaf in the package, retired by the override table
+#: Codes the scrubber mutations use (CMS edit tables below), never generated as valid: a line of BUNDLED_PROCEDURE
+#: is bundled into any generated procedure on its day (indicator 0); the MUE codes allow 1 unit a line / a day;
+#: the MCE codes are on the newborn, male and manifestation lists.
+BUNDLED_PROCEDURE = "85027"
+LINE_MUE_PROCEDURE = "87077"
+DAY_MUE_PROCEDURE = "82947"
+NEWBORN_DIAGNOSIS = "P07.30"
+MALE_DIAGNOSIS = "Z12.5"
+MANIFESTATION_DIAGNOSIS = "G63"
 
 CODE_SETS = CodeSets(
     icd10_overrides=CodeTable([CodeEntry(code=RETIRED_DIAGNOSIS, termination_date=date(2000, 12, 31))]),
@@ -44,7 +62,31 @@ CODE_SETS = CodeSets(
             *(CodeEntry(code=code, effective_date=date(2000, 1, 1)) for code in PROCEDURES),
             CodeEntry(code=UNBILLABLE_PROCEDURE, billable=False),
             CodeEntry(code=RETIRED_PROCEDURE, termination_date=date(2000, 12, 31)),
+            *(CodeEntry(code=code) for code in (BUNDLED_PROCEDURE, LINE_MUE_PROCEDURE, DAY_MUE_PROCEDURE)),
         ]
+    ),
+    edits=EditTables(
+        ptp=[
+            PtpEdit(
+                column1=code,
+                column2=BUNDLED_PROCEDURE,
+                effective_date=date(2000, 1, 1),
+                modifier_indicator=ModifierIndicator.NEVER,
+            )
+            for code in PROCEDURES
+        ],
+        mue=[
+            MueEdit(code=LINE_MUE_PROCEDURE, units=1, mai=MueAdjudication.LINE, effective_date=date(2000, 1, 1)),
+            MueEdit(code=DAY_MUE_PROCEDURE, units=1, mai=MueAdjudication.DAY_CLINICAL, effective_date=date(2000, 1, 1)),
+        ],
+        mce=[
+            MceEdit(code=code, kind=kind, effective_date=date(2000, 1, 1))
+            for code, kind in (
+                (NEWBORN_DIAGNOSIS, MceEditKind.NEWBORN),
+                (MALE_DIAGNOSIS, MceEditKind.MALE),
+                (MANIFESTATION_DIAGNOSIS, MceEditKind.MANIFESTATION),
+            )
+        ],
     ),
     loaded_in_full=frozenset({CodeSystem.CPT}),
 )
@@ -98,19 +140,25 @@ def lines_for(draw: st.DrawFn, n_diagnoses: int, min_lines: int = 1) -> list[dic
     for d in range(n_diagnoses):  # round robin: every diagnosis is pointed at
         pointers[d % n_lines].append(d + 1)
     lines = []
+    days: dict[str, set[int]] = {}  # the days each procedure is already on: a valid claim repeats no test on a day
     for i, own in enumerate(pointers):
         mask = draw(_MASK)  # which other diagnoses this line also points at
         extra = [p for p in range(1, n_diagnoses + 1) if p not in own and mask >> (p - 1) & 1]
         chosen = (own + extra)[:4] or [mask % n_diagnoses + 1]
         if mask & 1 << 11:
             chosen.reverse()
+        code = draw(_PROCEDURE)
+        days_ago = draw(_DAYS_AGO)
+        while days_ago in days.setdefault(code, set()):
+            days_ago += 1
+        days[code].add(days_ago)
         lines.append(
             {
-                "procedure_code": draw(_PROCEDURE),
+                "procedure_code": code,
                 "modifiers": draw(_MODIFIERS),
                 "charge": f"{Decimal(draw(_CENTS)) / 100:.2f}",
                 "units": draw(_UNITS),
-                "service_date": (TODAY - timedelta(days=draw(_DAYS_AGO))).isoformat(),
+                "service_date": (TODAY - timedelta(days=days_ago)).isoformat(),
                 "place_of_service": draw(_PLACE),
                 "diagnosis_pointers": chosen,
                 "line_control_number": f"L{i + 1}-{draw(_SMALL)}",

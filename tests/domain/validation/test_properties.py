@@ -18,9 +18,15 @@ from domain.claim import Claim
 from domain.codes import CodeSets, load_icd10
 from domain.validation import RULES, describe, validate_claim
 from tests.domain.strategies import (
+    BUNDLED_PROCEDURE,
     CODE_SETS,
+    DAY_MUE_PROCEDURE,
     DIAGNOSES,
+    LINE_MUE_PROCEDURE,
+    MALE_DIAGNOSIS,
+    MANIFESTATION_DIAGNOSIS,
     MODIFIERS,
+    NEWBORN_DIAGNOSIS,
     RETIRED_DIAGNOSIS,
     RETIRED_PROCEDURE,
     TODAY,
@@ -222,6 +228,28 @@ def _set(path: str, values: st.SearchStrategy[Any]) -> Callable[[Body, st.DataOb
     return apply
 
 
+def _add_same_day_line(code: str | None) -> Callable[[Body, st.DataObject], None]:
+    """Append a copy of a line on its day, without modifiers, as `code` (None: the same procedure, a repeat)."""
+
+    def apply(body: Body, data: st.DataObject) -> None:
+        line = copy.deepcopy(_pick_line(body, data))
+        line.update(modifiers=[], line_control_number="L-ADDED", procedure_code=code or line["procedure_code"])
+        body["lines"].append(line)
+        body["total_charge"] = str(sum((Decimal(line["charge"]) for line in body["lines"]), Decimal("0.00")))
+
+    return apply
+
+
+def _units_of(code: str) -> Callable[[Body, st.DataObject], None]:
+    def apply(body: Body, data: st.DataObject) -> None:
+        _pick_line(body, data).update(procedure_code=code, units=data.draw(st.integers(2, 20)))
+
+    return apply
+
+
+#: The scrubber edits leave a void alone (it only withdraws its original).
+SCRUBBED = claim_bodies(frequencies=("1", "7"))
+
 MUTATIONS = [
     Mutation("icd10.count", _always, _add_diagnoses(1), claim_bodies(diagnoses=(12, 12))),
     Mutation("icd10.duplicate", _always, _repeat_diagnosis, claim_bodies(diagnoses=(2, 12))),
@@ -261,6 +289,13 @@ MUTATIONS = [
     Mutation("payer_id.present", _always, _set("insurance.payer_id", st.sampled_from(["N/A", "UNKNOWN", "00000", "none"]))),
     Mutation("member_id.present", _always, _set("insurance.member_id", st.sampled_from(["N/A", "TBD", "000000"]))),
     Mutation("member_id.mismatch", _always, _set("patient.member_id", member_ids().map(lambda m: m + "Z"))),
+    Mutation("mce.age", _always, _set_diagnosis([NEWBORN_DIAGNOSIS]), claim_bodies(age_days=(400, 100 * 365), frequencies=("1", "7"))),
+    Mutation("mce.sex", _always, _set_diagnosis([MALE_DIAGNOSIS]), claim_bodies(sexes=("F",), frequencies=("1", "7"))),
+    Mutation("mce.manifestation", _always, lambda b, d: b["diagnosis_codes"].__setitem__(0, MANIFESTATION_DIAGNOSIS), SCRUBBED),
+    Mutation("ncci.ptp", _always, _add_same_day_line(BUNDLED_PROCEDURE), SCRUBBED),
+    Mutation("mue.line", _always, _units_of(LINE_MUE_PROCEDURE), SCRUBBED),
+    Mutation("mue.day", _always, _units_of(DAY_MUE_PROCEDURE), SCRUBBED),
+    Mutation("repeat_test.modifier", _always, _add_same_day_line(None), SCRUBBED),
 ]  # fmt: skip
 
 

@@ -89,6 +89,12 @@ def _interchange(parties: Parties, control: int, at: datetime, groups: list[_Gro
     return "".join(segment + _TERMINATOR + "\n" for segment in out)
 
 
+def _service_dates(claim: dict[str, Any]) -> str:
+    """The claim's first and last service dates as an RD8 range."""
+    dates = sorted(line["service_date"].replace("-", "") for line in claim["lines"])
+    return f"{dates[0]}-{dates[-1]}"
+
+
 def _amount(value: Decimal | str) -> str:
     text = f"{Decimal(value):.2f}".rstrip("0").rstrip(".")
     return text or "0"
@@ -152,6 +158,8 @@ def acknowledgments(
                             "XX",
                             names.get("provider_npi", ""),
                         ),
+                        _segment("TRN", "1", f"PROV{control}"),
+                        _segment("STC", ("A1", "19", "PR"), "", "WQ", total),
                         _segment("HL", "4", "3", "PT"),
                         _segment(
                             "NM1",
@@ -168,6 +176,7 @@ def acknowledgments(
                         _segment("TRN", "2", claim["patient_control_number"]),
                         _segment("STC", status, day, "WQ" if answer["category"] in ("A1", "A2") else "U", total),
                         _segment("REF", "1K", answer["payer_claim_id"]),
+                        _segment("DTP", "472", "RD8", _service_dates(claim)),
                     ]
                 ],
             )
@@ -267,7 +276,7 @@ def remittance_835(
         bpr = _segment("BPR", "H", "0", "C", "NON", "", "", "", "", "", "", "", "", "", "", "", day)
     clp02 = "4" if category == "F2" else "1"
     body = [
-        _segment("ST", "835", "{ST02}", "005010X221A1"),
+        _segment("ST", "835", "{ST02}"),  # ST03 is not used in the 835
         bpr,
         _segment("TRN", "1", trace_number, "1512345678"),
         _segment("DTM", "405", day),

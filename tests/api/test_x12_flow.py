@@ -6,10 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
+from activities.x12_adapter import X12ProcessorAdapter
 from api.auth import Role
+from db.uow import UnitOfWork
 from tests.activities.test_x12_837p import LAB_ADDRESS, PATIENT_ADDRESS, pyx12_errors
 from tests.support.stack import Stack, auth
+from workers.api_config import x12_integration
 from workers.sample_claims import scenario_claim
+from workers.settings import Settings
 
 X12_PAYER = "SANDBOX-X12"
 
@@ -116,3 +122,21 @@ async def test_every_x12_scenario_claim_sent_is_one_claim_with_a_valid_837p(stac
         [ledger] = await stack.ledger_for(claim_id)
         assert ledger["submissions_applied"] == 1
         assert pyx12_errors(await sent_837p(stack, claim_id)) == []
+
+
+async def test_a_retried_x12_submission_resends_the_same_interchange_and_is_one_claim(stack: Stack) -> None:
+    claim_id = await stack.submit(x12_claim("M"))
+    claim = await stack.wait_for(claim_id, "closed")
+    adapter_integration = x12_integration(Settings(_env_file=None))
+
+    async with httpx.AsyncClient() as http:
+        adapter = X12ProcessorAdapter(stack.sessions, http, stack.sandbox_url, adapter_integration)
+        async with UnitOfWork(stack.sessions) as uow:
+            document = await uow.claims.load_claim(claim_id)
+        receipt = await adapter.submit(
+            claim_id, document, idempotency_key=f"claim-{claim_id}-submission", callback_url=None
+        )
+
+    assert receipt.payer_claim_id == claim["payer_claim_id"]
+    [ledger] = await stack.ledger_for(claim_id)
+    assert (ledger["submissions_applied"], ledger["submission_replays"]) == (1, 1)

@@ -6,7 +6,8 @@ Minimum necessary (HIPAA §164.502(b)): each role sees the fields its work needs
 |-----------------------------------------------------------------------|-----------|----------------------|-------|
 | ids, org, status, history (status, time, reason, actor), amounts,     | yes       | yes                  | yes   |
 | lines (codes, charges, units, dates, adjudication), diagnosis codes,  |           |                      |       |
-| payer, providers, adjuster, payer claim id, payment, validation       |           |                      |       |
+| payer, providers, adjuster, payer claim id, payment, validation,      |           |                      |       |
+| the remittance ledger (entries, line and claim totals)                |           |                      |       |
 | history notes (decision, information, cancellation text)              | yes       | yes                  | null  |
 | patient control number; patient initials, date of birth, sex,         | yes       | yes                  | null  |
 | member id, relationship; insurance member id, group, plan             |           |                      |       |
@@ -22,10 +23,12 @@ from typing import assert_never
 
 from api.schemas.claims import (
     ClaimDocumentRead,
+    ClaimLedgerRead,
     ClaimLineRead,
     ClaimRead,
     ClaimSummaryRead,
     InsuranceRead,
+    LedgerEntryRead,
     LineAdjudicationRead,
     PatientRead,
     PaymentRead,
@@ -33,6 +36,7 @@ from api.schemas.claims import (
     StatusHistoryEntry,
 )
 from domain.claim import Claim, Patient
+from domain.ledger import LedgerEntry, line_totals, totals
 from domain.validation import RULES, Severity, ValidationFinding, ValidationIssue, describe_all
 from services.access import Principal, Role
 from services.claims import ClaimSummary, ClaimView
@@ -110,6 +114,17 @@ def without_claim_values(issues: list[ValidationIssue]) -> list[ValidationIssue]
         )
         for issue in issues
     ]
+
+
+def present_ledger(entries: list[LedgerEntry]) -> ClaimLedgerRead | None:
+    """The ledger's entries and what they add up to; None before anything was posted."""
+    if not entries:
+        return None
+    return ClaimLedgerRead(
+        entries=[LedgerEntryRead.model_validate(entry.model_dump()) for entry in entries],
+        lines=line_totals(entries),
+        totals=totals(entries),
+    )
 
 
 def present_summary(item: ClaimSummary, principal: Principal) -> ClaimSummaryRead:
@@ -215,6 +230,7 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         review_reason=live.review_reason if live else None,
         waiting_for=(live.waiting_for or None) if live else None,
         payment=payment,
+        ledger=present_ledger(record.ledger),
         created_at=record.created_at,
         updated_at=record.updated_at,
         claim=present_document(record.claim, projection),

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.money import Money, SignedMoney, total
 
@@ -43,7 +43,8 @@ class Adjustment(BaseModel):
     group_code: GroupCode
     reason_code: str
     amount: SignedMoney
-    quantity: Decimal | None = None
+    #: Units the adjustment covers (CAS04), when the payer gives them; left out of the JSON otherwise.
+    quantity: Decimal | None = Field(default=None, exclude_if=lambda quantity: quantity is None)
 
     def negated(self) -> Adjustment:
         """The same adjustment backed out (a reversal's)."""

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.adjudication import Adjustment
 from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
-from domain.money import Money
+from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
+from domain.money import Money, SignedMoney
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
 from services.claims import NOTE_BODY_MAX_CHARS, NoteKind
@@ -57,6 +58,38 @@ class LineAdjudicationRead(BaseModel):
     paid: Money
     adjustments: list[Adjustment]
     remark_codes: list[str] = []
+
+
+class LedgerEntryRead(BaseModel):
+    """One posting of the remittance ledger: a line's (or, with no line number, the claim's) amounts from one
+    answer. Entries are never changed: a reversal posts the negated amounts, a correction posts anew."""
+
+    kind: LedgerKind
+    source: LedgerSource
+    remittance_id: str = Field(
+        description="The answer it came from: an 835's payer, trace number, payer claim id "
+        "and CLP02, or the status change (status:<seq>) that recorded a processor's or "
+        "adjuster's adjudication."
+    )
+    payer_claim_id: str
+    line_number: int | None = Field(description="The claim line; null for a claim-level entry.")
+    billed: SignedMoney
+    allowed: SignedMoney
+    paid: SignedMoney
+    patient_responsibility: SignedMoney
+    adjustments: list[Adjustment]
+    remark_codes: list[str]
+    reverses: str | None = Field(default=None, description="The remittance a reversal backs out (null: not yet seen).")
+    at: datetime
+
+
+class ClaimLedgerRead(BaseModel):
+    """The claim's remittance ledger: its entries in posting order, and what they add up to per line and in all
+    (adjustments netted by group and reason)."""
+
+    entries: list[LedgerEntryRead]
+    lines: list[LineTotals]
+    totals: Totals
 
 
 class ClaimLineRead(BaseModel):
@@ -138,6 +171,9 @@ class ClaimRead(BaseModel):
     review_reason: str | None = None
     waiting_for: str | None = None
     payment: PaymentRead | None = None
+    ledger: ClaimLedgerRead | None = Field(
+        default=None, description="The remittance ledger (every projection; null until the claim is adjudicated)."
+    )
     created_at: datetime
     updated_at: datetime
     claim: ClaimDocumentRead

@@ -414,10 +414,7 @@ class ClaimRepository(Repository):
                 "billed": line.billed,
                 "allowed": line.allowed,
                 "paid": line.paid,
-                # a quantity only where the payer gave one
-                "adjustments": [
-                    adjustment.model_dump(mode="json", exclude_none=True) for adjustment in line.adjustments
-                ],
+                "adjustments": [adjustment.model_dump(mode="json") for adjustment in line.adjustments],
                 "remark_codes": list(line.remark_codes),
                 "source": source,
                 "adjudicated_at": at,

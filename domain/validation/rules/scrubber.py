@@ -88,7 +88,7 @@ def _mue_line_message(m: MessageContext) -> str:
     return (
         f"{this} bills {m.text} units of {m.at(f'{this}.procedure_code')} and CMS allows at most {limit} on one line "
         f"(MUE, MAI 1); bill at most {limit}, and put units beyond it that were medically necessary on another "
-        "line with the modifier that explains them (e.g. 91, 76 or 59)"
+        "line with the modifier that explains them (91 for a repeated test, 59 for a distinct service)"
     )
 
 

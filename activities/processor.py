@@ -54,14 +54,12 @@ class ProcessorActivities:
         return self._json
 
     async def _payer_id(self, claim_id: str) -> str:
-        """The claim's payer id, read only when an X12 integration could answer for it."""
+        """The claim's payer id, read only when an X12 integration could answer for it ("" when unknown: JSON, as
+        before adapters, which asks the processor by payer claim id alone)."""
         if self._x12 is None:
             return ""
         async with UnitOfWork(self._sessions) as uow:
-            try:
-                return (await uow.claims.load_claim(claim_id)).insurance.payer_id
-            except ClaimNotFoundError as exc:
-                raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
+            return await uow.x12.payer_of(claim_id) or ""
 
     @activity.defn(name=SUBMIT_CLAIM.name)
     async def submit_claim(self, input: SubmitClaimInput) -> SubmissionReceipt:

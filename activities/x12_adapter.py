@@ -23,6 +23,7 @@ from activities.x12.parse_277 import parse_277
 from activities.x12.parse_835 import parse_835
 from activities.x12.parse_999 import parse_999
 from activities.x12.reader import X12SyntaxError
+from activities.x12.remittance_answer import payment_answer
 from activities.x12.request_276 import claim_status_request
 from activities.x12.transport import (
     REMITTANCE_REQUEST,
@@ -34,17 +35,12 @@ from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.adjudication import (
     FINALIZED,
-    Adjustment,
     Category,
-    GroupCode,
     LineAdjudication,
     ProcessorStatus,
 )
 from domain.claim import Claim
 from domain.claim_status_codes import UnknownCategoryCodeError
-
-#: CAS groups that lower the allowed amount (patient responsibility is part of what the payer allows).
-_NOT_ALLOWED = frozenset({GroupCode.CONTRACTUAL, GroupCode.OTHER, GroupCode.PAYER_INITIATED})
 
 
 class X12ProcessorAdapter:
@@ -100,8 +96,8 @@ class X12ProcessorAdapter:
             category = Category.PENDING
         lines: list[LineAdjudication] = []
         if category in FINALIZED:
-            payment, _ = await self._remittance(claim_id, payer_claim_id)
-            lines = line_adjudications(payment, claim)
+            payment, remittance = await self._remittance(claim_id, payer_claim_id)
+            lines = line_adjudications(remittance, payment, claim)
         return ProcessorStatus(
             payer_claim_id=found.payer_claim_id or payer_claim_id,
             category=category,
@@ -159,25 +155,8 @@ def _claim_status(reports: list[ClaimStatusReport], patient_control_number: str,
     raise ProcessorAnswerError(f"the processor's {what} says nothing about the claim that was sent")
 
 
-def line_adjudications(payment: ClaimPayment, claim: Claim) -> list[LineAdjudication]:
-    """The 835's service lines as claimflow's line adjudication: matched to the claim's lines by their line control
-    number (REF*6R), else by position; allowed from AMT*B6, else billed less what is not allowed."""
+def line_adjudications(remittance: Remittance, payment: ClaimPayment, claim: Claim) -> list[LineAdjudication]:
+    """The 835's service lines as claimflow's line adjudication (the ledger's own reading of them), matched to the
+    claim's lines by their line control number (REF*6R), else by position."""
     numbers = {line.line_control_number: n for n, line in enumerate(claim.lines, 1) if line.line_control_number}
-    adjudicated: list[LineAdjudication] = []
-    for index, line in enumerate(payment.lines, 1):
-        adjustments = [
-            Adjustment(group_code=a.group, reason_code=a.reason_code, amount=a.amount, quantity=a.quantity)
-            for a in line.adjustments
-        ]
-        not_allowed = sum((a.amount for a in line.adjustments if a.group in _NOT_ALLOWED), Decimal("0.00"))
-        adjudicated.append(
-            LineAdjudication(
-                line_number=numbers.get(line.line_control_number, index),
-                billed=line.billed,
-                allowed=line.allowed if line.allowed is not None else line.billed - not_allowed,
-                paid=line.paid,
-                adjustments=adjustments,
-                remark_codes=[*line.remark_codes, *payment.remark_codes],
-            )
-        )
-    return adjudicated
+    return payment_answer(remittance, payment, numbers, at=datetime.now(UTC)).lines

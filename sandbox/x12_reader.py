@@ -107,7 +107,7 @@ def read_837p(interchange: Interchange) -> ClaimIn:
                     "procedure_code": segment.part(1, 2),
                     "modifiers": [m for m in segment.get(1).split(segment.component)[2:] if m],
                     "charge": _money(segment.get(2)),
-                    "units": int(segment.get(4) or "1") if (segment.get(4) or "1").isdigit() else 0,
+                    "units": _units(segment.get(4)),
                 }
                 fields["lines"].append(line)
             case "DTP", "472" if line is not None:
@@ -161,11 +161,14 @@ def read_276(interchange: Interchange) -> StatusRequest:
 
 
 def _money(value: str) -> str:
-    """An X12 amount ("45", "45.5") as the sandbox's two-place money string; left as is when it is not one."""
-    try:
-        whole, _, fraction = value.partition(".")
-        if whole.isdigit() and (not fraction or fraction.isdigit()) and len(fraction) <= 2:
-            return f"{whole}.{fraction.ljust(2, '0')}"
-    except AttributeError:
-        pass
+    """An X12 amount ("45", "45.5") as the sandbox's two-place money string; left as is when it is not one (the
+    claim's validation then names the field)."""
+    whole, _, fraction = value.partition(".")
+    if whole.isdigit() and (not fraction or fraction.isdigit()) and len(fraction) <= 2:
+        return f"{whole}.{fraction.ljust(2, '0')}"
     return value
+
+
+def _units(value: str) -> int:
+    """SV104 as whole units (1 when absent; 0, refused by the payer's edits, when it is not a whole number)."""
+    return int(value) if value.isdigit() else (1 if not value else 0)

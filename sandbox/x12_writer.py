@@ -89,6 +89,16 @@ def _interchange(parties: Parties, control: int, at: datetime, groups: list[_Gro
     return "".join(segment + _TERMINATOR + "\n" for segment in out)
 
 
+def _name(entity: str, names: dict[str, str], *, who: str, id_qualifier: str, identifier: str) -> str:
+    """NM1 for a person (`who` patient or subscriber, from the names the claim carried) or, for "provider", the
+    organisation."""
+    if who == "provider":
+        last, first, kind = names.get("provider", "PROVIDER"), "", "2"
+    else:
+        last, first, kind = names.get(f"{who}_last", ""), names.get(f"{who}_first", ""), "1"
+    return _segment("NM1", entity, kind, last, first, "", "", "", id_qualifier, identifier)
+
+
 def _service_dates(claim: dict[str, Any]) -> str:
     """The claim's first and last service dates as an RD8 range."""
     dates = sorted(line["service_date"].replace("-", "") for line in claim["lines"])
@@ -146,33 +156,11 @@ def acknowledgments(
                         _segment("QTY", "90" if accepted else "AA", "1"),
                         _segment("AMT", "YU", total),
                         _segment("HL", "3", "2", "19", "1"),
-                        _segment(
-                            "NM1",
-                            "85",
-                            "2",
-                            names.get("provider", "PROVIDER"),
-                            "",
-                            "",
-                            "",
-                            "",
-                            "XX",
-                            names.get("provider_npi", ""),
-                        ),
+                        _name("85", names, who="provider", id_qualifier="XX", identifier=names.get("provider_npi", "")),
                         _segment("TRN", "1", f"PROV{control}"),
                         _segment("STC", ("A1", "19", "PR"), "", "WQ", total),
                         _segment("HL", "4", "3", "PT"),
-                        _segment(
-                            "NM1",
-                            "QC",
-                            "1",
-                            names.get("patient_last", ""),
-                            names.get("patient_first", ""),
-                            "",
-                            "",
-                            "",
-                            "MI",
-                            claim["member_id"],
-                        ),
+                        _name("QC", names, who="patient", id_qualifier="MI", identifier=claim["member_id"]),
                         _segment("TRN", "2", claim["patient_control_number"]),
                         _segment("STC", status, day, "WQ" if answer["category"] in ("A1", "A2") else "U", total),
                         _segment("REF", "1K", answer["payer_claim_id"]),
@@ -211,22 +199,9 @@ def status_277(
         _segment("HL", "2", "1", "21", "1"),
         _segment("NM1", "41", "2", "CLAIMFLOW SUBMITTER", "", "", "", "", "46", parties.submitter_id),
         _segment("HL", "3", "2", "19", "1"),
-        _segment(
-            "NM1", "1P", "2", names.get("provider", "PROVIDER"), "", "", "", "", "XX", names.get("provider_npi", "")
-        ),
+        _name("1P", names, who="provider", id_qualifier="XX", identifier=names.get("provider_npi", "")),
         _segment("HL", "4", "3", "22", "0"),
-        _segment(
-            "NM1",
-            "IL",
-            "1",
-            names.get("subscriber_last", ""),
-            names.get("subscriber_first", ""),
-            "",
-            "",
-            "",
-            "MI",
-            request.member_id,
-        ),
+        _name("IL", names, who="subscriber", id_qualifier="MI", identifier=request.member_id),
         _segment("TRN", "2", request.trace_number),
         stc,
         _segment("REF", "1K", request.payer_claim_id),
@@ -298,18 +273,7 @@ def remittance_835(
             "81",
             claim.get("frequency_code", "1"),
         ),
-        _segment(
-            "NM1",
-            "QC",
-            "1",
-            names.get("patient_last", ""),
-            names.get("patient_first", ""),
-            "",
-            "",
-            "",
-            "MI",
-            claim["member_id"],
-        ),
+        _name("QC", names, who="patient", id_qualifier="MI", identifier=claim["member_id"]),
     ]
     by_number = {line["line_number"]: line for line in claim["lines"]}
     for line in lines:

@@ -77,7 +77,7 @@ def test_the_835s_lines_become_line_adjudication_matched_by_line_control_number(
         }
     )
 
-    first, second = line_adjudications(partial, claim)
+    first, second = line_adjudications(remittance, partial, claim)
 
     assert (first.line_number, first.billed, first.paid, first.allowed) == (
         2,

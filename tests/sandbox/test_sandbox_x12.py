@@ -217,3 +217,16 @@ async def test_a_bad_envelope_is_400_with_its_core_error_code(
 
     assert response.status_code == 400
     assert read_envelope(response.headers["content-type"], response.content, "test").error_code == code
+
+
+async def test_an_837p_whose_claim_does_not_read_is_rejected_in_the_999_and_not_taken(
+    client: httpx.AsyncClient,
+) -> None:
+    sent = the_837p(source("M"), 90)
+    charge = next(segment for segment in sent.split("~") if segment.strip().startswith("SV1")).split("*")[2]
+    payload = await answer(client, "X12_837_Request_005010X222A1", sent.replace(f"*{charge}*UN", "*45.001*UN"))
+
+    [ack] = parse_999(payload)
+    assert not ack.group_status.accepted
+    assert "ST*277" not in payload  # no 277CA for a rejected transaction set
+    assert (await ledger(client))["submissions_applied"] == 0

@@ -146,12 +146,15 @@ def approved_total(decision: Decision, lines: list[BilledLine]) -> Decimal:
 
 
 def adjudicate(decision: Decision, lines: list[BilledLine]) -> list[LineAdjudication]:
-    """Line adjudication that results from an approve or partial decision."""
+    """Line adjudication that results from an approve, partial or deny decision (a denial pays every line 0.00,
+    adjusted CO with its reason code)."""
     named = {line.line_number: line for line in decision.lines}
     result: list[LineAdjudication] = []
     for line in lines:
         chosen = named.get(line.line_number)
-        if chosen is not None:
+        if decision.action is DecisionAction.DENY:
+            paid = Decimal("0.00")
+        elif chosen is not None:
             paid = chosen.approved_amount
         elif decision.action is DecisionAction.APPROVE:
             paid = line.charge

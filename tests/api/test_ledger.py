@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from activities.claim_records import ClaimRecordActivities
 from activities.contracts import RecordStatusChangesInput, StatusDetails, StatusRecord
 from api.auth import Role
@@ -39,6 +41,16 @@ async def review_change(stack: Stack, claim_id: str) -> RecordStatusChangesInput
     return RecordStatusChangesInput(changes=[record])
 
 
+async def decide_partial(stack: Stack, claim: dict[str, Any], remark_codes: list[str]) -> httpx.Response:
+    """The assigned adjuster approves line 1 at 36.00 (CARC 45) with these remarks."""
+    line = {"line_number": 1, "approved_amount": "36.00", "reason_code": "45", "remark_codes": remark_codes}
+    return await stack.api.post(
+        f"/v1/claims/{claim['claim_id']}/decision",
+        json={"action": "partial", "lines": [line]},
+        headers=auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None),
+    )
+
+
 async def test_a_partial_payment_posts_co45_and_the_adjusters_decision_corrects_it(stack: Stack) -> None:
     claim_id = await stack.submit(member("PART"))
     claim = await stack.wait_for(claim_id, "in_review")
@@ -51,14 +63,7 @@ async def test_a_partial_payment_posts_co45_and_the_adjusters_decision_corrects_
     assert ledger["totals"]["adjustments"] == [CO45]
     assert [(line["line_number"], line["paid"]) for line in ledger["lines"]] == [(1, "36.00")]
 
-    decided = await stack.api.post(
-        f"/v1/claims/{claim_id}/decision",
-        json={
-            "action": "partial",
-            "lines": [{"line_number": 1, "approved_amount": "36.00", "reason_code": "45", "remark_codes": ["N381"]}],
-        },
-        headers=auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None),
-    )
+    decided = await decide_partial(stack, claim, ["N381"])
     assert decided.status_code == 200, decided.text
     claim = await stack.wait_for(claim_id, "closed")
 
@@ -94,17 +99,10 @@ async def test_a_retried_status_activity_posts_nothing_twice(stack: Stack) -> No
 async def test_a_remark_that_is_not_rarc_shaped_is_refused_with_its_field(stack: Stack) -> None:
     claim_id = await stack.submit(member("PART"))
     claim = await stack.wait_for(claim_id, "in_review")
-    refused = await stack.api.post(
-        f"/v1/claims/{claim_id}/decision",
-        json={
-            "action": "partial",
-            "lines": [{"line_number": 1, "approved_amount": "36.00", "reason_code": "45", "remark_codes": ["45"]}],
-        },
-        headers=auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None),
-    )
+    refused = await decide_partial(stack, claim, ["45"])
     assert refused.status_code == 422, refused.text
     (error,) = refused.json()["errors"]
-    assert error["path"].endswith("remark_codes[0]") or "remark_codes" in error["path"], error
+    assert error["path"] == "lines[0].remark_codes[0]", error
     assert "RARC" in error["message"]
     assert (await stack.read(claim_id))["status"] == "in_review"
 

@@ -222,6 +222,16 @@ class TestDecisionRemarks:
         assert adjudicated.remark_codes == ["N130", "M15"]
         assert adjudicated.adjustments == [adj("CO", "45", "9.00")]
 
+    def test_a_denial_adjudicates_every_line_to_zero_with_its_reason_and_corrects_what_stands(self) -> None:
+        decision = Decision(action=DecisionAction.DENY, reason_code="50")
+        denied = adjudicate(decision, self.LINES)
+        assert [(a.paid, a.adjustments) for a in denied] == [(D("0.00"), [adj("CO", "50", "45.00")])]
+        processor = answer("status:5", line(1, "45.00", "36.00", adj("CO", "45", "9.00")), replaces_standing=True)
+        adjuster = answer("status:6", *denied, source=LedgerSource.ADJUSTER, replaces_standing=True)
+        ledger = post_all(processor, adjuster)
+        assert money(ledger) == (D("45.00"), D("0.00"), D("0.00"), D("0.00"))
+        assert totals(ledger).adjustments == [adj("CO", "50", "45.00")]
+
     @pytest.mark.parametrize("code", ["45", "CO45", "N", "X130", "N12345", "MA"])
     def test_a_remark_that_is_not_rarc_shaped_is_refused_with_what_to_send(self, code: str) -> None:
         with pytest.raises(ValidationError, match="must be a RARC remark code"):

@@ -105,11 +105,6 @@ class LedgerRepository(Repository):
         )
         return [ProviderAdjustment.model_validate(row._asdict()) for row in (await self.session.execute(stmt)).all()]
 
-    async def count(self, claim_id: str) -> int:
-        """How many entries a claim's ledger holds."""
-        stmt = select(func.count()).select_from(ClaimLedgerEntry).where(ClaimLedgerEntry.claim_id == claim_id)
-        return int(await self.session.scalar(stmt) or 0)
-
 
 def _row(claim_id: str, entry: LedgerEntry) -> dict[str, Any]:
     return (

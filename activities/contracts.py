@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from domain.adjudication import Category, LineAdjudication, ProcessorStatus
 from domain.decision import BilledLine
 from domain.errors import DomainError
+from domain.integrations import Adapter
 from domain.status import ClaimStatus
 from domain.validation import ValidationFinding
 
@@ -154,12 +155,41 @@ class ValidateAndSnapshotResult(BaseModel):
 VALIDATE_AND_SNAPSHOT = Activity("validate_and_snapshot_claim", ValidateAndSnapshotInput, ValidateAndSnapshotResult)
 
 
+# ---- the claim's integration --------------------------------------------------------------------
+
+
+class ResolveIntegrationInput(BaseModel):
+    claim_id: str
+    org_id: str
+    payer_id: str
+
+
+class ResolvedIntegration(BaseModel):
+    """The integration a claim goes through, and whether it may be sent now (ids and codes only)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    integration_id: str | None = None
+    adapter: Adapter | None = None
+    #: True when the payer is active and the integration exists and is enabled.
+    submittable: bool = False
+    #: Why it may not be sent yet (integration_not_enabled, payer_inactive); None when it may.
+    refusal: str | None = None
+    #: Whether the integration asks for an eligibility check before submission (a later slice acts on it).
+    check_eligibility: bool = False
+
+
+RESOLVE_INTEGRATION = Activity("resolve_integration", ResolveIntegrationInput, ResolvedIntegration)
+
+
 # ---- the processor ------------------------------------------------------------------------------
 
 
 class SubmitClaimInput(BaseModel):
     claim_id: str
     idempotency_key: str
+    #: The resolved integration's adapter; None: JSON.
+    adapter: Adapter | None = None
 
 
 class SubmissionReceipt(BaseModel):
@@ -178,6 +208,7 @@ SUBMIT_CLAIM = Activity("submit_claim", SubmitClaimInput, SubmissionReceipt)
 class PollStatusInput(BaseModel):
     claim_id: str
     payer_claim_id: str
+    adapter: Adapter | None = None
 
 
 POLL_CLAIM_STATUS = Activity("poll_claim_status", PollStatusInput, ProcessorStatus)
@@ -188,6 +219,7 @@ class IssuePaymentInput(BaseModel):
     payer_claim_id: str
     lines: list[tuple[int, Decimal]]
     idempotency_key: str
+    adapter: Adapter | None = None
 
 
 class IssuePaymentResult(BaseModel):

@@ -26,9 +26,10 @@ from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.adjudication import ProcessorStatus
 from domain.errors import DomainError
+from domain.integrations import Adapter
 
-#: A payer id ending in this is answered in X12 over the CORE envelope (until integrations are kept per organization).
-X12_PAYER_SUFFIX = "-X12"
+#: The claim's integration speaks X12 but the worker has no X12 envelope (CLAIMFLOW_X12_*) to address it with.
+X12_NOT_CONFIGURED = "x12_not_configured"
 
 
 class ProcessorActivities:
@@ -47,19 +48,15 @@ class ProcessorActivities:
         self._x12 = None if x12 is None else X12ProcessorAdapter(sessions, http, processor_url, x12)
         self._callback_base = callback_base.rstrip("/") if callback_base else None
 
-    def _adapter(self, payer_id: str) -> ProcessorAdapter:
-        """The adapter the payer speaks: X12 for a payer id ending in -X12 (when an X12 integration is set), JSON."""
-        if payer_id.upper().endswith(X12_PAYER_SUFFIX) and self._x12 is not None:
+    def _adapter(self, adapter: Adapter | None) -> ProcessorAdapter:
+        """The adapter of the claim's resolved integration: X12 (when an X12 envelope is configured), else JSON."""
+        if adapter is Adapter.X12:
+            if self._x12 is None:
+                raise business_failure(
+                    X12_NOT_CONFIGURED, "the claim's integration speaks X12 but no X12 envelope is configured"
+                )
             return self._x12
         return self._json
-
-    async def _payer_id(self, claim_id: str) -> str:
-        """The claim's payer id, read only when an X12 integration could answer for it ("" when unknown: JSON, as
-        before adapters, which asks the processor by payer claim id alone)."""
-        if self._x12 is None:
-            return ""
-        async with UnitOfWork(self._sessions) as uow:
-            return await uow.x12.payer_of(claim_id) or ""
 
     @activity.defn(name=SUBMIT_CLAIM.name)
     async def submit_claim(self, input: SubmitClaimInput) -> SubmissionReceipt:
@@ -69,7 +66,7 @@ class ProcessorActivities:
             except ClaimNotFoundError as exc:
                 raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
         try:
-            receipt = await self._adapter(claim.insurance.payer_id).submit(
+            receipt = await self._adapter(input.adapter).submit(
                 input.claim_id,
                 claim,
                 idempotency_key=input.idempotency_key,
@@ -91,7 +88,7 @@ class ProcessorActivities:
 
     @activity.defn(name=POLL_CLAIM_STATUS.name)
     async def poll_claim_status(self, input: PollStatusInput) -> ProcessorStatus:
-        adapter = self._adapter(await self._payer_id(input.claim_id))
+        adapter = self._adapter(input.adapter)
         try:
             return await adapter.status(input.payer_claim_id, claim_id=input.claim_id)
         except ProcessorRefusedError as exc:
@@ -99,7 +96,7 @@ class ProcessorActivities:
 
     @activity.defn(name=ISSUE_PAYMENT.name)
     async def issue_payment(self, input: IssuePaymentInput) -> IssuePaymentResult:
-        adapter = self._adapter(await self._payer_id(input.claim_id))
+        adapter = self._adapter(input.adapter)
         try:
             receipt = await adapter.pay(
                 input.claim_id, input.payer_claim_id, input.lines, idempotency_key=input.idempotency_key

@@ -16,7 +16,7 @@ from api.deps import ApiConfig, ApiContext, token_verifier
 from api.disconnect import CancelOnDisconnect
 from api.limits import BodySizeLimit
 from api.rate_limit import rate_limiter
-from api.routers import audit, claims, codes, health, webhooks, x12
+from api.routers import audit, claims, codes, health, integrations, webhooks, x12
 from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
 
@@ -65,6 +65,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(audit.router)
     app.include_router(x12.router)
+    app.include_router(integrations.router)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(CancelOnDisconnect)  # outermost of ours: sees the client leave whatever runs inside
     return app

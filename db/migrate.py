@@ -63,6 +63,8 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "audit_chain_head": ("SELECT",),  # the append trigger (run as the owner) moves it
     "rate_limit_window": ("SELECT", "INSERT", "UPDATE", "DELETE"),
     "x12_interchange": ("SELECT", "INSERT"),  # written once per claim and transaction set, never changed
+    "integration": ("SELECT", "INSERT", "UPDATE"),  # admins keep them; `claimflow dev` adds the sandbox's on first use
+    "integration_route": ("SELECT", "INSERT", "UPDATE"),
 }
 #: Tables the application's role gets nothing on.
 OWNER_ONLY_TABLES = frozenset({"alembic_version"})

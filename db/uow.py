@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.repositories.audit import AuditRepository
 from db.repositories.claims import ClaimRepository
 from db.repositories.codes import CodeRepository
+from db.repositories.integrations import IntegrationRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.reference import ReferenceRepository
 from db.repositories.x12 import X12Repository
@@ -26,6 +27,7 @@ class UnitOfWork:
     codes: CodeRepository
     x12: X12Repository
     ledger: LedgerRepository
+    integrations: IntegrationRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -38,6 +40,7 @@ class UnitOfWork:
         self.codes = CodeRepository(self.session)
         self.x12 = X12Repository(self.session)
         self.ledger = LedgerRepository(self.session)
+        self.integrations = IntegrationRepository(self.session)
         return self
 
     async def __aexit__(

@@ -13,6 +13,9 @@ class ClaimStatus(StrEnum):
     RECEIVED = "received"
     VALIDATING = "validating"
     INVALID = "invalid"
+    #: Valid and snapshotted, but its organization has no enabled integration for the payer: it waits for an
+    #: operator to submit it (POST /v1/claims/{id}/submit) once one is enabled.
+    READY = "ready"
     SUBMITTED = "submitted"
     PENDING = "pending"
     IN_REVIEW = "in_review"
@@ -34,12 +37,15 @@ FINAL: frozenset[ClaimStatus] = frozenset({S.INVALID, S.DENIED, S.CLOSED, S.CANC
 #: the submission starts) and once the processor has answered and the claim waits for an adjuster. While
 #: the processor adjudicates it, and once approved (payment is on its way), withdrawing is a void claim
 #: (frequency code 8), not a cancellation: the processor would still act on the original.
-CANCELLABLE: frozenset[ClaimStatus] = frozenset({S.RECEIVED, S.VALIDATING, S.IN_REVIEW, S.INFO_REQUESTED})
+CANCELLABLE: frozenset[ClaimStatus] = frozenset({S.RECEIVED, S.VALIDATING, S.READY, S.IN_REVIEW, S.INFO_REQUESTED})
+#: Statuses the submission starts from: a claim cancelled there before its submission started was never sent.
+BEFORE_SUBMISSION: frozenset[ClaimStatus] = frozenset({S.VALIDATING, S.READY})
 
 #: The one table of allowed moves.
 TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.RECEIVED: frozenset({S.VALIDATING}),
-    S.VALIDATING: frozenset({S.INVALID, S.SUBMITTED}),
+    S.VALIDATING: frozenset({S.INVALID, S.READY, S.SUBMITTED}),
+    S.READY: frozenset({S.SUBMITTED}),
     S.SUBMITTED: frozenset({S.PENDING, S.IN_REVIEW}),
     S.PENDING: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.IN_REVIEW}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.INFO_REQUESTED}),
@@ -77,7 +83,7 @@ def check_cancellable(status: ClaimStatus, *, submission_started: bool) -> None:
     """Raise NotCancellableError unless the claim may be withdrawn now."""
     if is_final(status):
         raise NotCancellableError(f"the claim is {status.value}, which is final; it can no longer change")
-    if status not in CANCELLABLE or (status is S.VALIDATING and submission_started):
+    if status not in CANCELLABLE or (status in BEFORE_SUBMISSION and submission_started):
         raise NotCancellableError(
             f"the claim is {status.value} and the processor has it (or payment is on its way): it can no longer "
             "be cancelled; to withdraw it, send a void claim (frequency code 8)"
@@ -95,6 +101,21 @@ def check_information_expected(status: ClaimStatus) -> None:
     if status is not S.INFO_REQUESTED:
         raise InformationNotRequestedError(
             f"the claim is {status.value}; information is taken only while it is info_requested"
+        )
+
+
+class NotReadyError(ConflictError):
+    """Only a claim waiting in `ready` is submitted by an operator."""
+
+    code = "not_ready"
+
+
+def check_ready(status: ClaimStatus, *, submission_started: bool) -> None:
+    """Raise NotReadyError unless the claim waits in `ready` and its submission has not started."""
+    if status is not S.READY or submission_started:
+        raise NotReadyError(
+            f"the claim is {status.value}{' and being submitted' if submission_started else ''}; only a ready claim "
+            "(valid, waiting for an enabled integration) is submitted this way, once"
         )
 
 

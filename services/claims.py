@@ -24,7 +24,8 @@ from db.records import NoteKind as NoteKind
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.decision import Decision
-from domain.status import ClaimStatus, is_final
+from domain.integrations import check_submittable
+from domain.status import ClaimStatus, check_ready, is_final
 from domain.validation import ValidationReport
 from services import claim_workflows
 from services.access import Principal, Role, scope_of
@@ -34,6 +35,7 @@ from services.errors import (
     ClaimFinalError,
     ForbiddenError,
     IdempotencyKeyReusedError,
+    InvalidFieldError,
     NotFoundError,
     UpdateRefusedError,
 )
@@ -41,11 +43,13 @@ from workflows.claim_contract import (
     CANCEL_UPDATE,
     DECIDE_UPDATE,
     PROVIDE_INFORMATION_UPDATE,
+    SUBMIT_UPDATE,
     CancelInput,
     ClaimState,
     DecideInput,
     ProcessorNotice,
     ProvideInformationInput,
+    SubmitInput,
     UpdateResult,
 )
 
@@ -102,6 +106,15 @@ async def submit(
     digest = request_hash(claim)
     now = datetime.now(UTC)
     async with UnitOfWork(context.sessions) as uow:
+        if await uow.integrations.payer_active(claim.insurance.payer_id) is False:
+            payer = claim.insurance.payer_id
+            raise InvalidFieldError(
+                f"insurance.payer_id: payer {payer} is inactive; claims to it are not accepted",
+                path="insurance.payer_id",
+                problem=f"payer {payer} is inactive: send the claim to the member's current payer, or ask an admin "
+                "to reactivate this one",
+                rule="payer.active",
+            )
         intake = await uow.claims.intake(
             claim_id=claim_id,
             org_id=org_id,
@@ -235,6 +248,19 @@ async def provide_information(context: ServiceContext, principal: Principal, cla
     return await _update(
         context, record.claim_id, PROVIDE_INFORMATION_UPDATE, update, what="information", note_id=note_id
     )
+
+
+async def submit_ready(context: ServiceContext, principal: Principal, claim_id: str) -> UpdateResult:
+    """Submit a claim waiting in `ready`: refused (409) unless its integration is now enabled and its payer active;
+    the workflow resolves the integration again and sends the claim once, whatever the retries."""
+    async with UnitOfWork(context.sessions) as uow:
+        record = await visible_record(uow, principal, claim_id)
+        check_ready(record.status, submission_started=False)
+        integration = await uow.integrations.resolve(record.org_id, record.payer_id)
+        active = await uow.integrations.payer_active(record.payer_id)
+    check_submittable(record.payer_id, active is not False, integration)
+    update = SubmitInput(actor=principal.label)
+    return await claim_workflows.update(context, record.claim_id, SUBMIT_UPDATE, update, what="submission")
 
 
 async def notify(context: ServiceContext, claim_id: str, payer_claim_id: str, category: str | None) -> None:

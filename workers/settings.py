@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     x12_receiver_id: str = "SANDBOXCH"
     x12_receiver_name: str = "claimflow sandbox clearinghouse"
     x12_usage_indicator: Literal["", "T", "P"] = ""
+    #: Outside production, an organization with no integration gets the sandbox's (JSON by default, X12 for
+    #: SANDBOX-X12), enabled, on its first claim; false: its claims wait in `ready` until an admin adds one.
+    dev_auto_integrations: bool = True
 
     auto_approve_limit: Decimal = Decimal("1000.00")
     poll_initial_seconds: float = 2.0
@@ -195,6 +198,11 @@ class Settings(BaseSettings):
     @property
     def sandbox_tls(self) -> TlsFiles | None:
         return _pair(self.sandbox_tls_cert_file, self.sandbox_tls_key_file)
+
+    @property
+    def auto_integrations(self) -> bool:
+        """Whether organizations get the sandbox integrations implicitly: never in production."""
+        return self.dev_auto_integrations and self.environment is not Environment.PRODUCTION
 
     @property
     def payload_encryption_enabled(self) -> bool:

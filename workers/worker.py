@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
+from activities.integrations import IntegrationActivities
 from activities.processor import ProcessorActivities
 from activities.x12.interchange import X12Integration
 from workers.activity_failures import PlainActivityFailures
@@ -49,9 +50,11 @@ async def claim_worker(
     max_concurrent_activities: int = 16,
     max_concurrent_local_activities: int = 16,
     x12: X12Integration | None = None,
+    auto_integrations: bool = False,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
-    `trusted_update_keys` (the API's public keys)."""
+    `trusted_update_keys` (the API's public keys). `auto_integrations`: an organization without an integration gets
+    the sandbox's on its first claim (dev)."""
     await asyncio.to_thread(load_code_sets)  # loaded and frozen now, not on the first claim
     async with httpx.AsyncClient(timeout=processor_timeout, verify=client_context(processor_ca_file)) as http:
         records = ClaimRecordActivities(sessions)
@@ -59,6 +62,7 @@ async def claim_worker(
             sessions, http, processor_url, f"{webhook_base}/v1/webhooks/processor" if webhook_base else None, x12
         )
         assignment = AssignmentActivities(sessions)
+        integrations = IntegrationActivities(sessions, auto_provision=auto_integrations)
         worker = Worker(
             client,
             task_queue=task_queue,
@@ -66,6 +70,7 @@ async def claim_worker(
             activities=[
                 records.validate_and_snapshot_claim,
                 records.record_status_changes,
+                integrations.resolve_integration,
                 processor.submit_claim,
                 processor.poll_claim_status,
                 processor.issue_payment,
@@ -96,6 +101,7 @@ def worker_from_settings(
         max_concurrent_activities=settings.worker_max_activities,
         max_concurrent_local_activities=settings.worker_max_local_activities,
         x12=x12_integration(settings),
+        auto_integrations=settings.auto_integrations,
     )
 
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RecordedPayment, StatusDetails, business_failure, enforce
+    from activities.contracts import RecordedPayment, ResolvedIntegration, StatusDetails, business_failure, enforce
     from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
     from domain.decision import DecisionAction, adjudicate, check_decision
     from domain.routing import ReviewReason, route, statuses_toward
-    from domain.status import ClaimStatus, check_cancellable, check_information_expected, is_final
+    from domain.status import ClaimStatus, check_cancellable, check_information_expected, check_ready, is_final
     from workflows import claim_steps
     from workflows.claim_contract import (
         CANCEL_UPDATE,
@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         PROCESSOR_NOTICE_SIGNAL,
         PROVIDE_INFORMATION_UPDATE,
         STATE_QUERY,
+        SUBMIT_UPDATE,
         WORKFLOW_NAME,
         CancelInput,
         ClaimState,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ProcessorNotice,
         ProvideInformationInput,
         StatusChange,
+        SubmitInput,
         UpdateResult,
     )
     from workflows.claim_file import show_claim_file
@@ -73,6 +75,8 @@ class ClaimWorkflow:
                     )
                 case ClaimStatus.VALIDATING:
                     await self._validate_and_submit()
+                case ClaimStatus.READY:
+                    await self._await_submission()
                 case ClaimStatus.SUBMITTED | ClaimStatus.PENDING:
                     await self._follow_the_processor()
                 case ClaimStatus.IN_REVIEW:
@@ -88,7 +92,8 @@ class ClaimWorkflow:
         return ClaimWorkflowResult.model_validate(self._state, from_attributes=True)
 
     async def _validate_and_submit(self) -> None:
-        """Run every edit and snapshot a valid claim (with "validating", in one transaction), then submit it."""
+        """Run every edit and snapshot a valid claim (with "validating", in one transaction), then submit it through
+        its integration; without an enabled one, the claim waits in `ready`."""
         state = self._state
         result = await claim_steps.validate_and_snapshot(
             state, self._input.received_at.date(), self._status.take_unwritten()
@@ -103,8 +108,32 @@ class ClaimWorkflow:
             details = StatusDetails(validation_issues=[*result.errors, *result.warnings])
             await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.INVALID, reason, details=details)
             return
+        integration = await claim_steps.resolve_integration(state)
+        self._take_integration(integration)
+        if not integration.submittable:
+            reason = f"ready: not sent ({integration.refusal}); an operator submits it once it can be"
+            details = StatusDetails(validation_issues=state.validation_warnings or None)
+            await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.READY, reason, details=details)
+            return
+        await self._submit(ClaimStatus.VALIDATING)
+
+    def _take_integration(self, integration: ResolvedIntegration) -> None:
+        self._state.integration_id = integration.integration_id
+        self._state.adapter = integration.adapter
+
+    async def _await_submission(self) -> None:
+        """Wait in `ready` until an operator submits the claim (the submit update) or cancels it."""
+        state = self._state
+        state.waiting_for = "an operator to submit it once its integration is enabled"
+        self._show_claim_file()
+        await workflow.wait_condition(lambda: state.status is not ClaimStatus.READY or state.submission_started)
+        await self._submit(ClaimStatus.READY)
+
+    async def _submit(self, expected: ClaimStatus) -> None:
+        """Send the claim through its integration's adapter and record the processor's receipt."""
+        state = self._state
         async with self._lock:  # from here on the processor may have the claim: a cancellation waits or is refused
-            if state.status is not ClaimStatus.VALIDATING:
+            if state.status is not expected:
                 return  # cancelled meanwhile: nothing was sent
             state.submission_started = True
         receipt = await claim_steps.submit(state)
@@ -117,7 +146,7 @@ class ClaimWorkflow:
             payer_claim_id=receipt.payer_claim_id, validation_issues=state.validation_warnings or None
         )
         reason = f"{'rejected' if rejected else 'accepted'} by the processor ({receipt.category.value})"
-        await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.SUBMITTED, reason, details=details)
+        await self._status.advance(expected, ClaimStatus.SUBMITTED, reason, details=details)
         if rejected:
             await self._enter_review(ReviewReason.REJECTED_BY_PROCESSOR, [])
 
@@ -341,6 +370,28 @@ class ClaimWorkflow:
                 ClaimStatus.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id)
             )
         return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
+
+    @workflow.update(name=SUBMIT_UPDATE)
+    async def submit(self, input: SubmitInput) -> UpdateResult:
+        """Submit a ready claim: its integration is resolved again and must now be enabled; then the lifecycle sends
+        it, and the update answers once it has left `ready`."""
+        state = self._state
+        async with self._lock:
+            self._check_ready(input)
+            integration = await claim_steps.resolve_integration(state)
+            if not integration.submittable:
+                raise business_failure(
+                    integration.refusal or "integration_not_enabled",
+                    "the claim's integration is not enabled (or its payer is inactive); it stays ready",
+                )
+            self._take_integration(integration)
+            state.submission_started = True
+        await workflow.wait_condition(lambda: state.status is not ClaimStatus.READY)
+        return UpdateResult(claim_id=state.claim_id, status=state.status)
+
+    @submit.validator
+    def _check_ready(self, input: SubmitInput) -> None:
+        enforce(lambda: check_ready(self._state.status, submission_started=self._state.submission_started))
 
     @provide_information.validator
     def _check_information_expected(self, input: ProvideInformationInput) -> None:

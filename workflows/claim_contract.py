@@ -10,6 +10,7 @@ from temporalio.common import SearchAttributeKey
 
 from domain.adjudication import Category, LineAdjudication
 from domain.decision import BilledLine, Decision
+from domain.integrations import Adapter
 from domain.routing import ReviewReason
 from domain.status import ClaimStatus
 from domain.validation import ValidationFinding
@@ -20,6 +21,7 @@ STATE_QUERY = "state"
 DECIDE_UPDATE = "decide"
 CANCEL_UPDATE = "cancel"
 PROVIDE_INFORMATION_UPDATE = "provide_information"
+SUBMIT_UPDATE = "submit"
 PROCESSOR_NOTICE_SIGNAL = "processor_notice"
 
 #: Typed search attributes: ids and statuses only — never patient data (they are not encrypted).
@@ -28,7 +30,7 @@ PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
 ASSIGNED_ADJUSTER = SearchAttributeKey.for_keyword("AssignedAdjuster")
 SEARCH_ATTRIBUTES = (CLAIM_STATUS, PAYER_ID, ASSIGNED_ADJUSTER)
 #: The updates that change a claim: each must be signed by the API (workflows/update_signatures.py).
-SIGNED_UPDATES = frozenset({DECIDE_UPDATE, CANCEL_UPDATE, PROVIDE_INFORMATION_UPDATE})
+SIGNED_UPDATES = frozenset({DECIDE_UPDATE, CANCEL_UPDATE, PROVIDE_INFORMATION_UPDATE, SUBMIT_UPDATE})
 
 
 def workflow_id(claim_id: str) -> str:
@@ -93,6 +95,9 @@ class ClaimState(BaseModel):
     waiting_for: str = ""
     #: Set when the submission to the processor starts: from then on the processor may have the claim.
     submission_started: bool = False
+    #: The integration the claim goes through (resolved after validation, again when an operator submits it).
+    integration_id: str | None = None
+    adapter: Adapter | None = None
 
 
 class ClaimWorkflowInput(BaseModel):
@@ -133,6 +138,13 @@ class CancelInput(BaseModel):
 class ProvideInformationInput(BaseModel):
     actor: str
     note_id: str | None = None
+    signature: UpdateSignature | None = None
+
+
+class SubmitInput(BaseModel):
+    """An operator submits a ready claim once its integration is enabled."""
+
+    actor: str
     signature: UpdateSignature | None = None
 
 

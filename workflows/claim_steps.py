@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
         ASSIGN_ADJUSTER,
         ISSUE_PAYMENT,
         POLL_CLAIM_STATUS,
+        RESOLVE_INTEGRATION,
         SUBMIT_CLAIM,
         VALIDATE_AND_SNAPSHOT,
         AssignAdjusterInput,
@@ -19,6 +20,8 @@ with workflow.unsafe.imports_passed_through():
         IssuePaymentInput,
         IssuePaymentResult,
         PollStatusInput,
+        ResolvedIntegration,
+        ResolveIntegrationInput,
         StatusRecord,
         SubmissionReceipt,
         SubmitClaimInput,
@@ -44,11 +47,24 @@ async def validate_and_snapshot(
     )
 
 
+async def resolve_integration(state: ClaimState) -> ResolvedIntegration:
+    """The integration the claim goes through (the payer's route, else the organization's default), and whether
+    it may be sent now."""
+    return await steps.run_local(
+        RESOLVE_INTEGRATION,
+        ResolveIntegrationInput(claim_id=state.claim_id, org_id=state.org_id, payer_id=state.payer_id or ""),
+        kind=steps.DATABASE,
+        summary="resolve the claim's integration",
+    )
+
+
 async def submit(state: ClaimState) -> SubmissionReceipt:
     """Submit the claim; its idempotency key makes every retry the same submission."""
     return await steps.run(
         SUBMIT_CLAIM,
-        SubmitClaimInput(claim_id=state.claim_id, idempotency_key=f"claim-{state.claim_id}-submission"),
+        SubmitClaimInput(
+            claim_id=state.claim_id, idempotency_key=f"claim-{state.claim_id}-submission", adapter=state.adapter
+        ),
         kind=steps.PROCESSOR,
         summary="submit to the processor",
     )
@@ -58,7 +74,7 @@ async def poll(state: ClaimState) -> ProcessorStatus:
     assert state.payer_claim_id is not None
     return await steps.run_local(
         POLL_CLAIM_STATUS,
-        PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id),
+        PollStatusInput(claim_id=state.claim_id, payer_claim_id=state.payer_claim_id, adapter=state.adapter),
         kind=steps.PROCESSOR,
         summary=f"poll the processor's status (#{state.polls + 1})",
     )
@@ -90,6 +106,7 @@ async def pay(state: ClaimState, lines: list[tuple[int, Decimal]]) -> IssuePayme
             payer_claim_id=state.payer_claim_id or "",
             lines=lines,
             idempotency_key=f"claim-{state.claim_id}-payment",
+            adapter=state.adapter,
         ),
         kind=steps.PROCESSOR,
         summary="issue the payment",

@@ -156,6 +156,21 @@ async def cancel(
 
 
 @router.post(
+    "/{claim_id}/submit",
+    response_model=UpdateResult,
+    responses={
+        **PROBLEMS,
+        **WAITS,
+        409: {"description": "Not ready, already submitted, its integration not enabled or its payer inactive"},
+    },
+)
+async def submit_ready(claim_id: str, principal: Submitter, context: ContextDep) -> UpdateResult:
+    """Send a claim that waits in `ready` (valid, but its organization had no enabled integration for the payer) once
+    its integration is enabled; it is sent once, however often this is called."""
+    return await claims.submit_ready(context, principal, claim_id)
+
+
+@router.post(
     "/{claim_id}/information",
     response_model=UpdateResult,
     responses={**PROBLEMS, **WAITS, 409: {"description": "Not requested"}},

@@ -17,6 +17,8 @@ from db.models.edit_mue import MueEdit
 from db.models.edit_ncci_ptp import NcciPtpEdit
 from db.models.icd10_code import ICD10Code
 from db.models.insurance_claim import InsuranceClaim
+from db.models.integration import IntegrationRow
+from db.models.integration_route import IntegrationRoute
 from db.models.ledger_entry import ClaimLedgerEntry
 from db.models.ledger_provider_adjustment import ProviderAdjustmentRow
 from db.models.patient import Patient
@@ -42,6 +44,8 @@ __all__ = [
     "CodeSystemLoad",
     "ICD10Code",
     "InsuranceClaim",
+    "IntegrationRoute",
+    "IntegrationRow",
     "MceEdit",
     "MueEdit",
     "NcciPtpEdit",

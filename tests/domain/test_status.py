@@ -47,8 +47,10 @@ README_MOVES: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
         (S.PARTIALLY_APPROVED, S.PAID),
         (S.PAID, S.CLOSED),
         (S.SUBMITTED, S.IN_REVIEW),  # rejected by the processor at submission
-        # "cancelled: from received, validating (until the submission starts), in_review, info_requested"
-        *((status, S.CANCELLED) for status in (S.RECEIVED, S.VALIDATING, S.IN_REVIEW, S.INFO_REQUESTED)),
+        (S.VALIDATING, S.READY),  # valid, but no enabled integration for the payer
+        (S.READY, S.SUBMITTED),  # an operator submits it once one is enabled
+        # "cancelled: from received, validating and ready (until the submission starts), in_review, info_requested"
+        *((status, S.CANCELLED) for status in (S.RECEIVED, S.VALIDATING, S.READY, S.IN_REVIEW, S.INFO_REQUESTED)),
     }
 )
 

@@ -156,6 +156,7 @@ async def running_stack(
             processor_url=sandbox_url,
             trusted_update_keys=TRUSTED_UPDATE_KEYS,
             x12=x12_integration(Settings(_env_file=None)),  # payers ending in -X12 speak X12 over the CORE envelope
+            auto_integrations=True,  # an organization without integrations gets the sandbox's: JSON, X12 for SANDBOX-X12
         ) as worker:
             task = asyncio.create_task(worker.run())
             try:

@@ -34,6 +34,7 @@ from workflows.claim_contract import (
     PAYER_ID,
     PROVIDE_INFORMATION_UPDATE,
     STATE_QUERY,
+    SUBMIT_UPDATE,
     CancelInput,
     ClaimPolicy,
     ClaimState,
@@ -41,6 +42,7 @@ from workflows.claim_contract import (
     ClaimWorkflowResult,
     DecideInput,
     ProvideInformationInput,
+    SubmitInput,
     UpdateResult,
     workflow_id,
 )
@@ -159,6 +161,12 @@ class ClaimDriver:
     async def provide_information(self, handle: WorkflowHandle[Any, Any], *, by: str = "submitter") -> UpdateResult:
         result: UpdateResult = await handle.execute_update(
             PROVIDE_INFORMATION_UPDATE, ProvideInformationInput(actor=by, note_id="note-info"), result_type=UpdateResult
+        )
+        return result
+
+    async def submit(self, handle: WorkflowHandle[Any, Any], *, by: str = "operator") -> UpdateResult:
+        result: UpdateResult = await handle.execute_update(
+            SUBMIT_UPDATE, SubmitInput(actor=by), result_type=UpdateResult
         )
         return result
 

@@ -27,6 +27,8 @@ from activities.contracts import (
     PollStatusInput,
     RecordStatusChangesInput,
     RecordStatusChangesResult,
+    ResolvedIntegration,
+    ResolveIntegrationInput,
     StatusRecord,
     SubmissionReceipt,
     SubmitClaimInput,
@@ -35,6 +37,7 @@ from activities.contracts import (
 )
 from domain.adjudication import Adjustment, Category, GroupCode, LineAdjudication, ProcessorStatus
 from domain.decision import BilledLine
+from domain.integrations import Adapter
 from domain.money import total
 from domain.status import ClaimStatus
 from domain.validation import ValidationFinding
@@ -58,6 +61,11 @@ def answer(category: Category, *lines: LineAdjudication) -> ProcessorStatus:
     payer claim id it gave at submission."""
     return ProcessorStatus(payer_claim_id="", category=category, status_code="20", lines=list(lines))
 
+
+#: The organization's integration for the payer: the sandbox's, enabled (what `claimflow dev` gives every org).
+ENABLED = ResolvedIntegration(integration_id="sandbox", adapter=Adapter.JSON, submittable=True)
+#: An integration the organization has, disabled: the claim waits in `ready`.
+DISABLED = ResolvedIntegration(integration_id="sandbox", adapter=Adapter.JSON, refusal="integration_not_enabled")
 
 PENDING = answer(Category.PENDING)
 PAID_IN_FULL = answer(Category.FINALIZED_PAID, line(CHARGE, CHARGE))
@@ -86,6 +94,8 @@ class Script:
     payer_id: str = "SANDBOX"
     errors: list[ValidationFinding] = field(default_factory=list)
     warnings: list[ValidationFinding] = field(default_factory=list)
+    #: What resolving the claim's integration answers, one per call in order; the last one repeats.
+    integrations: list[ResolvedIntegration] = field(default_factory=lambda: [ENABLED])
     #: The submission receipt's category (A1 received, A7 rejected, ...).
     submission: Category = Category.RECEIVED
     #: The status answers, one per poll in order; the last one repeats.
@@ -127,6 +137,7 @@ class FakeActivities:
         methods: list[Callable[..., Any]] = [
             self.validate_and_snapshot_claim,
             self.record_status_changes,
+            self.resolve_integration,
             self.submit_claim,
             self.poll_claim_status,
             self.issue_payment,
@@ -210,6 +221,12 @@ class FakeActivities:
     async def record_status_changes(self, input: RecordStatusChangesInput) -> RecordStatusChangesResult:
         self._called(contracts.RECORD_STATUS_CHANGES, input.changes[0].claim_id, input)
         return RecordStatusChangesResult(recorded=True)
+
+    @activity.defn(name=contracts.RESOLVE_INTEGRATION.name)
+    async def resolve_integration(self, input: ResolveIntegrationInput) -> ResolvedIntegration:
+        script = self._called(contracts.RESOLVE_INTEGRATION, input.claim_id, input)
+        number = len(self.inputs(contracts.RESOLVE_INTEGRATION, input.claim_id))
+        return script.integrations[min(number, len(script.integrations)) - 1]
 
     @activity.defn(name=contracts.SUBMIT_CLAIM.name)
     async def submit_claim(self, input: SubmitClaimInput) -> SubmissionReceipt:

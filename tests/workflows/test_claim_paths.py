@@ -21,12 +21,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities import contracts
 from domain.adjudication import Category
 from domain.decision import Decision, DecisionAction, DecisionConflictError, DecisionRefusedError, LineDecision
+from domain.integrations import Adapter, IntegrationNotEnabledError
 from domain.routing import ReviewReason
-from domain.status import ClaimStatus, InformationNotRequestedError, NotCancellableError
+from domain.status import ClaimStatus, InformationNotRequestedError, NotCancellableError, NotReadyError
 from domain.validation import Severity, ValidationFinding
 from tests.workflows.claim_driver import ClaimDriver, claim_id, outcome, refusal, signal_taken, update_events
 from tests.workflows.fakes import (
     CHARGE,
+    DISABLED,
+    ENABLED,
     PAID_IN_FULL,
     PENDING,
     FakeActivities,
@@ -124,6 +127,56 @@ async def test_invalid_claim_ends_invalid_and_is_never_submitted(driver: ClaimDr
     invalid = driver.fakes.status_records(claim_id(handle))[-1]
     assert invalid.reason == "1 validation error"
     assert invalid.details.validation_issues == [error, warning]
+
+
+# ---- no enabled integration: ready ----------------------------------------------------------------------
+
+
+async def test_ready_without_an_enabled_integration_then_submitted_once_paid_and_closed(driver: ClaimDriver) -> None:
+    """Valid and snapshotted, but its integration is disabled: the claim waits in `ready`, sent nowhere, until an
+    operator submits it once the integration is enabled; a second submit is refused and nothing is sent twice."""
+    handle = await driver.start(Script(integrations=[DISABLED, ENABLED]), POLICY)
+    state = await driver.waiting_in(handle, S.READY)
+    assert state.waiting_for == "an operator to submit it once its integration is enabled"
+    assert driver.side_effects(handle) == {"submitted": 0, "paid": 0}
+    ready = driver.fakes.status_records(claim_id(handle))[-1]
+    assert (ready.status, ready.reason) == (
+        S.READY,
+        "ready: not sent (integration_not_enabled); an operator submits it once it can be",
+    )
+    assert (await driver.submit(handle)).status in {S.SUBMITTED, S.PENDING}
+    again = await refusal(driver.submit(handle))
+    assert again.type == NotReadyError.code == "not_ready"
+    result = await driver.finish(handle)
+    await driver.assert_path(
+        handle, result, [S.RECEIVED, S.VALIDATING, S.READY, *RECEIVED_TO_PENDING[2:], *APPROVED_TO_CLOSED]
+    )
+    assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}
+    claim = claim_id(handle)
+    [submission] = driver.fakes.inputs(contracts.SUBMIT_CLAIM, claim)
+    assert submission.adapter is Adapter.JSON
+    assert all(poll.adapter is Adapter.JSON for poll in driver.fakes.inputs(contracts.POLL_CLAIM_STATUS, claim))
+    [resolved, resolved_again] = driver.fakes.inputs(contracts.RESOLVE_INTEGRATION, claim)
+    assert (
+        (resolved.org_id, resolved.payer_id)
+        == ("org-paths", "SANDBOX")
+        == (
+            resolved_again.org_id,
+            resolved_again.payer_id,
+        )
+    )
+
+
+async def test_ready_submit_refused_while_the_integration_is_disabled_then_cancelled(driver: ClaimDriver) -> None:
+    handle = await driver.start(Script(integrations=[DISABLED]), POLICY)
+    await driver.waiting_in(handle, S.READY)
+    refused = await refusal(driver.submit(handle))
+    assert refused.type == IntegrationNotEnabledError.code == "integration_not_enabled"
+    assert (await driver.state(handle)).status is S.READY
+    assert (await driver.cancel(handle)).status is S.CANCELLED
+    result = await driver.finish(handle)
+    await driver.assert_path(handle, result, [S.RECEIVED, S.VALIDATING, S.READY, S.CANCELLED])
+    assert driver.side_effects(handle) == {"submitted": 0, "paid": 0}
 
 
 # ---- cancellation ---------------------------------------------------------------------------------------

@@ -62,7 +62,12 @@ async def test_thirty_days_of_polling_end_in_review_with_bounded_history(
     task_queue = f"ts-{uuid.uuid4().hex[:8]}"
     policy = ClaimPolicy(polls_per_run=20)  # the real 30-day deadline, 4 h cap; continue as new every 20 polls
     async with claim_worker(
-        env.client, sessions, task_queue=task_queue, processor_url=sandbox_url, trusted_update_keys=TRUSTED_UPDATE_KEYS
+        env.client,
+        sessions,
+        task_queue=task_queue,
+        processor_url=sandbox_url,
+        trusted_update_keys=TRUSTED_UPDATE_KEYS,
+        auto_integrations=True,
     ) as worker:
         run = asyncio.create_task(worker.run())
         handle = await start(env, sessions, claim_for("NEVER"), task_queue, policy)
@@ -100,7 +105,12 @@ async def test_review_past_its_sla_escalates_to_a_supervisor(
     task_queue = f"ts-{uuid.uuid4().hex[:8]}"
     policy = ClaimPolicy(poll_initial=timedelta(seconds=1))
     async with claim_worker(
-        env.client, sessions, task_queue=task_queue, processor_url=sandbox_url, trusted_update_keys=TRUSTED_UPDATE_KEYS
+        env.client,
+        sessions,
+        task_queue=task_queue,
+        processor_url=sandbox_url,
+        trusted_update_keys=TRUSTED_UPDATE_KEYS,
+        auto_integrations=True,
     ) as worker:
         run = asyncio.create_task(worker.run())
         handle = await start(env, sessions, claim_for("DENY"), task_queue, policy)

@@ -64,6 +64,44 @@ def upgrade() -> None:
     create_x12_interchange()
     create_ledger()
     create_edit_tables()
+    create_integrations()
+
+
+def create_integrations() -> None:
+    """An organization's integrations (processor, adapter, envelope ids, enabled) and its payers' routes to them."""
+    op.create_table(
+        "integration",
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("integration_id", sa.String(length=40), nullable=False),
+        sa.Column("processor", sa.String(length=60), nullable=False),
+        sa.Column("adapter", sa.String(length=8), nullable=False),
+        sa.Column("credentials_ref", sa.String(length=200), nullable=True),
+        sa.Column("submitter_id", sa.String(length=15), nullable=True),
+        sa.Column("receiver_id", sa.String(length=15), nullable=True),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("check_eligibility", sa.Boolean(), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("org_id", "integration_id", name="pk_integration"),
+        sa.CheckConstraint("adapter IN ('json', 'x12')", name=op.f("ck_integration_adapter")),
+    )
+    op.create_index(
+        "uq_integration_default_per_org", "integration", ["org_id"], unique=True, postgresql_where=sa.text("is_default")
+    )
+    op.create_table(
+        "integration_route",
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("payer_id", sa.String(length=30), nullable=False),
+        sa.Column("integration_id", sa.String(length=40), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("org_id", "payer_id", name="pk_integration_route"),
+        sa.ForeignKeyConstraint(["payer_id"], ["payer.payer_id"], name="fk_integration_route_payer_id_payer"),
+        sa.ForeignKeyConstraint(
+            ["org_id", "integration_id"],
+            ["integration.org_id", "integration.integration_id"],
+            name="fk_integration_route_org_id_integration",
+        ),
+    )
 
 
 def create_reference_tables() -> None:
@@ -578,6 +616,8 @@ def create_ledger() -> None:
 
 def downgrade() -> None:
     for table in (
+        "integration_route",
+        "integration",
         "provider_adjustment",
         "claim_ledger_entry",
         "mce_edit",

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from activities.contracts import SubmissionReceipt
 from domain.adjudication import Category, ProcessorStatus
 from domain.claim import Claim
+from domain.eligibility import Coverage, DemographicField, EligibilityInquiry, EligibilityResult
 
 
 class PaymentReceipt(BaseModel):
@@ -61,6 +62,8 @@ class ProcessorAdapter(Protocol):
     async def pay(
         self, claim_id: str, payer_claim_id: str, lines: list[tuple[int, Decimal]], *, idempotency_key: str
     ) -> PaymentReceipt: ...
+
+    async def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult: ...
 
 
 class ProcessorClient:
@@ -124,6 +127,35 @@ class ProcessorClient:
         response = await self._send("/v1/payments", "payment", body, idempotency_key)
         return _answer(PaymentReceipt, response, "payment")
 
+    async def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult:
+        """The processor's JSON eligibility inquiry (a 270's fields in, a 271's answer out); it reports the mismatched
+        fields by name, never the values it holds."""
+        body = {
+            "payer_id": inquiry.insurance.payer_id,
+            "provider_npi": inquiry.provider.npi,
+            "member_id": inquiry.insurance.member_id,
+            "first_name": inquiry.patient.first_name,
+            "last_name": inquiry.patient.last_name,
+            "date_of_birth": inquiry.patient.date_of_birth.isoformat(),
+            "service_type": inquiry.service_type_code,
+        }
+        response = await self._request("POST", "/v1/eligibility", what="eligibility inquiry", json=body)
+        answer = _answer(_JsonEligibility, response, "eligibility inquiry")
+        known = {field.value for field in DemographicField}
+        result = EligibilityResult(
+            coverage=Coverage.ACTIVE if answer.active else Coverage.INACTIVE,
+            plan=answer.plan or None,
+            copay=answer.copay,
+            coinsurance_percent=answer.coinsurance_percent,
+            deductible=answer.deductible,
+            deductible_remaining=answer.deductible_remaining,
+            out_of_pocket_remaining=answer.out_of_pocket_remaining,
+            in_network=answer.in_network,
+            prior_authorization_required=answer.prior_authorization_required,
+            mismatches=[DemographicField(name) for name in answer.mismatches if name in known],
+        )
+        return result if result.active else result.without_benefits()
+
     async def _send(self, path: str, what: str, body: dict[str, Any], idempotency_key: str) -> httpx.Response:
         """A POST that changes something at the processor, made idempotent by its key."""
         return await self._request("POST", path, what=what, json=body, headers={"Idempotency-Key": idempotency_key})
@@ -144,6 +176,21 @@ class ProcessorClient:
         if response.status_code >= httpx.codes.BAD_REQUEST and not unknown:
             raise ProcessorRefusedError(response.status_code, what)
         return response
+
+
+class _JsonEligibility(BaseModel):
+    """The processor's JSON eligibility answer."""
+
+    active: bool
+    plan: str = ""
+    copay: Decimal | None = None
+    coinsurance_percent: Decimal | None = None
+    deductible: Decimal | None = None
+    deductible_remaining: Decimal | None = None
+    out_of_pocket_remaining: Decimal | None = None
+    in_network: bool | None = None
+    prior_authorization_required: bool | None = None
+    mismatches: list[str] = []
 
 
 def _answer(model: type[AnswerT], response: httpx.Response, what: str) -> AnswerT:

@@ -8,6 +8,7 @@ the receiver recognises as a duplicate. Failures name segments, codes and HTTP s
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,12 +19,21 @@ from activities.contracts import SubmissionReceipt
 from activities.processor_client import PaymentReceipt, ProcessorAnswerError
 from activities.x12.envelope import ControlNumbers
 from activities.x12.interchange import X12Integration, claim_source, stored_or_new_837p
-from activities.x12.models import ClaimPayment, ClaimStatusAnswer, ClaimStatusReport, Remittance
+from activities.x12.models import (
+    ClaimPayment,
+    ClaimStatusAnswer,
+    ClaimStatusReport,
+    CoverageStatus,
+    EligibilityAnswer,
+    Remittance,
+)
+from activities.x12.parse_271 import parse_271
 from activities.x12.parse_277 import parse_277
 from activities.x12.parse_835 import parse_835
 from activities.x12.parse_999 import parse_999
 from activities.x12.reader import X12SyntaxError
 from activities.x12.remittance_answer import payment_answer
+from activities.x12.request_270 import ELIGIBILITY_270, eligibility_request
 from activities.x12.request_276 import claim_status_request
 from activities.x12.transport import (
     REMITTANCE_REQUEST,
@@ -41,6 +51,14 @@ from domain.adjudication import (
 )
 from domain.claim import Claim
 from domain.claim_status_codes import UnknownCategoryCodeError
+from domain.eligibility import (
+    Coverage,
+    EligibilityInquiry,
+    EligibilityResult,
+    PayerAnswerError,
+    PayerMember,
+    mismatches,
+)
 
 
 class X12ProcessorAdapter:
@@ -112,6 +130,33 @@ class X12ProcessorAdapter:
         payment, remittance = await self._remittance(claim_id, payer_claim_id)
         return PaymentReceipt(payment_id=remittance.payment.trace_number, amount=payment.paid)
 
+    async def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult:
+        """A 270 answered in real time by a 271, read for this inquiry's trace number; the payer's record of the
+        member is compared with the inquiry and then dropped."""
+        async with UnitOfWork(self._sessions) as uow:
+            payer_name = await uow.x12.payer_name(inquiry.insurance.payer_id)
+            control = ControlNumbers.from_sequence(await uow.x12.next_control_number())
+            await uow.commit()
+        trace = uuid.uuid4().hex
+        request = eligibility_request(
+            inquiry,
+            payer_name=payer_name or inquiry.insurance.payer_id,
+            trace_number=trace,
+            submitter=self._integration.submitter,
+            envelope=self._integration.envelope,
+            control=control,
+            created_at=datetime.now(UTC),
+        )
+        answer = await self._transport.exchange(ELIGIBILITY_270, request, mode="RealTime")
+        try:
+            answers = parse_271(answer.payload)
+        except X12SyntaxError as exc:
+            raise PayerAnswerError(f"the payer's answer to the 270 is not a valid 271: {exc}") from None
+        found = next((a for a in answers if a.trace_number == trace), None)
+        if found is None:
+            raise PayerAnswerError("the payer's 271 answers no member under the inquiry's trace number (TRN02)")
+        return eligibility_result(found, inquiry)
+
     async def _status_request(self, claim_id: str, payer_claim_id: str) -> tuple[Claim, str]:
         """The claim and a 276 for it under a fresh control number."""
         async with UnitOfWork(self._sessions) as uow:
@@ -144,6 +189,38 @@ class X12ProcessorAdapter:
                 if payment.payer_claim_id == payer_claim_id and not payment.reversal:
                     return payment, remittance
         raise ProcessorAnswerError("the processor's 835 holds no payment for the payer claim id asked for")
+
+
+def eligibility_result(answer: EligibilityAnswer, inquiry: EligibilityInquiry) -> EligibilityResult:
+    """A 271's answer about one member as claimflow's eligibility result: the amounts of the network the provider
+    is in (in-network when the payer does not say), the coinsurance as a percent, the mismatched fields by name."""
+    person = answer.patient or answer.subscriber
+    payer = PayerMember(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        member_id=answer.subscriber.member_id,
+    )
+    coverage = {
+        CoverageStatus.ACTIVE: Coverage.ACTIVE,
+        CoverageStatus.INACTIVE: Coverage.INACTIVE,
+        CoverageStatus.UNKNOWN: Coverage.UNKNOWN,
+    }[answer.coverage]
+    amounts = answer.out_of_network_benefits if answer.in_network is False else answer.in_network_benefits
+    rate = amounts.coinsurance_rate
+    result = EligibilityResult(
+        coverage=coverage,
+        plan=answer.plan_name or None,
+        copay=amounts.copay,
+        coinsurance_percent=None if rate is None else rate * 100,
+        deductible=amounts.deductible,
+        deductible_remaining=amounts.deductible_remaining,
+        out_of_pocket_remaining=amounts.out_of_pocket_remaining,
+        in_network=answer.in_network,
+        prior_authorization_required=answer.prior_authorization_required,
+        mismatches=mismatches(inquiry, payer),
+    )
+    return result if result.active else result.without_benefits()
 
 
 def _claim_status(reports: list[ClaimStatusReport], patient_control_number: str, what: str) -> ClaimStatusAnswer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -16,7 +16,7 @@ from api.deps import ApiConfig, ApiContext, token_verifier
 from api.disconnect import CancelOnDisconnect
 from api.limits import BodySizeLimit
 from api.rate_limit import rate_limiter
-from api.routers import audit, claims, codes, health, integrations, webhooks, x12
+from api.routers import audit, claims, codes, eligibility, health, integrations, webhooks, x12
 from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
 
@@ -36,12 +36,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(load_icd10)  # POST /v1/claims/validate needs the ICD-10-CM code set
-        app.state.context = ApiContext(config=config, temporal=await connect_temporal(), sessions=sessions)
-        app.state.tokens = token_verifier(config)  # its HTTP client (OpenID Connect keys) lives on this loop
-        try:
-            yield
-        finally:
-            await app.state.tokens.aclose()
+        async with AsyncExitStack() as held:  # the eligibility exchange's HTTP client lives on this loop too
+            exchange = await held.enter_async_context(config.eligibility(sessions)) if config.eligibility else None
+            app.state.context = ApiContext(
+                config=config, temporal=await connect_temporal(), sessions=sessions, eligibility=exchange
+            )
+            app.state.tokens = token_verifier(config)  # its HTTP client (OpenID Connect keys) lives on this loop
+            try:
+                yield
+            finally:
+                await app.state.tokens.aclose()
 
     app = FastAPI(
         title="claimflow",
@@ -65,6 +69,7 @@ def create_app(
     app.include_router(webhooks.router)
     app.include_router(audit.router)
     app.include_router(x12.router)
+    app.include_router(eligibility.router)
     app.include_router(integrations.router)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(CancelOnDisconnect)  # outermost of ours: sees the client leave whatever runs inside

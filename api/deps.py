@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import AuthError, Principal, Role, SharedSecretTokens, TokenVerifier
 from api.errors import NotAuthenticatedError
@@ -15,6 +18,7 @@ from api.oidc import OidcConfig, OidcTokens
 from api.rate_limit import RateLimiter
 from api.webhook_signatures import WebhookVerifier
 from services.context import ServiceContext
+from services.eligibility import EligibilityPort
 from services.errors import ForbiddenError
 from services.x12 import X12Integration
 from workflows.claim_contract import ClaimPolicy
@@ -47,6 +51,8 @@ class ApiConfig:
     rate_limit_window_seconds: float = 60.0
     #: The envelope and submitter of the X12 interchanges the API shows (GET /v1/claims/{id}/x12/837); None: none.
     x12: X12Integration | None = None
+    #: Opens the eligibility exchange for the app's lifetime (given the session factory); None: no eligibility.
+    eligibility: Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[EligibilityPort]] | None = None
 
 
 @dataclass
@@ -55,6 +61,8 @@ class ApiContext(ServiceContext):
     cache per process) with the API's own configuration."""
 
     config: ApiConfig
+    #: The payer exchange POST /v1/eligibility asks (None: not configured).
+    eligibility: EligibilityPort | None = None
 
 
 async def get_context(request: Request) -> ApiContext:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import domain.assignment
 import domain.decision  # noqa: F401
 from api.refusal_audit import audit_refusal
+from domain.eligibility import PayerAnswerError, PayerUnavailableError
 from domain.errors import ConflictError, DomainError, RefusedError
 from domain.status import InvalidTransitionError
 from services.errors import (
@@ -79,6 +80,8 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     RefusedError: (422, "Unprocessable request"),
     WorkflowServiceUnavailableError: (503, "Service unavailable"),
     IdentityProviderUnavailableError: (503, "Service unavailable"),
+    PayerUnavailableError: (503, "Payer unavailable"),
+    PayerAnswerError: (502, "Bad answer from the payer"),
     RateLimitedError: (429, "Too many requests"),
     UpdateNotFinishedError: (504, "Gateway timeout"),
 }
@@ -149,7 +152,10 @@ def domain_problem(error: DomainError) -> JSONResponse:
     """The problem JSON of a business error."""
     status, title = status_of(error)
     headers: dict[str, str] = {}
-    if isinstance(error, WorkflowServiceUnavailableError | IdentityProviderUnavailableError | RateLimitedError):
+    if isinstance(
+        error,
+        WorkflowServiceUnavailableError | IdentityProviderUnavailableError | RateLimitedError | PayerUnavailableError,
+    ):
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, NotAuthenticatedError) and error.challenge:
         headers["WWW-Authenticate"] = error.challenge

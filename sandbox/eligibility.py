@@ -87,3 +87,14 @@ def answer(request: EligibilityRequest) -> dict[str, Any]:
         "prior_authorization_required": coverage.prior_authorization_required,
         "mismatches": list(coverage.mismatches),
     }
+
+
+def member_on_file(coverage: Coverage, last_name: str, date_of_birth: str) -> tuple[str, str]:
+    """The payer's record of the member's last name and date of birth (CCYYMMDD) for its 271: what the inquiry said,
+    except where the scenario makes them differ (a last name on file with a suffix, a birth year one earlier)."""
+    if "last_name" in coverage.mismatches:
+        last_name = f"{last_name}-HALE"
+    if "date_of_birth" in coverage.mismatches and len(date_of_birth) == 8 and date_of_birth.isdigit():
+        month_day = "0228" if date_of_birth[4:] == "0229" else date_of_birth[4:]
+        date_of_birth = f"{int(date_of_birth[:4]) - 1:04d}{month_day}"
+    return last_name, date_of_birth

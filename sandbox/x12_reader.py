@@ -172,3 +172,56 @@ def _money(value: str) -> str:
 def _units(value: str) -> int:
     """SV104 as whole units (1 when absent; 0, refused by the payer's edits, when it is not a whole number)."""
     return int(value) if value.isdigit() else (1 if not value else 0)
+
+
+@dataclass(frozen=True)
+class EligibilityInquiryIn:
+    """A 270 (005010X279A1): who is asked about, for which service type and day, under which trace number."""
+
+    payer_id: str
+    provider_name: str
+    provider_npi: str
+    member_id: str
+    last_name: str
+    first_name: str
+    date_of_birth: str
+    sex: str
+    group_number: str
+    service_date: str
+    service_type: str
+    trace_number: str
+    transaction_control_number: str
+
+
+def read_270(interchange: Interchange) -> EligibilityInquiryIn:
+    """The member a 270 asks about; X12ReadError when it names none (no NM1*IL) or carries no trace (TRN)."""
+    found: dict[str, str] = {"service_type": "30"}
+    for segment in interchange.segments:
+        match segment.tag, segment.get(1):
+            case "ST", code:
+                if code != "270":
+                    raise X12ReadError(f"ST: a {code or 'unnamed'} transaction set, not a 270")
+                found["transaction_control_number"] = segment.get(2)
+            case "NM1", "PR":
+                found["payer_id"] = segment.get(9)
+            case "NM1", "1P":
+                found.update(provider_name=segment.get(3), provider_npi=segment.get(9))
+            case "NM1", "IL":
+                found.update(member_id=segment.get(9), last_name=segment.get(3), first_name=segment.get(4))
+            case "TRN", _:
+                found["trace_number"] = segment.get(2)
+            case "REF", "6P":
+                found["group_number"] = segment.get(2)
+            case "DMG", "D8":
+                found.update(date_of_birth=segment.get(2), sex=segment.get(3))
+            case "DTP", "291":
+                found["service_date"] = segment.get(3)
+            case "EQ", code:
+                found["service_type"] = code
+            case _:
+                pass
+    missing = [name for name in ("member_id", "trace_number") if not found.get(name)]
+    if missing:
+        raise X12ReadError(f"the 270 lacks {' and '.join(missing)} (NM1*IL NM109, TRN02)")
+    fields = EligibilityInquiryIn.__dataclass_fields__
+    return EligibilityInquiryIn(**{name: found.get(name, "") for name in fields})

@@ -295,3 +295,49 @@ def remittance_835(
         body.append(_segment("AMT", "B6", _amount(line["allowed"])))
         body.extend(_segment("LQ", "HE", code) for code in line["remark_codes"])
     return _interchange(parties, control, at, [_Group("HP", "005010X221A1", [body])])
+
+
+def eligibility_271(
+    parties: Parties, control: int, at: datetime, *, inquiry: Any, coverage: Any, on_file: tuple[str, str]
+) -> str:
+    """The 271 (005010X279A1) answering a 270 from the same scenarios as the JSON route (sandbox/eligibility.py):
+    the member as the payer has them (NM1/DMG), then EB benefits: coverage (1 active, 6 inactive) with the plan,
+    the prior-authorisation (EB11) and network (EB12) flags, copay, coinsurance, deductible and out-of-pocket.
+    `on_file`: the member's last name and date of birth as the payer has them."""
+    day = at.strftime("%Y%m%d")
+    last_name, date_of_birth = on_file
+    body = [
+        _segment("ST", "271", "{ST02}", "005010X279A1"),
+        _segment("BHT", "0022", "11", inquiry.trace_number, day, at.strftime("%H%M")),
+        _segment("HL", "1", "", "20", "1"),
+        _segment("NM1", "PR", "2", "SANDBOX PAYER", "", "", "", "", "PI", inquiry.payer_id or "SANDBOX-X12"),
+        _segment("HL", "2", "1", "21", "1"),
+        _segment("NM1", "1P", "2", inquiry.provider_name or "PROVIDER", "", "", "", "", "XX", inquiry.provider_npi),
+        _segment("HL", "3", "2", "22", "0"),
+        _segment("TRN", "2", inquiry.trace_number, "9SANDBOXPY"),
+        _segment("NM1", "IL", "1", last_name, inquiry.first_name, "", "", "", "MI", inquiry.member_id),
+    ]
+    if inquiry.group_number:
+        body.append(_segment("REF", "6P", inquiry.group_number, coverage.plan))
+    if date_of_birth:
+        body.append(_segment("DMG", "D8", date_of_birth, inquiry.sex))
+    service = inquiry.service_type or "30"
+    if not coverage.active:
+        body.append(_segment("EB", "6", "IND", service))
+    else:
+        network = "Y" if coverage.in_network else "N"
+        authorization = "Y" if coverage.prior_authorization_required else "N"
+        percent = f"{Decimal(coverage.coinsurance_percent) / 100:.2f}".rstrip("0").rstrip(".") or "0"
+
+        def benefit(code: str, period: str = "", amount: str = "", rate: str = "") -> str:
+            return _segment("EB", code, "IND", service, "", "", period, amount, rate, "", "", "", network)
+
+        body += [
+            _segment("EB", "1", "IND", service, "", coverage.plan, "", "", "", "", "", authorization, network),
+            benefit("B", "27", _amount(coverage.copay)),
+            benefit("A", rate=percent),
+            benefit("C", "23", _amount(coverage.deductible)),
+            benefit("C", "29", _amount(coverage.deductible_remaining)),
+            benefit("G", "29", _amount(coverage.out_of_pocket_remaining)),
+        ]
+    return _interchange(parties, control, at, [_Group("HB", "005010X279A1", [body])])

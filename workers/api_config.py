@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.eligibility import EligibilityExchange
+from activities.processor import ProcessorActivities
 from api.deps import ApiConfig
 from api.oidc import OidcConfig
 from services.x12 import Envelope, SubmitterProfile, X12Integration
 from workers.policy import claim_policy
 from workers.settings import Environment, Settings
+from workers.tls import client_context
 from workers.update_keys import signing_key
 
 
@@ -26,7 +36,34 @@ def api_config(settings: Settings) -> ApiConfig:
         oidc=oidc_config(settings),
         rate_limit=settings.api_rate_limit_per_minute,
         x12=x12_integration(settings),
+        eligibility=eligibility_exchange(
+            settings.processor_url,
+            timeout=settings.processor_timeout_seconds,
+            ca_file=settings.tls_ca_file,
+            x12=x12_integration(settings),
+            auto_provision=settings.auto_integrations,
+        ),
     )
+
+
+def eligibility_exchange(
+    processor_url: str,
+    *,
+    timeout: float = 10.0,
+    ca_file: Path | None = None,
+    x12: X12Integration | None = None,
+    auto_provision: bool = False,
+) -> Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[EligibilityExchange]]:
+    """Opens the exchange POST /v1/eligibility asks: the processor's adapters (JSON, X12) on an HTTP client of its
+    own, routed by the organization's integrations as its claims are."""
+
+    @asynccontextmanager
+    async def open_exchange(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[EligibilityExchange]:
+        async with httpx.AsyncClient(timeout=timeout, verify=client_context(ca_file)) as http:
+            processor = ProcessorActivities(sessions, http, processor_url, None, x12)
+            yield EligibilityExchange(sessions, processor, auto_provision=auto_provision)
+
+    return open_exchange
 
 
 def x12_integration(settings: Settings) -> X12Integration:

@@ -1,4 +1,4 @@
-"""CORE routes: POST /core/ takes a CAQH CORE envelope carrying X12 (837P batch, 276 real time, 835 request).
+"""CORE routes: POST /core/ takes a CAQH CORE envelope carrying X12 (837P batch, 276 and 270 real time, 835 request).
 
 The same payer as /v1/* (sandbox/processor.py, the same scenarios by member id prefix), spoken in X12 005010:
 the 837P is read by the sandbox's own reader and answered with a 999 and a 277CA in one interchange; a 276 with a
@@ -17,13 +17,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
+from sandbox import eligibility
 from sandbox.models import ClaimSubmission, PaymentRequest
 from sandbox.money import ZERO, format_money
 from sandbox.processor import Processor
 from sandbox.state import SandboxState, get_state
 from sandbox.x12_core import EnvelopeError, envelope_response, read_envelope
-from sandbox.x12_reader import X12ReadError, read, read_276, read_837p
-from sandbox.x12_writer import Parties, acknowledgments, remittance_835, status_277
+from sandbox.x12_reader import X12ReadError, read, read_270, read_276, read_837p
+from sandbox.x12_writer import Parties, acknowledgments, eligibility_271, remittance_835, status_277
 
 router = APIRouter(prefix="/core", tags=["core"])
 
@@ -36,6 +37,8 @@ STATUS_276 = "X12_276_Request_005010X212"
 STATUS_277 = "X12_277_Response_005010X212"
 REMITTANCE_REQUEST = "X12_835_Request_005010X221A1"
 REMITTANCE_835 = "X12_835_Response_005010X221A1"
+ELIGIBILITY_270 = "X12_270_Request_005010X279A1"
+ELIGIBILITY_271 = "X12_271_Response_005010X279A1"
 
 
 @router.post("/", responses={400: {"description": "not a CORE envelope"}, 409: {"description": "reused numbers"}})
@@ -55,13 +58,15 @@ async def core_envelope(request: Request, state: SandboxState = Depends(get_stat
                 return _status(state.processor, fields)
             case "X12_835_Request_005010X221A1":
                 return _remittance(state.processor, fields)
+            case "X12_270_Request_005010X279A1":
+                return _eligibility(state.processor, fields)
             case _:
                 return envelope_response(
                     400,
                     fields,
                     payload_type="CoreEnvelopeError",
                     error_code="PayloadTypeNotSupported",
-                    error_message=f"PayloadType is one of {SUBMIT_837P}, {STATUS_276}, {REMITTANCE_REQUEST}",
+                    error_message=f"PayloadType is one of {SUBMIT_837P}, {STATUS_276}, {REMITTANCE_REQUEST}, {ELIGIBILITY_270}",
                 )
     except X12ReadError as exc:
         return envelope_response(
@@ -174,3 +179,21 @@ def _remittance(processor: Processor, fields: dict[str, str]) -> Response:
         trace_number=trace,
     )
     return envelope_response(200, fields, payload_type=REMITTANCE_835, payload=payload)
+
+
+def _eligibility(processor: Processor, fields: dict[str, str]) -> Response:
+    """A 270 in real time: the 271 from the same eligibility scenarios as POST /v1/eligibility (by member id)."""
+    processor.count("eligibility_requests")
+    interchange = read(fields["Payload"])
+    parties = Parties(sandbox_id=interchange.receiver_id or "SANDBOX", submitter_id=interchange.sender_id)
+    asked = read_270(interchange)
+    coverage = eligibility.coverage_for(asked.member_id)
+    payload = eligibility_271(
+        parties,
+        processor.next_control_number(),
+        _now(),
+        inquiry=asked,
+        coverage=coverage,
+        on_file=eligibility.member_on_file(coverage, asked.last_name, asked.date_of_birth),
+    )
+    return envelope_response(200, fields, payload_type=ELIGIBILITY_271, payload=payload)

@@ -83,6 +83,8 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "own": row(401, 409, 404, 403, 403, 403, 403),
         "foreign": row(401, 404, 409, 403, 403, 403, 403),
     },
+    # a member's plan data, for billing: submitters of any organization (a member belongs to none); 422: no body
+    ("POST", "/v1/eligibility"): {"any": row(401, 422, 422, 403, 403, 403, 403)},
 }
 
 #: What each route is sent (beyond the caller's token): bodies that are refused or change nothing.
@@ -95,6 +97,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/codes/{kind}"): {},  # no code: 422 for an admin
     ("PATCH", "/v1/codes/{kind}/{code}"): {"billable": "sometimes"},  # 422 for an admin
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
+    ("POST", "/v1/eligibility"): {},  # no inquiry: 422 once authorised, so no payer is asked
 }
 PATH_PARAMETERS = {"kind": "cpt", "code": "80053"}
 

@@ -20,7 +20,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.auth import Role, mint_token
 from api.deps import ApiConfig
-from workers.api_config import x12_integration
+from workers.api_config import eligibility_exchange, x12_integration
 from workers.settings import Settings
 from workers.worker import claim_worker
 from workflows.claim_contract import ClaimPolicy
@@ -127,7 +127,10 @@ async def running_stack(
     with_worker: bool = True,
 ) -> AsyncIterator[Stack]:
     """A worker on a fresh task queue and the API app talking to it."""
-    config = config_for_tests(policy=policy)
+    config = config_for_tests(
+        policy=policy,
+        eligibility=eligibility_exchange(sandbox_url, x12=x12_integration(Settings(_env_file=None)), auto_provision=True),
+    )
     task_queue = config.task_queue
 
     async def connect() -> Client:

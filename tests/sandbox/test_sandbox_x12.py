@@ -192,7 +192,7 @@ async def test_a_claim_for_a_payer_that_does_not_speak_x12_is_returned_unprocess
     [
         ({"PayloadType": "X12_837_Request_005010X222A1"}, "EnvelopeError"),
         ({"CORERuleVersion": "2.1.0"}, "VersionMismatch"),
-        ({"PayloadType": "X12_270_Request_005010X279A1"}, "PayloadTypeNotSupported"),
+        ({"PayloadType": "X12_278_Request_005010X217"}, "PayloadTypeNotSupported"),  # prior authorisation: not spoken
         ({"Payload": "NOT X12"}, "PayloadError"),
     ],
 )

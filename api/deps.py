@@ -23,6 +23,9 @@ from services.errors import ForbiddenError
 from services.x12 import X12Integration
 from workflows.claim_contract import ClaimPolicy
 
+#: Opens the exchange POST /v1/eligibility asks, for the app's lifetime (given the session factory).
+EligibilityOpener = Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[EligibilityPort]]
+
 
 @dataclass(frozen=True)
 class ApiConfig:
@@ -51,8 +54,8 @@ class ApiConfig:
     rate_limit_window_seconds: float = 60.0
     #: The envelope and submitter of the X12 interchanges the API shows (GET /v1/claims/{id}/x12/837); None: none.
     x12: X12Integration | None = None
-    #: Opens the eligibility exchange for the app's lifetime (given the session factory); None: no eligibility.
-    eligibility: Callable[[async_sessionmaker[AsyncSession]], AbstractAsyncContextManager[EligibilityPort]] | None = None
+    #: The payer exchange behind POST /v1/eligibility (workers/api_config.py); None: eligibility is not offered.
+    eligibility: EligibilityOpener | None = None
 
 
 @dataclass

@@ -56,7 +56,12 @@ async def test_an_active_member_271_carries_plan_copay_deductible_and_remaining(
     assert found.coverage is CoverageStatus.ACTIVE and found.trace_number == "TRACE0001"
     assert (found.plan_name, found.group_number, found.payer_id) == ("Sandbox PPO Gold", "G100", "SANDBOX-X12")
     money = found.in_network_benefits
-    assert (money.copay, money.coinsurance_rate, money.deductible, money.deductible_remaining) == (10, Decimal("0.2"), 500, 125)
+    assert (money.copay, money.coinsurance_rate, money.deductible, money.deductible_remaining) == (
+        10,
+        Decimal("0.2"),
+        500,
+        125,
+    )
     assert money.out_of_pocket_remaining == 2000
     assert (found.in_network, found.prior_authorization_required) == (True, False)
     assert (await ledger(client))["eligibility_requests"] == 1

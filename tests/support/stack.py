@@ -129,7 +129,9 @@ async def running_stack(
     """A worker on a fresh task queue and the API app talking to it."""
     config = config_for_tests(
         policy=policy,
-        eligibility=eligibility_exchange(sandbox_url, x12=x12_integration(Settings(_env_file=None)), auto_provision=True),
+        eligibility=eligibility_exchange(
+            sandbox_url, x12=x12_integration(Settings(_env_file=None)), auto_provision=True
+        ),
     )
     task_queue = config.task_queue
 

@@ -1,9 +1,11 @@
 """POST /v1/eligibility over the real stack: the sandbox answers over HTTP, in JSON (SANDBOX) and as a 271 to a 270
 in the CORE envelope (SANDBOX-X12); inactive coverage, demographic mismatches, a payer that is down (503 with
-Retry-After), bad input (422 naming the field), who may ask, and an audit entry that holds no PHI."""
+Retry-After), bad input (422 naming the field), who may ask, the organization's integration choosing the dialect (and
+none enabled: 409, the payer not asked), and an audit entry that holds no PHI."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,6 +18,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.auth import Role
 from db.models.audit_log import AuditLog
+from tests.api.test_integrations import add_integration
 from tests.support.stack import Stack, auth, config_for_tests, free_port
 from workers.api_config import eligibility_exchange, x12_integration
 from workers.settings import Settings
@@ -208,3 +211,31 @@ async def test_each_inquiry_is_audited_without_phi(stack: Stack) -> None:
         "coverage": "active",
         "mismatches": ["last_name", "date_of_birth"],
     }
+
+
+async def sandbox_counters(stack: Stack) -> dict[str, int]:
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sandbox:
+        book: dict[str, Any] = (await sandbox.get("/_sandbox/ledger")).json()
+    return {name: book.get(name, 0) for name in ("eligibility_requests", "core_requests")}
+
+
+async def test_the_organizations_integration_decides_the_dialect_not_the_payer_id(stack: Stack) -> None:
+    """An organization whose only integration is the JSON one asks SANDBOX-X12 in JSON: no CORE envelope is sent."""
+    org = f"org-elig-{uuid.uuid4().hex[:8]}"
+    await add_integration(stack, org, enabled=True)
+    before = await sandbox_counters(stack)
+    response = await ask(stack, inquiry(payer_id="SANDBOX-X12"), auth(Role.SUBMITTER, "lab", org))
+    assert response.status_code == 200, response.text
+    after = await sandbox_counters(stack)
+    assert after["eligibility_requests"] == before["eligibility_requests"] + 1
+    assert after["core_requests"] == before["core_requests"]
+
+
+async def test_without_an_enabled_integration_the_payer_is_not_asked(stack: Stack) -> None:
+    org = f"org-elig-{uuid.uuid4().hex[:8]}"
+    await add_integration(stack, org, enabled=False)
+    before = await sandbox_counters(stack)
+    response = await ask(stack, inquiry(), auth(Role.SUBMITTER, "lab", org))
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "integration_not_enabled"
+    assert await sandbox_counters(stack) == before

@@ -70,6 +70,18 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "own": row(401, 409, 404, 403, 403, 403, 409),
         "foreign": row(401, 404, 409, 403, 403, 403, 409),
     },
+    # an operator sends a ready claim: submitters of its organization and admins (409: neither claim is ready)
+    ("POST", "/v1/claims/{claim_id}/submit"): {
+        "own": row(401, 409, 404, 403, 403, 403, 409),
+        "foreign": row(401, 404, 409, 403, 403, 403, 409),
+    },
+    # an organization's integrations and payer routes: admins only (422: bodies that change nothing)
+    ("GET", "/v1/organizations/{org_id}/integrations"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+    ("POST", "/v1/organizations/{org_id}/integrations"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    ("PATCH", "/v1/organizations/{org_id}/integrations/{integration_id}"): {
+        "any": row(401, 403, 403, 403, 403, 403, 422)
+    },
+    ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
     ("GET", "/v1/codes/{kind}"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
     ("GET", "/v1/codes/{kind}/{code}"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
     ("POST", "/v1/codes/{kind}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
@@ -94,12 +106,15 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/claims/{claim_id}/decision"): {"action": "approve"},
     ("POST", "/v1/claims/{claim_id}/cancel"): {},
     ("POST", "/v1/claims/{claim_id}/information"): {"note": "requisition attached"},
+    ("POST", "/v1/organizations/{org_id}/integrations"): {},  # no integration: 422 for an admin
+    ("PATCH", "/v1/organizations/{org_id}/integrations/{integration_id}"): {"enabled": "sometimes"},
+    ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {},
     ("POST", "/v1/codes/{kind}"): {},  # no code: 422 for an admin
     ("PATCH", "/v1/codes/{kind}/{code}"): {"billable": "sometimes"},  # 422 for an admin
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
     ("POST", "/v1/eligibility"): {},  # no inquiry: 422 once authorised, so no payer is asked
 }
-PATH_PARAMETERS = {"kind": "cpt", "code": "80053"}
+PATH_PARAMETERS = {"kind": "cpt", "code": "80053", "org_id": OWN_ORG, "integration_id": "sandbox", "payer_id": "SANDBOX"}
 
 
 def route_table(app: FastAPI) -> set[tuple[str, str]]:

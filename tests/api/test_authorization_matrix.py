@@ -114,7 +114,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
     ("POST", "/v1/eligibility"): {},  # no inquiry: 422 once authorised, so no payer is asked
 }
-PATH_PARAMETERS = {"kind": "cpt", "code": "80053", "org_id": OWN_ORG, "integration_id": "sandbox", "payer_id": "SANDBOX"}
+PATH_PARAMETERS = {
+    "kind": "cpt",
+    "code": "80053",
+    "org_id": OWN_ORG,
+    "integration_id": "sandbox",
+    "payer_id": "SANDBOX",
+}
 
 
 def route_table(app: FastAPI) -> set[tuple[str, str]]:

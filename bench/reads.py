@@ -145,6 +145,7 @@ async def main(args: argparse.Namespace) -> None:
                 task_queue=queue,
                 processor_url=processor.url,
                 trusted_update_keys=[Ed25519PrivateKey.generate().public_key()],
+                auto_integrations=True,
             ) as worker,
             httpx.AsyncClient(base_url=api.url, timeout=30, limits=httpx.Limits(max_connections=None)) as http,
         ):

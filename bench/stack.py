@@ -84,6 +84,7 @@ async def running_stack(
             task_queue=task_queue,
             processor_url=sandbox_url,
             trusted_update_keys=[signing_key.public_key()],
+            auto_integrations=True,
         ) as worker,
     ):
         running = asyncio.create_task(worker.run())

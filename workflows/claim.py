@@ -11,7 +11,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RecordedPayment, ResolvedIntegration, StatusDetails, business_failure, enforce
     from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
-    from domain.decision import DecisionAction, adjudicate, check_decision
+    from domain.decision import Decision, DecisionAction, adjudicate, check_decision
     from domain.routing import ReviewReason, route, statuses_toward
     from domain.status import ClaimStatus, check_cancellable, check_information_expected, check_ready, is_final
     from workflows import claim_steps
@@ -40,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
 
 #: Statuses in which the claim waits for the processor's answer.
 WITH_PROCESSOR = (ClaimStatus.SUBMITTED, ClaimStatus.PENDING)
+#: The denial's CARC when the information an adjuster requested never came (16: the claim lacks information).
+INFORMATION_NOT_RECEIVED_CARC = "16"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -265,11 +267,16 @@ class ClaimWorkflow:
             )
         except TimeoutError:
             days = self._policy.info_deadline.total_seconds() / 86400
-            await self._status.advance(
+            denial = Decision(action=DecisionAction.DENY, reason_code=INFORMATION_NOT_RECEIVED_CARC)
+            lines = adjudicate(denial, self._state.lines)
+            details = StatusDetails(adjudication=lines, adjudicated_by_adjuster=True)
+            if await self._status.advance(
                 ClaimStatus.INFO_REQUESTED,
                 ClaimStatus.DENIED,
                 f"requested information not received within {days:g} days",
-            )
+                details=details,
+            ):
+                self._state.adjudication = lines
 
     async def _pay(self) -> None:
         """Have the processor pay the approved lines, then record the payment with "paid"."""
@@ -319,8 +326,12 @@ class ClaimWorkflow:
                     await self._status.move(target, f"{decision.action.value} by {actor}", actor=actor, details=details)
                 case DecisionAction.DENY:
                     code = decision.reason_code or next((ln.reason_code for ln in decision.lines if ln.reason_code), "")
+                    state.adjudication = adjudicate(decision, state.lines)
+                    details = note.model_copy(
+                        update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True}
+                    )
                     await self._status.move(
-                        ClaimStatus.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=note
+                        ClaimStatus.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=details
                     )
                 case DecisionAction.REQUEST_INFO:
                     await self._status.move(

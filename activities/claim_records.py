@@ -7,9 +7,12 @@ from temporalio import activity
 
 from activities.contracts import (
     CLAIM_NOT_FOUND,
+    MARK_ORIGINAL,
     RECORD_STATUS_CHANGES,
     VALIDATE_AND_SNAPSHOT,
     ClaimFacts,
+    MarkOriginalInput,
+    MarkOriginalResult,
     RecordStatusChangesInput,
     RecordStatusChangesResult,
     StatusRecord,
@@ -23,6 +26,11 @@ from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.decision import BilledLine
 from domain.ledger import LedgerSource, PaymentAnswer
+from domain.lineage import void_reversal
+from domain.status import ClaimStatus, can_move
+
+#: Who records an original's replaced or voided status: the engine, on the payer's acceptance.
+LINEAGE_ACTOR = "claimflow"
 
 
 class ClaimRecordActivities:
@@ -42,6 +50,7 @@ class ClaimRecordActivities:
                 for record in input.records:
                     await _write_status(uow, record)
                 claim = await uow.claims.load_claim(input.claim_id)
+                original = await uow.claims.original_of(input.claim_id)
                 report = await check_claim(
                     uow,
                     claim,
@@ -61,6 +70,8 @@ class ClaimRecordActivities:
             payer_id=claim.insurance.payer_id,
             total_charge=claim.total_charge,
             lines=[BilledLine(line_number=n, charge=line.charge) for n, line in enumerate(claim.lines, start=1)],
+            frequency_code=claim.frequency_code,
+            original_claim_id=original.claim_id if original else None,
         )
         return ValidateAndSnapshotResult(
             valid=report.valid,
@@ -77,6 +88,42 @@ class ClaimRecordActivities:
             recorded = [await _write_status(uow, record) for record in input.changes]
             await uow.commit()
         return RecordStatusChangesResult(recorded=any(recorded))
+
+    @activity.defn(name=MARK_ORIGINAL.name)
+    async def mark_original_claim(self, input: MarkOriginalInput) -> MarkOriginalResult:
+        """The payer accepted a replacement or void: in one transaction, the original's status-history row, audit
+        row and register status (replaced or voided), and for a void the reversal of what stands in the original's
+        ledger. The original's own workflow has ended (only a closed or denied claim is corrected), so this claim's
+        workflow records it; a retry writes nothing twice."""
+        async with UnitOfWork(self._sessions) as uow:
+            original = await uow.claims.original_of(input.claim_id)
+            if original is None:
+                raise business_failure(CLAIM_NOT_FOUND, f"claim {input.claim_id} names no original claim")
+            recorded = False
+            if original.status is not input.outcome:
+                if not can_move(original.status, input.outcome):
+                    raise business_failure(
+                        "original_not_correctable",
+                        f"the original claim {original.claim_id} is {original.status.value}; it cannot become "
+                        f"{input.outcome.value}",
+                    )
+                frequency = "7" if input.outcome is ClaimStatus.REPLACED else "8"
+                record = StatusRecord(
+                    claim_id=original.claim_id,
+                    seq=original.status_seq + 1,
+                    status=input.outcome,
+                    reason=f"{input.outcome.value} by claim {input.claim_id} (frequency {frequency}), accepted by "
+                    "the payer",
+                    at=input.at,
+                    actor=LINEAGE_ACTOR,
+                )
+                recorded = await _write_status(uow, record)
+            if input.outcome is ClaimStatus.VOIDED and original.payer_claim_id:
+                reversal = void_reversal(input.claim_id, original.payer_claim_id, input.at)
+                await uow.ledger.post(original.claim_id, reversal)
+            note_id = await uow.claims.note_of(input.claim_id, "void") if input.outcome is ClaimStatus.VOIDED else None
+            await uow.commit()
+        return MarkOriginalResult(recorded=recorded, note_id=note_id)
 
 
 async def _write_status(uow: UnitOfWork, record: StatusRecord) -> bool:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio.exceptions import ApplicationError
 
 from domain.adjudication import Category, LineAdjudication, ProcessorStatus
+from domain.claim import FrequencyCode
 from domain.decision import BilledLine
 from domain.errors import DomainError
 from domain.integrations import Adapter
@@ -129,6 +130,9 @@ class ClaimFacts(BaseModel):
     payer_id: str
     total_charge: Decimal
     lines: list[BilledLine]
+    frequency_code: FrequencyCode = FrequencyCode.ORIGINAL
+    #: The original a replacement (frequency 7) or void (frequency 8) stands for; None for an original claim.
+    original_claim_id: str | None = None
 
 
 class ValidateAndSnapshotInput(BaseModel):
@@ -155,6 +159,28 @@ class ValidateAndSnapshotResult(BaseModel):
 VALIDATE_AND_SNAPSHOT = Activity("validate_and_snapshot_claim", ValidateAndSnapshotInput, ValidateAndSnapshotResult)
 
 
+# ---- lineage: the original of a replacement or void --------------------------------------------
+
+
+class MarkOriginalInput(BaseModel):
+    """The payer accepted a replacement or void: its original shows `outcome` (replaced or voided)."""
+
+    #: The replacement or void claim (its register row names the original).
+    claim_id: str
+    outcome: ClaimStatus
+    at: datetime
+
+
+class MarkOriginalResult(BaseModel):
+    #: False when the original showed the outcome already (a retry).
+    recorded: bool
+    #: The void's reason, stored as a note of the void claim, for its closing status change.
+    note_id: str | None = None
+
+
+MARK_ORIGINAL = Activity("mark_original_claim", MarkOriginalInput, MarkOriginalResult)
+
+
 # ---- the claim's integration --------------------------------------------------------------------
 
 
@@ -175,11 +201,37 @@ class ResolvedIntegration(BaseModel):
     submittable: bool = False
     #: Why it may not be sent yet (integration_not_enabled, payer_inactive); None when it may.
     refusal: str | None = None
-    #: Whether the integration asks for an eligibility check before submission (a later slice acts on it).
+    #: Whether the integration asks for an eligibility check before submission.
     check_eligibility: bool = False
 
 
 RESOLVE_INTEGRATION = Activity("resolve_integration", ResolveIntegrationInput, ResolvedIntegration)
+
+
+# ---- eligibility before submission --------------------------------------------------------------
+
+#: The claim could not be asked about (its patient data does not fit an inquiry) or the payer refused to answer.
+ELIGIBILITY_NOT_ANSWERED = "eligibility_not_answered"
+
+
+class CheckEligibilityInput(BaseModel):
+    claim_id: str
+    #: The resolved integration's adapter; None: JSON.
+    adapter: Adapter | None = None
+
+
+class EligibilityCheck(BaseModel):
+    """What the workflow keeps of the payer's answer: flags and field names only (the answer is in the database)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    active: bool
+    #: The claim's demographic fields the payer's record disagrees with (first_name, last_name, date_of_birth,
+    #: member_id): names, never values.
+    mismatches: list[str] = []
+
+
+CHECK_ELIGIBILITY = Activity("check_claim_eligibility", CheckEligibilityInput, EligibilityCheck)
 
 
 # ---- the processor ------------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from domain.adjudication import LineAdjudication
-from domain.claim import Claim
+from domain.claim import Claim, FrequencyCode
+from domain.eligibility import EligibilityResult
 from domain.ledger import LedgerEntry
 from domain.status import ClaimStatus
 
 #: What a note is: an adjuster's decision, the submitter's answer to request_info, or a cancellation's reason.
-NoteKind = Literal["decision", "information", "cancellation"]
+NoteKind = Literal["decision", "information", "cancellation", "void"]
 
 
 class Record(BaseModel):
@@ -59,6 +60,12 @@ class ClaimSummary(Record):
     updated_at: datetime
 
 
+class ClaimEligibilityRecord(EligibilityResult):
+    """The payer's eligibility answer as kept with a claim, with when it was asked."""
+
+    checked_at: datetime
+
+
 class ClaimRecord(ClaimSummary):
     """Everything the database holds about one claim."""
 
@@ -69,10 +76,22 @@ class ClaimRecord(ClaimSummary):
     adjudication: list[LineAdjudication]
     #: The remittance ledger's entries, in posting order (domain.ledger adds them up).
     ledger: list[LedgerEntry] = []
+    #: The payer's eligibility answer checked before submission; None when none was asked.
+    eligibility: ClaimEligibilityRecord | None = None
     snapshot_version: int | None
     payment: PaymentRecord | None
     request_hash: str
     idempotency_key: str | None
+
+
+class ClaimLink(Record):
+    """A claim at one end of a lineage link (a replacement or void and its original): where it is now."""
+
+    claim_id: str
+    status: ClaimStatus
+    status_seq: int
+    payer_claim_id: str | None
+    frequency_code: FrequencyCode
 
 
 class IntakeResult(Record):

@@ -26,12 +26,18 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     CLOSED = "closed"
     CANCELLED = "cancelled"
+    #: The payer accepted a replacement claim (frequency 7) for it: the replacement carries the claim on.
+    REPLACED = "replaced"
+    #: The payer accepted a void claim (frequency 8) for it: the claim is withdrawn.
+    VOIDED = "voided"
 
 
 S = ClaimStatus
 
 #: The statuses a claim never leaves.
-FINAL: frozenset[ClaimStatus] = frozenset({S.INVALID, S.DENIED, S.CLOSED, S.CANCELLED})
+FINAL: frozenset[ClaimStatus] = frozenset({S.INVALID, S.DENIED, S.CLOSED, S.CANCELLED, S.REPLACED, S.VOIDED})
+#: The final statuses a correction or void may start from: the payer adjudicated the claim and its workflow is done.
+CORRECTABLE: frozenset[ClaimStatus] = frozenset({S.DENIED, S.CLOSED})
 
 #: Statuses from which a claim may be withdrawn: before the processor has it (received, validating until
 #: the submission starts) and once the processor has answered and the claim waits for an adjuster. While
@@ -44,9 +50,11 @@ BEFORE_SUBMISSION: frozenset[ClaimStatus] = frozenset({S.VALIDATING, S.READY})
 #: The one table of allowed moves.
 TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.RECEIVED: frozenset({S.VALIDATING}),
-    S.VALIDATING: frozenset({S.INVALID, S.READY, S.SUBMITTED}),
-    S.READY: frozenset({S.SUBMITTED}),
-    S.SUBMITTED: frozenset({S.PENDING, S.IN_REVIEW}),
+    # in review without being sent: the payer's eligibility answer before submission says the coverage is inactive
+    S.VALIDATING: frozenset({S.INVALID, S.READY, S.SUBMITTED, S.IN_REVIEW}),
+    S.READY: frozenset({S.SUBMITTED, S.IN_REVIEW}),
+    # closed at once: a void claim (frequency 8) the processor accepted has nothing more to wait for
+    S.SUBMITTED: frozenset({S.PENDING, S.IN_REVIEW, S.CLOSED}),
     S.PENDING: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.IN_REVIEW}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.INFO_REQUESTED}),
     S.INFO_REQUESTED: frozenset({S.IN_REVIEW, S.DENIED}),
@@ -54,9 +62,12 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.PARTIALLY_APPROVED: frozenset({S.PAID}),
     S.PAID: frozenset({S.CLOSED}),
     S.INVALID: frozenset(),
-    S.DENIED: frozenset(),
-    S.CLOSED: frozenset(),
+    # the payer accepted a replacement or void of an adjudicated claim: recorded by the new claim's workflow
+    S.DENIED: frozenset({S.REPLACED, S.VOIDED}),
+    S.CLOSED: frozenset({S.REPLACED, S.VOIDED}),
     S.CANCELLED: frozenset(),
+    S.REPLACED: frozenset(),
+    S.VOIDED: frozenset(),
 }
 for _status in CANCELLABLE:
     TRANSITIONS[_status] = TRANSITIONS[_status] | {S.CANCELLED}
@@ -116,6 +127,22 @@ def check_ready(status: ClaimStatus, *, submission_started: bool) -> None:
         raise NotReadyError(
             f"the claim is {status.value}{' and being submitted' if submission_started else ''}; only a ready claim "
             "(valid, waiting for an enabled integration) is submitted this way, once"
+        )
+
+
+class NotCorrectableError(ConflictError):
+    """Only an adjudicated, final claim (closed or denied) is replaced or voided."""
+
+    code = "not_correctable"
+
+
+def check_correctable(status: ClaimStatus) -> None:
+    """Raise NotCorrectableError unless a replacement or void of a claim in this status may be sent."""
+    if status not in CORRECTABLE:
+        still = "" if is_final(status) else " and its workflow still runs: wait until it is closed or denied"
+        raise NotCorrectableError(
+            f"the claim is {status.value}{still}; only a closed or denied claim is corrected or voided"
+            + (" (correct or void its replacement instead)" if status is S.REPLACED else "")
         )
 
 

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
+from activities.eligibility import ClaimEligibilityActivities
 from activities.integrations import IntegrationActivities
 from activities.processor import ProcessorActivities
 from activities.x12.interchange import X12Integration
@@ -63,6 +64,7 @@ async def claim_worker(
         )
         assignment = AssignmentActivities(sessions)
         integrations = IntegrationActivities(sessions, auto_provision=auto_integrations)
+        eligibility = ClaimEligibilityActivities(sessions, processor)
         worker = Worker(
             client,
             task_queue=task_queue,
@@ -70,7 +72,9 @@ async def claim_worker(
             activities=[
                 records.validate_and_snapshot_claim,
                 records.record_status_changes,
+                records.mark_original_claim,
                 integrations.resolve_integration,
+                eligibility.check_claim_eligibility,
                 processor.submit_claim,
                 processor.poll_claim_status,
                 processor.issue_payment,

@@ -7,13 +7,16 @@ from datetime import timedelta
 from decimal import Decimal
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RecordedPayment, ResolvedIntegration, StatusDetails, business_failure, enforce
     from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
     from domain.decision import Decision, DecisionAction, adjudicate, check_decision
+    from domain.lineage import LineageKind, kind_of
     from domain.routing import ReviewReason, route, statuses_toward
     from domain.status import ClaimStatus, check_cancellable, check_information_expected, check_ready, is_final
+    from domain.validation import Severity, ValidationFinding
     from workflows import claim_steps
     from workflows.claim_contract import (
         CANCEL_UPDATE,
@@ -40,6 +43,11 @@ with workflow.unsafe.imports_passed_through():
 
 #: Statuses in which the claim waits for the processor's answer.
 WITH_PROCESSOR = (ClaimStatus.SUBMITTED, ClaimStatus.PENDING)
+#: Eligibility findings shown with the claim's warnings: field names only, never the payer's values.
+ELIGIBILITY_MISMATCH_RULE = "eligibility.mismatch"
+ELIGIBILITY_UNCHECKED = ValidationFinding(
+    rule_id="eligibility.unchecked", path="insurance.payer_id", severity=Severity.WARNING
+)
 #: The denial's CARC when the information an adjuster requested never came (16: the claim lacks information).
 INFORMATION_NOT_RECEIVED_CARC = "16"
 
@@ -104,6 +112,8 @@ class ClaimWorkflow:
         state.total_charge = result.facts.total_charge
         state.lines = result.facts.lines
         state.validation_warnings = result.warnings
+        state.original_claim_id = result.facts.original_claim_id
+        state.lineage = kind_of(result.facts.frequency_code) if state.original_claim_id else None
         if not result.valid:
             state.validation_errors = result.errors
             reason = f"{len(result.errors)} validation error{'s' if len(result.errors) != 1 else ''}"
@@ -117,11 +127,43 @@ class ClaimWorkflow:
             details = StatusDetails(validation_issues=state.validation_warnings or None)
             await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.READY, reason, details=details)
             return
-        await self._submit(ClaimStatus.VALIDATING)
+        if await self._eligible(ClaimStatus.VALIDATING):
+            await self._submit(ClaimStatus.VALIDATING)
 
     def _take_integration(self, integration: ResolvedIntegration) -> None:
         self._state.integration_id = integration.integration_id
         self._state.adapter = integration.adapter
+        self._state.check_eligibility = integration.check_eligibility
+
+    async def _eligible(self, expected: ClaimStatus) -> bool:
+        """Where the integration asks for it, ask the payer about the member's coverage before submission: inactive
+        coverage sends the claim to review (False); mismatched demographics are a warning. A payer that does not
+        answer within the policy's deadline (retries included) is no reason to hold the claim: it goes on unchecked,
+        with a warning saying so (the payer's own adjudication still catches a coverage problem)."""
+        state = self._state
+        if not state.check_eligibility:
+            return True
+        state.waiting_for = "the payer's eligibility answer"
+        self._show_claim_file()
+        try:
+            check = await claim_steps.check_eligibility(state, self._policy.eligibility_deadline)
+        except ActivityError:
+            state.validation_warnings = [*state.validation_warnings, ELIGIBILITY_UNCHECKED]
+            return True
+        if state.status is not expected:
+            return False  # cancelled meanwhile
+        if check.mismatches:
+            mismatch = ValidationFinding(
+                rule_id=ELIGIBILITY_MISMATCH_RULE,
+                path="patient",
+                severity=Severity.WARNING,
+                params={"fields": ",".join(check.mismatches)},
+            )
+            state.validation_warnings = [*state.validation_warnings, mismatch]
+        if check.active:
+            return True
+        await self._enter_review(ReviewReason.COVERAGE_INACTIVE, [], issues=state.validation_warnings or None)
+        return False
 
     async def _await_submission(self) -> None:
         """Wait in `ready` until an operator submits the claim (the submit update) or cancels it."""
@@ -129,7 +171,8 @@ class ClaimWorkflow:
         state.waiting_for = "an operator to submit it once its integration is enabled"
         self._show_claim_file()
         await workflow.wait_condition(lambda: state.status is not ClaimStatus.READY or state.submission_started)
-        await self._submit(ClaimStatus.READY)
+        if state.status is ClaimStatus.READY and await self._eligible(ClaimStatus.READY):
+            await self._submit(ClaimStatus.READY)
 
     async def _submit(self, expected: ClaimStatus) -> None:
         """Send the claim through its integration's adapter and record the processor's receipt."""
@@ -151,6 +194,18 @@ class ClaimWorkflow:
         await self._status.advance(expected, ClaimStatus.SUBMITTED, reason, details=details)
         if rejected:
             await self._enter_review(ReviewReason.REJECTED_BY_PROCESSOR, [])
+        elif state.lineage is not None:
+            await self._settle_original()
+
+    async def _settle_original(self) -> None:
+        """The payer accepted this replacement or void at submission: its original shows replaced or voided. A
+        replacement goes on to adjudication; a void has nothing more to wait for and closes."""
+        state = self._state
+        marked = await claim_steps.mark_original(state)
+        if state.lineage is LineageKind.VOIDS:
+            reason = f"void accepted by the processor; claim {state.original_claim_id} voided"
+            details = StatusDetails(note_id=marked.note_id)
+            await self._status.advance(ClaimStatus.SUBMITTED, ClaimStatus.CLOSED, reason, details=details)
 
     async def _follow_the_processor(self) -> None:
         """Poll on durable timers with back-off until a settled answer, or review at the deadline."""
@@ -204,7 +259,12 @@ class ClaimWorkflow:
             state.waiting_for = "continuing as new to keep history short"
             workflow.continue_as_new(self._input.model_copy(update={"resume": state}))
 
-    async def _enter_review(self, reason: ReviewReason, adjudication: list[LineAdjudication]) -> None:
+    async def _enter_review(
+        self,
+        reason: ReviewReason,
+        adjudication: list[LineAdjudication],
+        issues: list[ValidationFinding] | None = None,
+    ) -> None:
         """Assign an adjuster by the rules, then put the claim in review with an SLA."""
         state = self._state
         current = state.status
@@ -218,7 +278,9 @@ class ClaimWorkflow:
             state.assigned_adjuster = assignment.adjuster_id
             state.review_due_at = workflow.now() + self._policy.review_sla
             who = assignment.adjuster_id or "nobody (no eligible adjuster)"
-            details = StatusDetails(adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id)
+            details = StatusDetails(
+                adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id, validation_issues=issues
+            )
             await self._status.move(
                 ClaimStatus.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details
             )
@@ -342,6 +404,11 @@ class ClaimWorkflow:
     @decide.validator
     def _check_decision(self, input: DecideInput) -> None:
         state = self._state
+        if input.decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL) and state.payer_claim_id is None:
+            raise business_failure(
+                "claim_not_submitted",
+                "the claim was never sent to the payer (its coverage was inactive): deny it or request information",
+            )
         enforce(
             lambda: check_decision(
                 input.decision,

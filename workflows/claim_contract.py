@@ -11,6 +11,7 @@ from temporalio.common import SearchAttributeKey
 from domain.adjudication import Category, LineAdjudication
 from domain.decision import BilledLine, Decision
 from domain.integrations import Adapter
+from domain.lineage import LineageKind
 from domain.routing import ReviewReason
 from domain.status import ClaimStatus
 from domain.validation import ValidationFinding
@@ -49,6 +50,8 @@ class ClaimPolicy(BaseModel):
     review_sla: timedelta = timedelta(hours=48)
     max_escalations: int = 2
     info_deadline: timedelta = timedelta(days=30)
+    #: How long the eligibility check before submission may take, retries included; then the claim goes on unchecked.
+    eligibility_deadline: timedelta = timedelta(minutes=2)
     #: Continue as new after this many polls, so a claim's history stays bounded however long it waits.
     polls_per_run: int = 200
 
@@ -98,6 +101,11 @@ class ClaimState(BaseModel):
     #: The integration the claim goes through (resolved after validation, again when an operator submits it).
     integration_id: str | None = None
     adapter: Adapter | None = None
+    #: A replacement (frequency 7) or void (frequency 8): how it relates to its original, and the original's id.
+    lineage: LineageKind | None = None
+    original_claim_id: str | None = None
+    #: Whether the integration asks for an eligibility check before submission.
+    check_eligibility: bool = False
 
 
 class ClaimWorkflowInput(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -10,15 +10,21 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
         ASSIGN_ADJUSTER,
+        CHECK_ELIGIBILITY,
         ISSUE_PAYMENT,
+        MARK_ORIGINAL,
         POLL_CLAIM_STATUS,
         RESOLVE_INTEGRATION,
         SUBMIT_CLAIM,
         VALIDATE_AND_SNAPSHOT,
         AssignAdjusterInput,
         AssignAdjusterResult,
+        CheckEligibilityInput,
+        EligibilityCheck,
         IssuePaymentInput,
         IssuePaymentResult,
+        MarkOriginalInput,
+        MarkOriginalResult,
         PollStatusInput,
         ResolvedIntegration,
         ResolveIntegrationInput,
@@ -29,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ValidateAndSnapshotResult,
     )
     from domain.adjudication import ProcessorStatus
+    from domain.lineage import OUTCOME
     from workflows import steps
     from workflows.claim_contract import ClaimState
 
@@ -56,6 +63,21 @@ async def resolve_integration(state: ClaimState) -> ResolvedIntegration:
         kind=steps.DATABASE,
         summary="resolve the claim's integration",
     )
+
+
+async def check_eligibility(state: ClaimState, deadline: timedelta) -> EligibilityCheck:
+    """Ask the payer whether the member is covered (the answer is kept with the claim); a payer that is down is
+    retried with back-off until `deadline`, then the ActivityError reaches the caller."""
+    result: EligibilityCheck = await workflow.execute_activity(
+        CHECK_ELIGIBILITY.name,
+        CheckEligibilityInput(claim_id=state.claim_id, adapter=state.adapter),
+        result_type=CHECK_ELIGIBILITY.result,
+        start_to_close_timeout=steps.PROCESSOR.timeout,
+        schedule_to_close_timeout=deadline,
+        retry_policy=steps.PROCESSOR.retry,
+        summary="check the member's eligibility",
+    )
+    return result
 
 
 async def submit(state: ClaimState) -> SubmissionReceipt:
@@ -110,4 +132,17 @@ async def pay(state: ClaimState, lines: list[tuple[int, Decimal]]) -> IssuePayme
         ),
         kind=steps.PROCESSOR,
         summary="issue the payment",
+    )
+
+
+async def mark_original(state: ClaimState) -> MarkOriginalResult:
+    """The payer accepted this replacement or void: its original shows replaced or voided (a void's reversal posts
+    to the original's ledger), written by this workflow since the original's has ended."""
+    assert state.lineage is not None
+    outcome = OUTCOME[state.lineage]
+    return await steps.run_local(
+        MARK_ORIGINAL,
+        MarkOriginalInput(claim_id=state.claim_id, outcome=outcome, at=workflow.now()),
+        kind=steps.DATABASE,
+        summary=f"mark the original claim {outcome.value}",
     )

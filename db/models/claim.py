@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +33,8 @@ class ClaimRegister(TimestampMixin, Base):
     payer_claim_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
     validation_errors: Mapped[list[dict[str, str]]] = mapped_column(JSONB)
+    #: The original this claim replaces (frequency 7) or voids (frequency 8); None for an original claim.
+    replaces_claim_id: Mapped[str | None] = mapped_column(String(32), ForeignKey("claim.claim_id"))
 
     __table_args__ = (
         UniqueConstraint("org_id", "idempotency_key"),
@@ -41,4 +43,9 @@ class ClaimRegister(TimestampMixin, Base):
         Index("ix_claim_status_created_at_claim_id", "status", "created_at", "claim_id"),
         Index("ix_claim_payer_id_created_at_claim_id", "payer_id", "created_at", "claim_id"),
         Index("ix_claim_assigned_adjuster_created_at_claim_id", "assigned_adjuster", "created_at", "claim_id"),
+        Index(
+            "ix_claim_replaces_claim_id",
+            "replaces_claim_id",
+            postgresql_where=text("replaces_claim_id IS NOT NULL"),
+        ),
     )

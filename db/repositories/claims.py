@@ -7,7 +7,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar, get_args
 
-from sqlalchemy import BindParameter, ColumnElement, Select, String, and_, bindparam, func, or_, select, tuple_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +36,7 @@ from db.models import (
 )
 from db.records import (
     EVERY_CLAIM,
+    ClaimLink,
     ClaimPage,
     ClaimRecord,
     ClaimScope,
@@ -44,10 +57,11 @@ from db.repositories.claim_writes import (
     RECORD_STATUS,
 )
 from db.repositories.cursor import decode_cursor, encode_cursor
+from db.repositories.eligibility import eligibility_json, eligibility_of
 from db.repositories.ledger import entries_of, ledger_json
 from db.repositories.snapshots import SnapshotWriter
 from domain.adjudication import LineAdjudication
-from domain.claim import Claim
+from domain.claim import Claim, FrequencyCode
 from domain.status import ClaimStatus
 
 #: The register columns a listing shows (never the claim document).
@@ -130,6 +144,7 @@ RECORD_HEAD = (
         .scalar_subquery()
         .label("snapshot_version"),
         ledger_json(_CLAIM_ID).label("ledger"),
+        eligibility_json(_CLAIM_ID).label("eligibility"),
     )
     .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
     .where(ClaimRegister.claim_id == _CLAIM_ID)
@@ -264,6 +279,7 @@ class ClaimRepository(Repository):
                 for line in lines
             ],
             ledger=entries_of(found.ledger),
+            eligibility=eligibility_of(found.eligibility),
             snapshot_version=found.snapshot_version,
             payment=None
             if found.payment_id is None
@@ -429,6 +445,55 @@ class ClaimRepository(Repository):
         params = {"payment_id": payment_id, "claim": claim_id, "amount": amount, "paid_at": paid_at, "now": utcnow()}
         return await self._wrote(PAYMENT_INSERT, params)
 
+    # ---- lineage: replacements (frequency 7) and voids (frequency 8) of an original ----------------------
+
+    async def link_original(self, claim_id: str, original_claim_id: str) -> None:
+        """Name the original a new replacement or void claim stands for (set once, at its intake)."""
+        await self.session.execute(
+            update(ClaimRegister)
+            .where(ClaimRegister.claim_id == claim_id, ClaimRegister.replaces_claim_id.is_(None))
+            .values(replaces_claim_id=original_claim_id)
+        )
+
+    async def original_of(self, claim_id: str) -> ClaimLink | None:
+        """The original this claim replaces or voids (its status, status seq and payer claim id); None if none."""
+        original = ClaimRegister.__table__.alias("original")
+        row = (
+            await self.session.execute(
+                select(original.c.claim_id, original.c.status, original.c.status_seq, original.c.payer_claim_id)
+                .select_from(ClaimRegister)
+                .join(original, original.c.claim_id == ClaimRegister.replaces_claim_id)
+                .where(ClaimRegister.claim_id == claim_id)
+            )
+        ).one_or_none()
+        return None if row is None else _link(row)
+
+    async def successors(self, claim_id: str) -> list[ClaimLink]:
+        """The claims that replace or void this one (with their frequency code), oldest first."""
+        rows = (
+            await self.session.execute(
+                select(
+                    ClaimRegister.claim_id,
+                    ClaimRegister.status,
+                    ClaimRegister.status_seq,
+                    ClaimRegister.payer_claim_id,
+                    ClaimRegister.document["frequency_code"].astext.label("frequency_code"),
+                )
+                .where(ClaimRegister.replaces_claim_id == claim_id)
+                .order_by(ClaimRegister.created_at, ClaimRegister.claim_id)
+            )
+        ).all()
+        return [_link(row) for row in rows]
+
+    async def note_of(self, claim_id: str, kind: NoteKind) -> str | None:
+        """The id of the claim's first note of this kind (a void's reason), if it has one."""
+        return await self.session.scalar(
+            select(ClaimNote.note_id)
+            .where(ClaimNote.claim_id == claim_id, ClaimNote.kind == kind)
+            .order_by(ClaimNote.created_at)
+            .limit(1)
+        )
+
     async def find_duplicates(
         self,
         *,
@@ -449,3 +514,13 @@ class ClaimRepository(Repository):
             billing_npi=billing_npi,
             lines=lines,
         )
+
+
+def _link(row: Any) -> ClaimLink:
+    return ClaimLink(
+        claim_id=row.claim_id,
+        status=ClaimStatus(row.status),
+        status_seq=row.status_seq,
+        payer_claim_id=row.payer_claim_id,
+        frequency_code=FrequencyCode(getattr(row, "frequency_code", None) or FrequencyCode.ORIGINAL),
+    )

@@ -11,14 +11,17 @@ from hypothesis import strategies as st
 from domain.errors import ConflictError, DomainError
 from domain.status import (
     CANCELLABLE,
+    CORRECTABLE,
     FINAL,
     TRANSITIONS,
     ClaimStatus,
     InformationNotRequestedError,
     InvalidTransitionError,
     NotCancellableError,
+    NotCorrectableError,
     can_move,
     check_cancellable,
+    check_correctable,
     check_information_expected,
     is_final,
     move,
@@ -51,6 +54,9 @@ README_MOVES: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
         (S.READY, S.SUBMITTED),  # an operator submits it once one is enabled
         # "cancelled: from received, validating and ready (until the submission starts), in_review, info_requested"
         *((status, S.CANCELLED) for status in (S.RECEIVED, S.VALIDATING, S.READY, S.IN_REVIEW, S.INFO_REQUESTED)),
+        (S.SUBMITTED, S.CLOSED),  # a void claim the processor accepted
+        # the payer accepted a replacement (frequency 7) or a void (8) of an adjudicated claim
+        *((status, target) for status in (S.CLOSED, S.DENIED) for target in (S.REPLACED, S.VOIDED)),
     }
 )
 
@@ -119,13 +125,25 @@ class TestMove:
 
 
 class TestFinal:
-    def test_final_statuses_are_invalid_denied_closed_and_cancelled(self) -> None:
-        assert {status for status in ClaimStatus if is_final(status)} == {S.INVALID, S.DENIED, S.CLOSED, S.CANCELLED}
+    def test_final_statuses_are_invalid_denied_closed_cancelled_replaced_and_voided(self) -> None:
+        assert {status for status in ClaimStatus if is_final(status)} == {
+            S.INVALID,
+            S.DENIED,
+            S.CLOSED,
+            S.CANCELLED,
+            S.REPLACED,
+            S.VOIDED,
+        }
 
     @pytest.mark.parametrize("status", list(ClaimStatus), ids=str)
-    def test_a_status_is_final_exactly_when_it_has_no_move_out(self, status: ClaimStatus) -> None:
-        assert is_final(status) == (not TRANSITIONS[status])
+    def test_a_final_status_moves_out_only_to_replaced_or_voided(self, status: ClaimStatus) -> None:
+        """The claim's own workflow never moves a final claim; only a replacement or void accepted later does."""
         assert (status in FINAL) == is_final(status)
+        if is_final(status):
+            assert TRANSITIONS[status] <= {S.REPLACED, S.VOIDED}
+            assert bool(TRANSITIONS[status]) == (status in CORRECTABLE)
+        else:
+            assert TRANSITIONS[status]
 
     def test_cancellable_statuses_are_the_ones_that_may_move_to_cancelled(self) -> None:
         assert {current for current, target in EXPECTED_MOVES if target is S.CANCELLED} == set(CANCELLABLE)
@@ -173,6 +191,32 @@ class TestCancellation:
             assert not can_move(status, S.CANCELLED)
         else:
             assert can_move(status, S.CANCELLED)
+
+
+class TestCorrection:
+    @pytest.mark.parametrize("status", sorted(CORRECTABLE), ids=str)
+    def test_a_closed_or_denied_claim_may_be_replaced_or_voided(self, status: ClaimStatus) -> None:
+        check_correctable(status)
+        assert can_move(status, S.REPLACED) and can_move(status, S.VOIDED)
+
+    @pytest.mark.parametrize("status", [s for s in ClaimStatus if not is_final(s)], ids=str)
+    def test_a_claim_whose_workflow_still_runs_is_refused_saying_so(self, status: ClaimStatus) -> None:
+        with pytest.raises(NotCorrectableError, match="its workflow still runs"):
+            check_correctable(status)
+
+    def test_a_replaced_claim_is_refused_pointing_at_its_replacement(self) -> None:
+        with pytest.raises(NotCorrectableError, match="correct or void its replacement instead"):
+            check_correctable(S.REPLACED)
+
+    @pytest.mark.parametrize("status", [S.INVALID, S.CANCELLED, S.VOIDED], ids=str)
+    def test_a_claim_the_payer_never_adjudicated_or_voided_is_refused(self, status: ClaimStatus) -> None:
+        with pytest.raises(NotCorrectableError, match="only a closed or denied claim"):
+            check_correctable(status)
+        assert not can_move(status, S.REPLACED)
+
+    def test_not_correctable_is_a_409_type_conflict_with_a_stable_code(self) -> None:
+        assert issubclass(NotCorrectableError, ConflictError)
+        assert NotCorrectableError.code == "not_correctable"
 
 
 class TestInformation:

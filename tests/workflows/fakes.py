@@ -21,9 +21,13 @@ from activities import contracts
 from activities.contracts import (
     AssignAdjusterInput,
     AssignAdjusterResult,
+    CheckEligibilityInput,
     ClaimFacts,
+    EligibilityCheck,
     IssuePaymentInput,
     IssuePaymentResult,
+    MarkOriginalInput,
+    MarkOriginalResult,
     PollStatusInput,
     RecordStatusChangesInput,
     RecordStatusChangesResult,
@@ -36,6 +40,7 @@ from activities.contracts import (
     ValidateAndSnapshotResult,
 )
 from domain.adjudication import Adjustment, Category, GroupCode, LineAdjudication, ProcessorStatus
+from domain.claim import FrequencyCode
 from domain.decision import BilledLine
 from domain.integrations import Adapter
 from domain.money import total
@@ -64,6 +69,10 @@ def answer(category: Category, *lines: LineAdjudication) -> ProcessorStatus:
 
 #: The organization's integration for the payer: the sandbox's, enabled (what `claimflow dev` gives every org).
 ENABLED = ResolvedIntegration(integration_id="sandbox", adapter=Adapter.JSON, submittable=True)
+#: The X12 sandbox integration, which asks the payer about eligibility before each submission.
+CHECKS_ELIGIBILITY = ResolvedIntegration(
+    integration_id="sandbox-x12", adapter=Adapter.X12, submittable=True, check_eligibility=True
+)
 #: An integration the organization has, disabled: the claim waits in `ready`.
 DISABLED = ResolvedIntegration(integration_id="sandbox", adapter=Adapter.JSON, refusal="integration_not_enabled")
 
@@ -96,6 +105,8 @@ class Script:
     warnings: list[ValidationFinding] = field(default_factory=list)
     #: What resolving the claim's integration answers, one per call in order; the last one repeats.
     integrations: list[ResolvedIntegration] = field(default_factory=lambda: [ENABLED])
+    #: What the eligibility check answers (asked only where the integration says so); None: the payer is down.
+    eligibility: EligibilityCheck | None = field(default_factory=lambda: EligibilityCheck(active=True))
     #: The submission receipt's category (A1 received, A7 rejected, ...).
     submission: Category = Category.RECEIVED
     #: The status answers, one per poll in order; the last one repeats.
@@ -106,6 +117,11 @@ class Script:
     validation_gate: Gate | None = None
     submission_gate: Gate | None = None
     poll_gates: dict[int, Gate] = field(default_factory=dict)
+    #: A replacement ("7") or void ("8") names its original claim; "1" names none.
+    frequency_code: FrequencyCode = FrequencyCode.ORIGINAL
+    original_claim_id: str | None = None
+    #: The void's reason note the lineage activity finds on the new claim.
+    void_note_id: str | None = None
 
     def gates(self) -> list[Gate]:
         held = [self.validation_gate, self.submission_gate, *self.poll_gates.values()]
@@ -137,7 +153,9 @@ class FakeActivities:
         methods: list[Callable[..., Any]] = [
             self.validate_and_snapshot_claim,
             self.record_status_changes,
+            self.mark_original_claim,
             self.resolve_integration,
+            self.check_claim_eligibility,
             self.submit_claim,
             self.poll_claim_status,
             self.issue_payment,
@@ -214,7 +232,13 @@ class FakeActivities:
             valid=not script.errors,
             errors=script.errors,
             warnings=script.warnings,
-            facts=ClaimFacts(payer_id=script.payer_id, total_charge=total(script.charges), lines=lines),
+            facts=ClaimFacts(
+                payer_id=script.payer_id,
+                total_charge=total(script.charges),
+                lines=lines,
+                frequency_code=script.frequency_code,
+                original_claim_id=script.original_claim_id,
+            ),
         )
 
     @activity.defn(name=contracts.RECORD_STATUS_CHANGES.name)
@@ -222,11 +246,23 @@ class FakeActivities:
         self._called(contracts.RECORD_STATUS_CHANGES, input.changes[0].claim_id, input)
         return RecordStatusChangesResult(recorded=True)
 
+    @activity.defn(name=contracts.MARK_ORIGINAL.name)
+    async def mark_original_claim(self, input: MarkOriginalInput) -> MarkOriginalResult:
+        script = self._called(contracts.MARK_ORIGINAL, input.claim_id, input)
+        return MarkOriginalResult(recorded=True, note_id=script.void_note_id)
+
     @activity.defn(name=contracts.RESOLVE_INTEGRATION.name)
     async def resolve_integration(self, input: ResolveIntegrationInput) -> ResolvedIntegration:
         script = self._called(contracts.RESOLVE_INTEGRATION, input.claim_id, input)
         number = len(self.inputs(contracts.RESOLVE_INTEGRATION, input.claim_id))
         return script.integrations[min(number, len(script.integrations)) - 1]
+
+    @activity.defn(name=contracts.CHECK_ELIGIBILITY.name)
+    async def check_claim_eligibility(self, input: CheckEligibilityInput) -> EligibilityCheck:
+        script = self._called(contracts.CHECK_ELIGIBILITY, input.claim_id, input)
+        if script.eligibility is None:
+            raise ConnectionError("the payer's processor is down")  # retried, as a transport failure is
+        return script.eligibility
 
     @activity.defn(name=contracts.SUBMIT_CLAIM.name)
     async def submit_claim(self, input: SubmitClaimInput) -> SubmissionReceipt:

@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities import contracts
 from domain.adjudication import Category
+from domain.claim import FrequencyCode
 from domain.decision import Decision, DecisionAction, DecisionConflictError, DecisionRefusedError, LineDecision
 from domain.integrations import Adapter, IntegrationNotEnabledError
 from domain.routing import ReviewReason
@@ -28,6 +29,7 @@ from domain.validation import Severity, ValidationFinding
 from tests.workflows.claim_driver import ClaimDriver, claim_id, outcome, refusal, signal_taken, update_events
 from tests.workflows.fakes import (
     CHARGE,
+    CHECKS_ELIGIBILITY,
     DISABLED,
     ENABLED,
     PAID_IN_FULL,
@@ -277,6 +279,9 @@ async def test_denied_by_the_payer_goes_to_review_and_the_adjuster_denies(driver
     assert driver.side_effects(handle) == {"submitted": 1, "paid": 0}
     denied = driver.fakes.status_records(claim_id(handle))[-1]
     assert (denied.actor, denied.reason) == ("alice", "denied by alice (CARC 50)")
+    # the denial posts to the ledger as the adjuster's adjudication: nothing paid, the charge adjusted CO-50
+    assert denied.details.adjudicated_by_adjuster
+    assert denied.details.adjudication == [line(CHARGE, Decimal("0.00"), reason="50")]
 
 
 async def test_paid_in_full_above_the_auto_approval_limit_goes_to_review_and_is_approved(driver: ClaimDriver) -> None:
@@ -335,6 +340,10 @@ async def test_information_not_provided_by_the_deadline_is_denied(driver: ClaimD
     assert POLICY.info_deadline <= denied.at - asked.at < POLICY.info_deadline + timedelta(minutes=1)
     assert denied.reason == "requested information not received within 30 days"
     assert driver.side_effects(handle) == {"submitted": 1, "paid": 0}
+    # the deadline's denial posts to the ledger too: nothing paid, the charge adjusted CO-16 (lacks information)
+    [recorded] = [r for r in driver.fakes.status_records(claim_id(handle)) if r.status is S.DENIED]
+    assert recorded.details.adjudicated_by_adjuster
+    assert recorded.details.adjudication == [line(CHARGE, Decimal("0.00"), reason="16")]
 
 
 def escalated_times(n: int) -> Callable[[ClaimState], bool]:
@@ -533,4 +542,122 @@ async def test_approve_with_only_zero_amounts_is_refused_and_leaves_no_trace(dri
     await driver.decide(handle, APPROVE, by="alice")
     result = await driver.finish(handle)
     await driver.assert_path(handle, result, [*RECEIVED_TO_PENDING, S.IN_REVIEW, *APPROVED_TO_CLOSED])
+    assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}
+
+
+# ---- corrections and voids ------------------------------------------------------------------------------
+
+ORIGINAL_CLAIM_ID = "0" * 32
+
+
+async def test_replacement_accepted_marks_its_original_replaced_then_is_paid_and_closed(driver: ClaimDriver) -> None:
+    """A replacement (frequency 7) the processor accepts has its original marked replaced, once, right after the
+    submission (before any poll), then follows the processor to payment like any claim."""
+    script = Script(frequency_code=FrequencyCode.REPLACEMENT, original_claim_id=ORIGINAL_CLAIM_ID)
+    handle = await driver.start(script, POLICY)
+    result = await driver.finish(handle)
+    await driver.assert_path(handle, result, PAID_IN_FULL_PATH)
+    fakes, claim = driver.fakes, claim_id(handle)
+    [marked] = fakes.inputs(contracts.MARK_ORIGINAL, claim)
+    assert marked.outcome is S.REPLACED
+    order = [call.activity for call in fakes.calls if call.claim_id == claim]
+    assert order.index(contracts.MARK_ORIGINAL.name) < order.index(contracts.POLL_CLAIM_STATUS.name)
+    assert order.index(contracts.SUBMIT_CLAIM.name) < order.index(contracts.MARK_ORIGINAL.name)
+    assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}
+
+
+async def test_void_accepted_marks_its_original_voided_and_closes_without_polling(driver: ClaimDriver) -> None:
+    """A void (frequency 8) the processor accepts has its original marked voided and closes at once, with the void's
+    reason note on its closing change: nothing to poll, nothing to pay."""
+    script = Script(frequency_code=FrequencyCode.VOID, original_claim_id=ORIGINAL_CLAIM_ID, void_note_id="n" * 32)
+    handle = await driver.start(script, POLICY)
+    result = await driver.finish(handle)
+    await driver.assert_path(handle, result, [S.RECEIVED, S.VALIDATING, S.SUBMITTED, S.CLOSED])
+    fakes, claim = driver.fakes, claim_id(handle)
+    [marked] = fakes.inputs(contracts.MARK_ORIGINAL, claim)
+    assert marked.outcome is S.VOIDED
+    assert fakes.inputs(contracts.POLL_CLAIM_STATUS, claim) == []
+    assert driver.side_effects(handle) == {"submitted": 1, "paid": 0}
+    closed = fakes.status_records(claim)[-1]
+    assert closed.reason == f"void accepted by the processor; claim {ORIGINAL_CLAIM_ID} voided"
+    assert closed.details.note_id == "n" * 32
+
+
+async def test_replacement_rejected_at_submission_leaves_its_original_alone(driver: ClaimDriver) -> None:
+    """A replacement the processor rejects goes to review like any rejected claim; its original is not marked."""
+    script = Script(
+        frequency_code=FrequencyCode.REPLACEMENT,
+        original_claim_id=ORIGINAL_CLAIM_ID,
+        submission=Category.REJECTED_INVALID_INFO,
+    )
+    handle = await driver.start(script, POLICY)
+    await driver.waiting_in(handle, S.IN_REVIEW)
+    assert driver.fakes.inputs(contracts.MARK_ORIGINAL, claim_id(handle)) == []
+    assert (await driver.cancel(handle)).status is S.CANCELLED
+    result = await driver.finish(handle)
+    await driver.assert_path(handle, result, [S.RECEIVED, S.VALIDATING, S.SUBMITTED, S.IN_REVIEW, S.CANCELLED])
+
+
+# ---- eligibility before submission --------------------------------------------------------------------
+
+
+async def test_eligible_member_is_checked_then_submitted_paid_and_closed(driver: ClaimDriver) -> None:
+    handle = await driver.start(Script(integrations=[CHECKS_ELIGIBILITY]), POLICY)
+    result = await driver.finish(handle)
+    state = await driver.assert_path(handle, result, PAID_IN_FULL_PATH)
+    [check] = driver.fakes.inputs(contracts.CHECK_ELIGIBILITY, claim_id(handle))
+    assert (check.claim_id, check.adapter) == (claim_id(handle), Adapter.X12)
+    assert state.validation_warnings == []
+    assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}
+
+
+async def test_integration_without_the_check_never_asks(driver: ClaimDriver) -> None:
+    handle = await driver.start(Script(), POLICY)
+    result = await driver.finish(handle)
+    await driver.assert_path(handle, result, PAID_IN_FULL_PATH)
+    assert driver.fakes.inputs(contracts.CHECK_ELIGIBILITY, claim_id(handle)) == []
+
+
+async def test_inactive_coverage_goes_to_review_unsent_and_the_adjuster_denies(driver: ClaimDriver) -> None:
+    script = Script(integrations=[CHECKS_ELIGIBILITY], eligibility=contracts.EligibilityCheck(active=False))
+    handle = await driver.start(script, POLICY)
+    state = await driver.waiting_in(handle, S.IN_REVIEW)
+    assert state.review_reason is ReviewReason.COVERAGE_INACTIVE
+    assert state.status_history[-1].reason == "needs review: coverage_inactive; assigned to alice"
+    # never sent, so there is nothing the payer could pay: approving is refused, denying is not
+    refused = await refusal(driver.decide(handle, APPROVE, by="alice"))
+    assert refused.type == "claim_not_submitted"
+    await driver.decide(handle, Decision(action=A.DENY, reason_code="27", note="coverage ended"), by="alice")
+    result = await driver.finish(handle)
+    await driver.assert_path(handle, result, [S.RECEIVED, S.VALIDATING, S.IN_REVIEW, S.DENIED])
+    assert driver.side_effects(handle) == {"submitted": 0, "paid": 0}
+
+
+async def test_demographic_mismatch_is_a_warning_and_the_claim_goes_on(driver: ClaimDriver) -> None:
+    check = contracts.EligibilityCheck(active=True, mismatches=["last_name", "date_of_birth"])
+    handle = await driver.start(Script(integrations=[CHECKS_ELIGIBILITY], eligibility=check), POLICY)
+    result = await driver.finish(handle)
+    state = await driver.assert_path(handle, result, PAID_IN_FULL_PATH)
+    mismatch = ValidationFinding(
+        rule_id="eligibility.mismatch",
+        path="patient",
+        severity=Severity.WARNING,
+        params={"fields": "last_name,date_of_birth"},
+    )
+    assert state.validation_warnings == [mismatch]
+    submitted = next(r for r in driver.fakes.status_records(claim_id(handle)) if r.status is S.SUBMITTED)
+    assert submitted.details.validation_issues == [mismatch]
+
+
+async def test_payer_down_for_the_eligibility_check_is_retried_then_the_claim_goes_on_unchecked(
+    driver: ClaimDriver,
+) -> None:
+    handle = await driver.start(Script(integrations=[CHECKS_ELIGIBILITY], eligibility=None), POLICY)
+    result = await driver.finish(handle)
+    state = await driver.assert_path(handle, result, PAID_IN_FULL_PATH)
+    assert len(driver.fakes.inputs(contracts.CHECK_ELIGIBILITY, claim_id(handle))) > 1  # retried
+    unchecked = ValidationFinding(rule_id="eligibility.unchecked", path="insurance.payer_id", severity=Severity.WARNING)
+    assert state.validation_warnings == [unchecked]
+    validating, submitted = state.status_history[1:3]
+    assert submitted.at - validating.at <= POLICY.eligibility_deadline + timedelta(minutes=1)
     assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}

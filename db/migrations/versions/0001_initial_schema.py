@@ -65,6 +65,21 @@ def upgrade() -> None:
     create_ledger()
     create_edit_tables()
     create_integrations()
+    create_claim_eligibility()
+
+
+def create_claim_eligibility() -> None:
+    """The payer's eligibility answer (271) checked before a claim's submission: coverage, plan, amounts and the
+    names of mismatched fields (never the payer's record of the member); a later check replaces it."""
+    op.create_table(
+        "claim_eligibility",
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("checked_at", TIMESTAMP, nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("answer", JSON, nullable=False),
+        sa.PrimaryKeyConstraint("claim_id", name="pk_claim_eligibility"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_eligibility_claim_id_claim"),
+    )
 
 
 def create_integrations() -> None:
@@ -193,9 +208,12 @@ def create_claim_tables() -> None:
         sa.Column("payer_claim_id", sa.String(length=64), nullable=True),
         sa.Column("document", JSON, nullable=False),
         sa.Column("validation_errors", JSON, nullable=False),
+        # lineage: the original a replacement (frequency 7) or void (8) names by its payer claim id
+        sa.Column("replaces_claim_id", CLAIM_ID, nullable=True),
         *timestamps(),
         sa.UniqueConstraint("org_id", "idempotency_key", name="uq_claim_org_id_idempotency_key"),
         sa.PrimaryKeyConstraint("claim_id", name="pk_claim"),
+        sa.ForeignKeyConstraint(["replaces_claim_id"], ["claim.claim_id"], name="fk_claim_replaces_claim_id_claim"),
     )
     for columns in (
         ["org_id", "created_at", "claim_id"],
@@ -205,6 +223,12 @@ def create_claim_tables() -> None:
         ["assigned_adjuster", "created_at", "claim_id"],
     ):
         op.create_index(f"ix_claim_{'_'.join(columns)}", "claim", columns)
+    op.create_index(
+        "ix_claim_replaces_claim_id",
+        "claim",
+        ["replaces_claim_id"],
+        postgresql_where=sa.text("replaces_claim_id IS NOT NULL"),
+    )
     create_claim_note()
     op.create_table(
         "claim_status_history",
@@ -276,7 +300,9 @@ def create_claim_note() -> None:
         sa.CheckConstraint(
             f"char_length(body) BETWEEN 1 AND {NOTE_BODY_MAX_CHARS}", name=op.f("ck_claim_note_body_length")
         ),
-        sa.CheckConstraint("kind IN ('decision', 'information', 'cancellation')", name=op.f("ck_claim_note_kind")),
+        sa.CheckConstraint(
+            "kind IN ('decision', 'information', 'cancellation', 'void')", name=op.f("ck_claim_note_kind")
+        ),
     )
     op.execute(
         f"""

@@ -1,14 +1,26 @@
-"""The eligibility exchange the API calls: the payer's adapter (JSON or 270/271), a deadline and a few quick retries."""
+"""Eligibility: the exchange the API calls (the payer's adapter, JSON or 270/271, a deadline and a few quick retries),
+and the activity ClaimWorkflow runs before submission through the same adapters."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import httpx
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 
+from activities.contracts import (
+    CHECK_ELIGIBILITY,
+    CLAIM_NOT_FOUND,
+    ELIGIBILITY_NOT_ANSWERED,
+    CheckEligibilityInput,
+    EligibilityCheck,
+    business_failure,
+)
 from activities.processor import ProcessorActivities
 from activities.processor_client import (
     ProcessorAdapter,
@@ -16,7 +28,9 @@ from activities.processor_client import (
     ProcessorRefusedError,
     ProcessorUnavailableError,
 )
+from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
+from domain.claim import Claim
 from domain.eligibility import EligibilityInquiry, EligibilityResult, PayerAnswerError, PayerUnavailableError
 from domain.integrations import SANDBOX_INTEGRATIONS, check_submittable
 
@@ -95,3 +109,57 @@ class EligibilityExchange:
         raise PayerUnavailableError(
             f"the payer's processor is unavailable (no answer after {self._attempts} tries); try again later"
         )
+
+
+class ClaimEligibilityActivities:
+    """The eligibility check ClaimWorkflow runs before submission: the claim's patient, insurance and billing provider
+    and its first service date, asked through the integration's adapter (the same exchange as POST /v1/eligibility);
+    the answer is kept with the claim, the workflow gets flags and field names only. A payer that is down raises,
+    so Temporal's retry policy retries it; a refusal or an unreadable answer is not retried."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], processor: ProcessorActivities) -> None:
+        self._sessions = sessions
+        self._processor = processor
+
+    @activity.defn(name=CHECK_ELIGIBILITY.name)
+    async def check_claim_eligibility(self, input: CheckEligibilityInput) -> EligibilityCheck:
+        async with UnitOfWork(self._sessions) as uow:
+            try:
+                claim = await uow.claims.load_claim(input.claim_id)
+            except ClaimNotFoundError as exc:
+                raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
+        inquiry = _inquiry(claim)
+        try:
+            result = await self._processor._adapter(input.adapter).eligibility(inquiry)
+        except (ProcessorRefusedError, ProcessorAnswerError) as exc:
+            raise business_failure(ELIGIBILITY_NOT_ANSWERED, f"{exc}; the inquiry was not answered") from None
+        if not result.active:
+            result = result.without_benefits()
+        async with UnitOfWork(self._sessions) as uow:
+            await uow.eligibility.record(input.claim_id, result, datetime.now(UTC))
+            await uow.commit()
+        activity.logger.info(
+            "claim.eligibility_checked",
+            extra={"claim_id": input.claim_id, "active": result.active, "mismatches": len(result.mismatches)},
+        )
+        return EligibilityCheck(active=result.active, mismatches=[field.value for field in result.mismatches])
+
+
+def _inquiry(claim: Claim) -> EligibilityInquiry:
+    """The 270's question from the claim: its patient, insurance and billing provider, on its first service date."""
+    try:
+        return EligibilityInquiry.model_validate(
+            {
+                "patient": claim.patient.model_dump(
+                    include={"first_name", "last_name", "date_of_birth", "sex", "member_id"}
+                ),
+                "insurance": claim.insurance.model_dump(include={"payer_id", "member_id", "group_number"}),
+                "provider": {"npi": claim.billing_provider.npi, "name": claim.billing_provider.name},
+                "service_date": min(line.service_date for line in claim.lines),
+            }
+        )
+    except ValidationError as exc:  # its values (PHI) stay out of the failure: only which fields
+        fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
+        raise business_failure(
+            ELIGIBILITY_NOT_ANSWERED, f"the claim's {', '.join(fields)} cannot be sent in an eligibility inquiry"
+        ) from None

@@ -23,6 +23,7 @@ from typing import assert_never
 
 from api.schemas.claims import (
     ClaimDocumentRead,
+    ClaimEligibilityRead,
     ClaimLedgerRead,
     ClaimLineRead,
     ClaimRead,
@@ -35,6 +36,7 @@ from api.schemas.claims import (
     Projection,
     StatusHistoryEntry,
 )
+from db.records import ClaimEligibilityRecord
 from domain.claim import Claim, Patient
 from domain.ledger import LedgerEntry, line_totals, totals
 from domain.validation import RULES, Severity, ValidationFinding, ValidationIssue, describe_all
@@ -114,6 +116,15 @@ def without_claim_values(issues: list[ValidationIssue]) -> list[ValidationIssue]
         )
         for issue in issues
     ]
+
+
+def present_eligibility(
+    eligibility: ClaimEligibilityRecord | None, projection: Projection
+) -> ClaimEligibilityRead | None:
+    """The eligibility answer kept with the claim (its coverage and plan are the member's: not for admins)."""
+    if eligibility is None or projection is Projection.OPERATIONS:
+        return None
+    return ClaimEligibilityRead.model_validate({**eligibility.model_dump(), "active": eligibility.active})
 
 
 def present_ledger(entries: list[LedgerEntry]) -> ClaimLedgerRead | None:

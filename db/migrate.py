@@ -65,6 +65,7 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "x12_interchange": ("SELECT", "INSERT"),  # written once per claim and transaction set, never changed
     "integration": ("SELECT", "INSERT", "UPDATE"),  # admins keep them; `claimflow dev` adds the sandbox's on first use
     "integration_route": ("SELECT", "INSERT", "UPDATE"),
+    "claim_eligibility": ("SELECT", "INSERT", "UPDATE"),  # the last check's answer; a later check replaces it
 }
 #: Tables the application's role gets nothing on.
 OWNER_ONLY_TABLES = frozenset({"alembic_version"})

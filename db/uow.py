@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.repositories.audit import AuditRepository
 from db.repositories.claims import ClaimRepository
 from db.repositories.codes import CodeRepository
+from db.repositories.eligibility import EligibilityRepository
 from db.repositories.integrations import IntegrationRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.reference import ReferenceRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
     x12: X12Repository
     ledger: LedgerRepository
     integrations: IntegrationRepository
+    eligibility: EligibilityRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -41,6 +43,7 @@ class UnitOfWork:
         self.x12 = X12Repository(self.session)
         self.ledger = LedgerRepository(self.session)
         self.integrations = IntegrationRepository(self.session)
+        self.eligibility = EligibilityRepository(self.session)
         return self
 
     async def __aexit__(

@@ -35,7 +35,7 @@ class Integration(BaseModel):
     submitter_id: str | None = None
     receiver_id: str | None = None
     enabled: bool = False
-    #: Whether the claim's eligibility is checked (270/271) before submission: a later slice reads it.
+    #: Whether the claim's eligibility is checked (270/271) before submission.
     check_eligibility: bool = False
     #: The integration used for a payer that has no route of its own (at most one per organization).
     is_default: bool = False
@@ -50,14 +50,20 @@ class IntegrationTemplate(BaseModel):
     processor: str
     adapter: Adapter
     is_default: bool = False
+    check_eligibility: bool = False
     payer_ids: list[str] = Field(default_factory=list)
 
 
-#: The sandbox integrations an organization gets in dev on first use: JSON by default, X12 for SANDBOX-X12.
+#: The sandbox integrations an organization gets in dev on first use: JSON by default, X12 for SANDBOX-X12. The
+#: X12 one checks eligibility (270/271) before each submission; the JSON one does not, so its examples stay as they are.
 SANDBOX_INTEGRATIONS: tuple[IntegrationTemplate, ...] = (
     IntegrationTemplate(integration_id="sandbox", processor="sandbox", adapter=Adapter.JSON, is_default=True),
     IntegrationTemplate(
-        integration_id="sandbox-x12", processor="sandbox", adapter=Adapter.X12, payer_ids=["SANDBOX-X12"]
+        integration_id="sandbox-x12",
+        processor="sandbox",
+        adapter=Adapter.X12,
+        check_eligibility=True,
+        payer_ids=["SANDBOX-X12"],
     ),
 )
 

@@ -21,6 +21,7 @@ class ReviewReason(StrEnum):
     INFORMATION_REQUESTED_BY_PAYER = "information_requested_by_payer"
     ABOVE_AUTO_APPROVAL_LIMIT = "above_auto_approval_limit"
     NO_ANSWER_BY_DEADLINE = "no_answer_by_deadline"
+    COVERAGE_INACTIVE = "coverage_inactive"  # the payer's eligibility answer before submission: not covered
 
 
 class Routing(BaseModel):

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from domain.adjudication import Adjustment
 from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
 from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
+from domain.eligibility import Coverage, DemographicField
 from domain.money import Money, SignedMoney
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
@@ -150,6 +151,24 @@ class ClaimDocumentRead(BaseModel):
 
 
 class ClaimRead(BaseModel):
+class ClaimEligibilityRead(BaseModel):
+    """The payer's eligibility answer (271) checked before the claim was sent: coverage, plan, what the member owes,
+    and which of the claim's demographics the payer's record disagrees with (names, never the payer's values)."""
+
+    checked_at: datetime
+    active: bool
+    coverage: Coverage
+    plan: str | None = None
+    copay: Money | None = None
+    coinsurance_percent: Decimal | None = None
+    deductible: Money | None = None
+    deductible_remaining: Money | None = None
+    out_of_pocket_remaining: Money | None = None
+    in_network: bool | None = None
+    prior_authorization_required: bool | None = None
+    mismatches: list[DemographicField] = []
+
+
     """A claim as the API shows it: the snapshot plus the workflow's live state, in the projection of the caller's
     role (`projection`): submitter full; adjuster and supervisor adjudication (no patient name, address or bill
     ids); admin operations (no patient data, no notes)."""

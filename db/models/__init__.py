@@ -5,6 +5,7 @@ from db.models.audit_chain_head import AuditChainHead
 from db.models.audit_log import AuditLog
 from db.models.bill_claim_relation import BillClaimRelation
 from db.models.claim import ClaimRegister
+from db.models.claim_eligibility import ClaimEligibility
 from db.models.claim_line_adjudication import ClaimLineAdjudication
 from db.models.claim_note import ClaimNote
 from db.models.claim_provider_info import ClaimProviderInfo
@@ -34,6 +35,7 @@ __all__ = [
     "AuditLog",
     "BillClaimRelation",
     "CPTCode",
+    "ClaimEligibility",
     "ClaimLedgerEntry",
     "ClaimLineAdjudication",
     "ClaimNote",

@@ -107,6 +107,7 @@ class IntegrationRepository(Repository):
                     processor=template.processor,
                     adapter=template.adapter,
                     enabled=True,
+                    check_eligibility=template.check_eligibility,
                     is_default=template.is_default,
                 )
             )

@@ -8,8 +8,29 @@ from domain.validation.issues import ValidationFinding, ValidationIssue
 from domain.validation.registry import Explain, MessageContext, describe_with
 from domain.validation.rules import RULES
 
-#: Every rule's message by its id: the pure rules' and the duplicate edit's.
-MESSAGES: dict[str, Explain] = {**{rule.id: rule.message for rule in RULES}, DUPLICATE_RULE_ID: duplicate_message}
+
+def _eligibility_mismatch(m: MessageContext) -> str:
+    fields = ", ".join(m.params.get("fields", "").split(","))
+    return (
+        f"the payer's record of the member differs in {fields}; check them against the insurance card "
+        "(a claim whose demographics disagree with the payer's may be rejected)"
+    )
+
+
+def _eligibility_unchecked(m: MessageContext) -> str:
+    return (
+        "the payer did not answer the eligibility inquiry in time; the claim was sent without the check "
+        "(POST /v1/eligibility asks again)"
+    )
+
+
+#: Every rule's message by its id: the pure rules', the duplicate edit's and the eligibility check's.
+MESSAGES: dict[str, Explain] = {
+    **{rule.id: rule.message for rule in RULES},
+    DUPLICATE_RULE_ID: duplicate_message,
+    "eligibility.mismatch": _eligibility_mismatch,
+    "eligibility.unchecked": _eligibility_unchecked,
+}
 
 
 def _unknown(m: MessageContext) -> str:

@@ -111,3 +111,23 @@ async def test_a_claim_not_yet_adjudicated_has_no_ledger(stack: Stack) -> None:
     claim_id = await stack.submit(member("NEVER"))
     claim = await stack.wait_for(claim_id, "submitted", "pending")
     assert claim["ledger"] is None
+
+
+async def test_an_adjusters_denial_posts_to_the_ledger_paid_nothing_with_the_co_adjustment(stack: Stack) -> None:
+    claim_id = await stack.submit(member("DENY"))
+    claim = await stack.wait_for(claim_id, "in_review")
+    denied = await stack.api.post(
+        f"/v1/claims/{claim_id}/decision",
+        json={"action": "deny", "reason_code": "50", "note": "not medically necessary"},
+        headers=auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None),
+    )
+    assert denied.status_code == 200, denied.text
+    claim = await stack.wait_for(claim_id, "denied")
+
+    ledger = claim["ledger"]
+    co50 = {"group_code": "CO", "reason_code": "50", "amount": "45.00"}
+    last = ledger["entries"][-1]
+    assert (last["kind"], last["source"], last["line_number"], last["paid"]) == ("correction", "adjuster", 1, "0.00")
+    assert last["adjustments"] == [co50]
+    assert money(ledger["totals"]) == ("45.00", "0.00", "0.00", "0.00")
+    assert ledger["totals"]["adjustments"] == [co50]

@@ -21,6 +21,11 @@ from sandbox.store import ClaimRow, IdempotencyRecord, Store, Tx, WebhookJob
 
 CLAIM_SCOPE = "claim"
 PAYMENT_SCOPE = "payment"
+#: Claim frequency codes (CLM05-3): an original, and the void that withdraws one.
+ORIGINAL = "1"
+VOID = "8"
+#: What a payer claim answers once a void withdrew it: finalized, nothing paid.
+WITHDRAWN = Step("F2", "1", "finalized: withdrawn by a void claim (frequency 8); nothing is paid")
 FAULT_KINDS = ("error", "lost_reply", "slow", "timeout", "dropped_reply", "held_reply")
 
 
@@ -84,7 +89,7 @@ class Processor:
         fingerprint = body_hash(raw)
         payer_claim_id = _derived_id("PCN-", CLAIM_SCOPE, key)
         scenario = scenario_for(claim.member_id)
-        rejection = rejection_for(claim)
+        rejection = rejection_for(claim) or self._lineage_rejection(claim)
         answer = rejection or scenario.submission
         remittance = adjudicate(scenario, [(line.line_number, line.charge) for line in claim.lines])
         response = dumps(
@@ -96,7 +101,9 @@ class Processor:
             }
         )
         now = self.clock()
-        state, category, due_at = self._webhook_plan(claim.callback_url, scenario, rejection, now)
+        # a void is settled when it is accepted: there is nothing to adjudicate, nothing to notify
+        callback_url = None if claim.frequency_code == VOID else claim.callback_url
+        state, category, due_at = self._webhook_plan(callback_url, scenario, rejection, now)
         row = ClaimRow(
             payer_claim_id=payer_claim_id,
             claim_id=claim.claim_id,
@@ -123,6 +130,34 @@ class Processor:
             tx.save_idempotency(CLAIM_SCOPE, key, IdempotencyRecord(fingerprint, 201, response))
             tx.bump("submissions_applied")
         return Reply(201, response.encode())
+
+    def _lineage_rejection(self, claim: ClaimSubmission) -> Step | None:
+        """A7 for a replacement (7) or void (8) whose REF*F8 names no claim of this payer, or an original already
+        voided; None for an original claim (1) or one that names a claim it may replace or void."""
+        if claim.frequency_code == ORIGINAL:
+            return None
+        original_id = (claim.model_extra or {}).get("original_payer_claim_id")
+        with self.store.transaction() as tx:
+            original = tx.claim(original_id) if isinstance(original_id, str) and original_id else None
+            voided = original is not None and self._voided(tx, original.payer_claim_id)
+        if original is None:
+            return Step(
+                "A7",
+                "21",
+                "rejected for invalid information: a frequency "
+                f"{claim.frequency_code} claim must name a claim of this payer in original_payer_claim_id (REF*F8)",
+            )
+        if voided:
+            return Step("A7", "21", "rejected: the claim named in original_payer_claim_id (REF*F8) has been voided")
+        return None
+
+    @staticmethod
+    def _voided(tx: Tx, payer_claim_id: str) -> bool:
+        """Whether an accepted void (frequency 8) withdrew this payer claim."""
+        return any(
+            json.loads(row.body).get("frequency_code") == VOID and row.reject_status_code is None
+            for row in tx.successors(payer_claim_id)
+        )
 
     def _webhook_plan(
         self, callback_url: str | None, scenario: Scenario, rejection: Step | None, now: float
@@ -155,9 +190,10 @@ class Processor:
             row = tx.claim(payer_claim_id)
             if row is None:
                 return None
-            step = self._step(row, row.status_requests, now)
+            step = WITHDRAWN if self._voided(tx, payer_claim_id) else self._step(row, row.status_requests, now)
             tx.record_status_request(payer_claim_id, step.category)
-        lines: list[Any] = json.loads(row.remittance) if step.category in FINALIZED else []
+        finalized = step.category in FINALIZED and step is not WITHDRAWN
+        lines: list[Any] = json.loads(row.remittance) if finalized else []
         return {
             "payer_claim_id": row.payer_claim_id,
             "claim_id": row.claim_id,
@@ -225,6 +261,8 @@ class Processor:
             claim = tx.claim(payment.payer_claim_id)
             if claim is None:
                 return Reply(404, error_body("unknown_payer_claim", "no payer claim with this payer_claim_id"))
+            if self._voided(tx, payment.payer_claim_id):
+                return Reply(409, error_body("voided", "this payer claim was voided (frequency 8); it is not paid"))
             if claim.claim_id != payment.claim_id:
                 return Reply(
                     422,

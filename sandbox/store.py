@@ -170,6 +170,17 @@ class Tx:
         ).fetchone()
         return None if row is None else ClaimRow(*row)
 
+    def successors(self, payer_claim_id: str) -> list[ClaimRow]:
+        """The replacements (frequency 7) and voids (frequency 8) that name this payer claim id, oldest first."""
+        return [
+            ClaimRow(*row)
+            for row in self._conn.execute(
+                f"SELECT {_CLAIM_COLUMNS} FROM claims "  # noqa: S608 - constant columns
+                "WHERE json_extract(body, '$.original_payer_claim_id') = ? ORDER BY rowid",
+                (payer_claim_id,),
+            )
+        ]
+
     def record_status_request(self, payer_claim_id: str, category: str) -> None:
         """Count a status request and remember the category it answered."""
         self._conn.execute(

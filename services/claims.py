@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.decision import Decision
 from domain.integrations import check_submittable
+from domain.lineage import Lineage, lineage_of
 from domain.status import ClaimStatus, check_ready, is_final
 from domain.validation import ValidationReport
 from services import claim_workflows
@@ -75,6 +76,8 @@ class ClaimView:
 
     record: ClaimRecord
     live: ClaimState | None
+    #: The original it replaces or voids, and the claims that replace or void it.
+    lineage: Lineage = field(default_factory=Lineage)
 
 
 def request_hash(claim: Claim) -> str:
@@ -140,9 +143,21 @@ async def read(context: ServiceContext, principal: Principal, claim_id: str) -> 
     """The record and a read-audit entry (committed), then the workflow's live state while it still moves."""
     async with UnitOfWork(context.sessions) as uow:
         record = await visible_record(uow, principal, claim_id)
+        links = await lineage(uow, record)
         await audit_read(uow, principal, claim_id)
     live = None if is_final(record.status) else await claim_workflows.live_state(context, record.claim_id)
-    return ClaimView(record=record, live=live)
+    return ClaimView(record=record, live=live, lineage=links)
+
+
+async def lineage(uow: UnitOfWork, record: ClaimRecord) -> Lineage:
+    """The claim's links both ways: the original it replaces or voids, the claims that replace or void it."""
+    original = await uow.claims.original_of(record.claim_id)
+    successors = await uow.claims.successors(record.claim_id)
+    return lineage_of(
+        record.claim.frequency_code,
+        original.claim_id if original else None,
+        [(s.claim_id, s.frequency_code) for s in successors],
+    )
 
 
 async def list_claims(

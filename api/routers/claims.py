@@ -1,4 +1,4 @@
-"""/v1/claims: submit, read, list, decide, cancel, provide information.
+"""/v1/claims: submit, read, list, decide, cancel, provide information, correct and void.
 
 Each route parses, authorises, calls one use case of services.claims and shapes its answer.
 """
@@ -19,11 +19,12 @@ from api.schemas.claims import (
     ClaimRead,
     InformationRequest,
     ValidationResult,
+    VoidRequest,
 )
 from domain.claim import Claim
 from domain.decision import Decision
 from domain.status import ClaimStatus
-from services import claims
+from services import claims, corrections
 from workflows.claim_contract import UpdateResult, workflow_id
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -180,3 +181,58 @@ async def provide_information(
 ) -> UpdateResult:
     """Answer an adjuster's request for information; the claim goes back to review."""
     return await claims.provide_information(context, principal, claim_id, body.note)
+
+
+LINKED: dict[int | str, dict[str, object]] = {
+    **PROBLEMS,
+    409: {
+        "description": "The original has no payer claim id, is not closed or denied, already has a replacement or "
+        "void, or the Idempotency-Key was used with another body"
+    },
+    422: {},
+    503: WAITS[503],
+}
+
+
+def _accepted(submission: claims.Submission, response: Response) -> ClaimAccepted:
+    response.headers["Location"] = f"/v1/claims/{submission.claim_id}"
+    if not submission.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return ClaimAccepted(
+        claim_id=submission.claim_id, status=submission.status, workflow_id=workflow_id(submission.claim_id)
+    )
+
+
+@router.post(
+    "/{claim_id}/corrections", status_code=status.HTTP_202_ACCEPTED, response_model=ClaimAccepted, responses=LINKED
+)
+async def correct_claim(
+    claim_id: str,
+    claim: Claim,
+    principal: Submitter,
+    context: ContextDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ClaimAccepted:
+    """Send a corrected claim (frequency 7) for a closed or denied claim of your organization: the body is the whole
+    claim as it should have been; it names the original's payer claim id, and the original shows `replaced` once the
+    payer accepts it. Answers 202 with the new claim; follow the Location."""
+    submission = await even_if_client_leaves(corrections.correct(context, principal, claim_id, claim, idempotency_key))
+    return _accepted(submission, response)
+
+
+@router.post("/{claim_id}/void", status_code=status.HTTP_202_ACCEPTED, response_model=ClaimAccepted, responses=LINKED)
+async def void_claim(
+    claim_id: str,
+    principal: Submitter,
+    context: ContextDep,
+    response: Response,
+    body: VoidRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> ClaimAccepted:
+    """Withdraw a closed or denied claim of your organization with a void claim (frequency 8) naming its payer claim
+    id; the original shows `voided` once the payer accepts it, and what it was paid is reversed in its ledger.
+    Answers 202 with the void claim; follow the Location."""
+    reason = (body or VoidRequest()).reason
+    submission = await even_if_client_leaves(corrections.void(context, principal, claim_id, reason, idempotency_key))
+    return _accepted(submission, response)

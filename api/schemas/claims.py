@@ -7,6 +7,7 @@ may not see is null. The table is api.presenters.PROJECTIONS; each field's descr
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.adjudication import Adjustment
 from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
-from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
 from domain.eligibility import Coverage, DemographicField
+from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
 from domain.money import Money, SignedMoney
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
@@ -150,7 +151,6 @@ class ClaimDocumentRead(BaseModel):
     original_payer_claim_id: str | None = None
 
 
-class ClaimRead(BaseModel):
 class ClaimEligibilityRead(BaseModel):
     """The payer's eligibility answer (271) checked before the claim was sent: coverage, plan, what the member owes,
     and which of the claim's demographics the payer's record disagrees with (names, never the payer's values)."""
@@ -169,6 +169,7 @@ class ClaimEligibilityRead(BaseModel):
     mismatches: list[DemographicField] = []
 
 
+class ClaimRead(BaseModel):
     """A claim as the API shows it: the snapshot plus the workflow's live state, in the projection of the caller's
     role (`projection`): submitter full; adjuster and supervisor adjudication (no patient name, address or bill
     ids); admin operations (no patient data, no notes)."""
@@ -193,6 +194,17 @@ class ClaimEligibilityRead(BaseModel):
     ledger: ClaimLedgerRead | None = Field(
         default=None, description="The remittance ledger (every projection; null until the claim is adjudicated)."
     )
+    eligibility: ClaimEligibilityRead | None = Field(
+        default=None,
+        description="The payer's eligibility answer checked before submission, where the claim's integration asks "
+        "for it (null when none was asked; null for admins).",
+    )
+    replaces: str | None = Field(
+        default=None, description="The claim id of the original this corrected claim (frequency 7) replaces."
+    )
+    replaced_by: list[str] = Field(default=[], description="The corrected claims (frequency 7) that replace it.")
+    voids: str | None = Field(default=None, description="The claim id of the original this void (frequency 8) voids.")
+    voided_by: list[str] = Field(default=[], description="The void claims (frequency 8) of this claim.")
     created_at: datetime
     updated_at: datetime
     claim: ClaimDocumentRead
@@ -224,6 +236,14 @@ NoteText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 
 class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: NoteText | None = None
+
+
+class VoidRequest(BaseModel):
+    """POST /v1/claims/{id}/void: why the claim is withdrawn (kept as the void claim's note)."""
+
     model_config = ConfigDict(extra="forbid")
 
     reason: NoteText | None = None

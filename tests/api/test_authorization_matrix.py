@@ -75,6 +75,11 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "own": row(401, 409, 404, 403, 403, 403, 409),
         "foreign": row(401, 404, 409, 403, 403, 403, 409),
     },
+    # a corrected or void claim for a claim of the caller's organization: submitters and admins (422: bodies that are
+    # refused, since the own claim is closed and would be corrected; the 404 for another organization's claim is in
+    # tests/api/test_corrections.py)
+    ("POST", "/v1/claims/{claim_id}/corrections"): {"any": row(401, 422, 422, 403, 403, 403, 422)},
+    ("POST", "/v1/claims/{claim_id}/void"): {"any": row(401, 422, 422, 403, 403, 403, 422)},
     # an organization's integrations and payer routes: admins only (422: bodies that change nothing)
     ("GET", "/v1/organizations/{org_id}/integrations"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
     ("POST", "/v1/organizations/{org_id}/integrations"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
@@ -106,6 +111,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/claims/{claim_id}/decision"): {"action": "approve"},
     ("POST", "/v1/claims/{claim_id}/cancel"): {},
     ("POST", "/v1/claims/{claim_id}/information"): {"note": "requisition attached"},
+    ("POST", "/v1/claims/{claim_id}/corrections"): {},  # no claim: 422 once authorised, so nothing is corrected
+    ("POST", "/v1/claims/{claim_id}/void"): {"reason": 5},  # not a note: 422 once authorised, so nothing is voided
     ("POST", "/v1/organizations/{org_id}/integrations"): {},  # no integration: 422 for an admin
     ("PATCH", "/v1/organizations/{org_id}/integrations/{integration_id}"): {"enabled": "sometimes"},
     ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {},

@@ -201,3 +201,35 @@ async def test_a_correction_to_another_payer_is_422_naming_the_field(stack: Stac
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "correction_payer_mismatch"
     assert response.json()["detail"].startswith("insurance.payer_id: a corrected claim goes to the original's payer")
+
+
+def sandbox_claim(frequency_code: str, original_payer_claim_id: str | None) -> dict[str, Any]:
+    """A claim in the sandbox's JSON dialect, as the engine's JSON adapter sends it."""
+    return {
+        "claim_id": uuid.uuid4().hex,
+        "patient_control_number": "LAB-1",
+        "payer_id": "SANDBOX",
+        "member_id": "M100",
+        "total_charge": "45.00",
+        "frequency_code": frequency_code,
+        "original_payer_claim_id": original_payer_claim_id,
+        "lines": [
+            {"line_number": 1, "procedure_code": "80053", "charge": "45.00", "units": 1, "service_date": "2026-11-20"}
+        ],
+    }
+
+
+@pytest.mark.parametrize("frequency_code", ["7", "8"])
+async def test_the_sandbox_rejects_a_replacement_or_void_naming_no_claim_of_its_own(
+    stack: Stack, frequency_code: str
+) -> None:
+    async with httpx.AsyncClient(base_url=stack.sandbox_url) as sandbox:
+        response = await sandbox.post(
+            "/v1/claims",
+            json=sandbox_claim(frequency_code, "PCN-NOSUCHCLAIM"),
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+    assert response.status_code == 201, response.text
+    answer = response.json()
+    assert answer["category"] == "A7"
+    assert "original_payer_claim_id (REF*F8)" in answer["message"]

@@ -124,7 +124,7 @@ def present_eligibility(
     """The eligibility answer kept with the claim (its coverage and plan are the member's: not for admins)."""
     if eligibility is None or projection is Projection.OPERATIONS:
         return None
-    return ClaimEligibilityRead.model_validate({**eligibility.model_dump(), "active": eligibility.active})
+    return ClaimEligibilityRead(active=eligibility.active, **eligibility.model_dump())
 
 
 def present_ledger(entries: list[LedgerEntry]) -> ClaimLedgerRead | None:

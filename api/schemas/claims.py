@@ -7,15 +7,14 @@ may not see is null. The table is api.presenters.PROJECTIONS; each field's descr
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.schemas.eligibility import EligibilityRead
 from domain.adjudication import Adjustment
 from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
-from domain.eligibility import Coverage, DemographicField
 from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
 from domain.money import Money, SignedMoney
 from domain.status import ClaimStatus
@@ -151,22 +150,11 @@ class ClaimDocumentRead(BaseModel):
     original_payer_claim_id: str | None = None
 
 
-class ClaimEligibilityRead(BaseModel):
-    """The payer's eligibility answer (271) checked before the claim was sent: coverage, plan, what the member owes,
-    and which of the claim's demographics the payer's record disagrees with (names, never the payer's values)."""
+class ClaimEligibilityRead(EligibilityRead):
+    """The payer's eligibility answer (271) checked before the claim was sent (the answer of POST /v1/eligibility),
+    with when it was asked."""
 
     checked_at: datetime
-    active: bool
-    coverage: Coverage
-    plan: str | None = None
-    copay: Money | None = None
-    coinsurance_percent: Decimal | None = None
-    deductible: Money | None = None
-    deductible_remaining: Money | None = None
-    out_of_pocket_remaining: Money | None = None
-    in_network: bool | None = None
-    prior_authorization_required: bool | None = None
-    mismatches: list[DemographicField] = []
 
 
 class ClaimRead(BaseModel):

@@ -85,6 +85,14 @@ def request_hash(claim: Claim) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def key_reused() -> IdempotencyKeyReusedError:
+    """The refusal of an Idempotency-Key already used with another claim body."""
+    return IdempotencyKeyReusedError(
+        "this Idempotency-Key was already used with a different claim body; "
+        "send the original body to see that claim, or use a new key for a new claim"
+    )
+
+
 def claim_id_for(org_id: str, idempotency_key: str | None) -> str:
     """The same organization and key always name the same claim; no key, a fresh id."""
     if idempotency_key is None:
@@ -128,10 +136,7 @@ async def submit(
         )
         await uow.commit()
         if not intake.created and intake.request_hash != digest:
-            raise IdempotencyKeyReusedError(
-                "this Idempotency-Key was already used with a different claim body; "
-                "send the original body to see that claim, or use a new key for a new claim"
-            )
+            raise key_reused()
         found = None if intake.created else await uow.claims.get_record(intake.claim_id, scope=_of_org(org_id))
     received_at = found.created_at if found else now
     await claim_workflows.start_workflow(context, intake.claim_id, org_id, claim, received_at)

@@ -19,9 +19,9 @@ from domain.lineage import replacement, void_of
 from domain.status import ClaimStatus, check_correctable
 from services import claim_workflows
 from services.access import Principal
-from services.claims import Submission, _looks_like_claim_id, claim_id_for, org_of, request_hash
+from services.claims import Submission, _looks_like_claim_id, claim_id_for, key_reused, org_of, request_hash
 from services.context import ServiceContext
-from services.errors import IdempotencyKeyReusedError, NotFoundError
+from services.errors import NotFoundError
 
 #: A replacement or void in one of these statuses never reached the payer: the original may be corrected again.
 ABANDONED: frozenset[ClaimStatus] = frozenset({ClaimStatus.INVALID, ClaimStatus.CANCELLED})
@@ -98,10 +98,7 @@ async def _start_linked(
             else:  # the same key won a race: that claim is this one
                 found = await uow.claims.get_record(intake.claim_id, scope=scope)
         if found is not None and found.request_hash != digest:
-            raise IdempotencyKeyReusedError(
-                "this Idempotency-Key was already used with a different claim body; "
-                "send the original body to see that claim, or use a new key for a new claim"
-            )
+            raise key_reused()
     received_at = found.created_at if found else now
     claim_id = found.claim_id if found else new_id
     await claim_workflows.start_workflow(context, claim_id, org_id, claim, received_at)

@@ -76,12 +76,7 @@ async def submit_claim(
     # Once its intake began, a submission runs to its end even if the client leaves, so a recorded
     # claim is not left without its workflow.
     submission = await even_if_client_leaves(claims.submit(context, principal, claim, idempotency_key))
-    response.headers["Location"] = f"/v1/claims/{submission.claim_id}"
-    if not submission.created:
-        response.headers["Idempotent-Replayed"] = "true"
-    return ClaimAccepted(
-        claim_id=submission.claim_id, status=submission.status, workflow_id=workflow_id(submission.claim_id)
-    )
+    return _accepted(submission, response)
 
 
 @router.post("/validate", response_model=ValidationResult, responses=PROBLEMS)
@@ -195,6 +190,7 @@ LINKED: dict[int | str, dict[str, object]] = {
 
 
 def _accepted(submission: claims.Submission, response: Response) -> ClaimAccepted:
+    """202's body and headers for a recorded claim: its Location, and whether a retry found it."""
     response.headers["Location"] = f"/v1/claims/{submission.claim_id}"
     if not submission.created:
         response.headers["Idempotent-Replayed"] = "true"

@@ -76,6 +76,8 @@ async def _start_linked(
         digest = request_hash(claim)
         found = await uow.claims.get_record(new_id, scope=scope) if idempotency_key is not None else None
         if found is None:
+            await uow.claims.lock_for_lineage(original.claim_id)
+            original = await _original(uow, original_id, scope)  # as it is now that no other link can be made
             _check_startable(original)
             if [s for s in await uow.claims.successors(original.claim_id) if s.status not in ABANDONED]:
                 raise AlreadyCorrectedError(

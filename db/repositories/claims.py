@@ -455,6 +455,13 @@ class ClaimRepository(Repository):
             .values(replaces_claim_id=original_claim_id)
         )
 
+    async def lock_for_lineage(self, claim_id: str) -> None:
+        """Hold the claim's register row until the transaction ends, so two replacements or voids of one original
+        are checked and taken in one at a time."""
+        await self.session.execute(
+            select(ClaimRegister.claim_id).where(ClaimRegister.claim_id == claim_id).with_for_update()
+        )
+
     async def original_of(self, claim_id: str) -> ClaimLink | None:
         """The original this claim replaces or voids (its status, status seq and payer claim id); None if none."""
         original = ClaimRegister.__table__.alias("original")

@@ -4,6 +4,7 @@ the payer accepts, GET shows the lineage both ways, a void reverses the original
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -233,3 +234,14 @@ async def test_the_sandbox_rejects_a_replacement_or_void_naming_no_claim_of_its_
     answer = response.json()
     assert answer["category"] == "A7"
     assert "original_payer_claim_id (REF*F8)" in answer["message"]
+
+
+async def test_two_voids_of_one_claim_at_once_make_one_void_claim(stack: Stack) -> None:
+    original = await paid_original(stack, "SANDBOX")
+    path = f"/v1/claims/{original['claim_id']}/void"
+    answers = await asyncio.gather(*(post(stack, path, key=f"race-{uuid.uuid4().hex}") for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [202, 409, 409, 409], [a.text for a in answers]
+    [won] = [a for a in answers if a.status_code == 202]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"already_corrected"}
+    await stack.wait_for(won.json()["claim_id"], "closed")
+    assert (await recorded(stack, original["claim_id"]))["voided_by"] == [won.json()["claim_id"]]

@@ -4,6 +4,7 @@ activity posts nothing twice."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -41,6 +42,18 @@ async def review_change(stack: Stack, claim_id: str) -> RecordStatusChangesInput
     return RecordStatusChangesInput(changes=[record])
 
 
+async def with_ledger(stack: Stack, claim_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The claim once it is in one of `statuses` and its ledger is posted: the workflow's live status can show
+    before the activity that records the change (and posts the ledger) has committed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        claim = await stack.wait_for(claim_id, *statuses, timeout=timeout)
+        if claim["ledger"] is not None or loop.time() > deadline:
+            return claim
+        await asyncio.sleep(0.1)
+
+
 async def decide_partial(stack: Stack, claim: dict[str, Any], remark_codes: list[str]) -> httpx.Response:
     """The assigned adjuster approves line 1 at 36.00 (CARC 45) with these remarks."""
     line = {"line_number": 1, "approved_amount": "36.00", "reason_code": "45", "remark_codes": remark_codes}
@@ -53,7 +66,7 @@ async def decide_partial(stack: Stack, claim: dict[str, Any], remark_codes: list
 
 async def test_a_partial_payment_posts_co45_and_the_adjusters_decision_corrects_it(stack: Stack) -> None:
     claim_id = await stack.submit(member("PART"))
-    claim = await stack.wait_for(claim_id, "in_review")
+    claim = await with_ledger(stack, claim_id, "in_review")
 
     ledger = claim["ledger"]
     (entry,) = ledger["entries"]
@@ -86,7 +99,7 @@ async def test_a_partial_payment_posts_co45_and_the_adjusters_decision_corrects_
 
 async def test_a_retried_status_activity_posts_nothing_twice(stack: Stack) -> None:
     claim_id = await stack.submit(member("PART"))
-    claim = await stack.wait_for(claim_id, "in_review")
+    claim = await with_ledger(stack, claim_id, "in_review")
     before = claim["ledger"]["entries"]
     again = await review_change(stack, claim_id)
 

@@ -54,6 +54,9 @@ README_MOVES: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
         (S.READY, S.SUBMITTED),  # an operator submits it once one is enabled
         # "cancelled: from received, validating and ready (until the submission starts), in_review, info_requested"
         *((status, S.CANCELLED) for status in (S.RECEIVED, S.VALIDATING, S.READY, S.IN_REVIEW, S.INFO_REQUESTED)),
+        # the eligibility check before submission finds the coverage inactive
+        (S.VALIDATING, S.IN_REVIEW),
+        (S.READY, S.IN_REVIEW),
         (S.SUBMITTED, S.CLOSED),  # a void claim the processor accepted
         # the payer accepted a replacement (frequency 7) or a void (8) of an adjudicated claim
         *((status, target) for status in (S.CLOSED, S.DENIED) for target in (S.REPLACED, S.VOIDED)),

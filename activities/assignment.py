@@ -31,6 +31,9 @@ class AssignmentActivities:
         except NoAdjusterError as exc:
             activity.logger.warning("claim.unassigned", extra={"claim_id": input.claim_id, "payer_id": input.payer_id})
             return AssignAdjusterResult(adjuster_id=None, reason=exc.message)
+        async with UnitOfWork(self._sessions) as uow:  # the register first: the assignee can read the claim at once
+            await uow.claims.assign(input.claim_id, chosen.adjuster_id)
+            await uow.commit()
         activity.logger.info(
             "claim.assigned",
             extra={"claim_id": input.claim_id, "adjuster_id": chosen.adjuster_id, "escalated": input.escalate},

@@ -445,6 +445,13 @@ class ClaimRepository(Repository):
         params = {"payment_id": payment_id, "claim": claim_id, "amount": amount, "paid_at": paid_at, "now": utcnow()}
         return await self._wrote(PAYMENT_INSERT, params)
 
+    async def assign(self, claim_id: str, adjuster_id: str) -> None:
+        """Put the claim on an adjuster's desk in the register, before the workflow shows it there: whoever the
+        workflow names as the assignee can read the claim at once (their scope reads the register)."""
+        await self.session.execute(
+            update(ClaimRegister).where(ClaimRegister.claim_id == claim_id).values(assigned_adjuster=adjuster_id)
+        )
+
     # ---- lineage: replacements (frequency 7) and voids (frequency 8) of an original ----------------------
 
     async def link_original(self, claim_id: str, original_claim_id: str) -> None:

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.routing import ReviewReason, route, statuses_toward
     from domain.status import ClaimStatus, check_cancellable, check_information_expected, check_ready, is_final
     from domain.validation import Severity, ValidationFinding
+    from domain.validation.messages import ELIGIBILITY_MISMATCH_RULE, ELIGIBILITY_UNCHECKED_RULE
     from workflows import claim_steps
     from workflows.claim_contract import (
         CANCEL_UPDATE,
@@ -44,9 +45,8 @@ with workflow.unsafe.imports_passed_through():
 #: Statuses in which the claim waits for the processor's answer.
 WITH_PROCESSOR = (ClaimStatus.SUBMITTED, ClaimStatus.PENDING)
 #: Eligibility findings shown with the claim's warnings: field names only, never the payer's values.
-ELIGIBILITY_MISMATCH_RULE = "eligibility.mismatch"
 ELIGIBILITY_UNCHECKED = ValidationFinding(
-    rule_id="eligibility.unchecked", path="insurance.payer_id", severity=Severity.WARNING
+    rule_id=ELIGIBILITY_UNCHECKED_RULE, path="insurance.payer_id", severity=Severity.WARNING
 )
 #: The denial's CARC when the information an adjuster requested never came (16: the claim lacks information).
 INFORMATION_NOT_RECEIVED_CARC = "16"

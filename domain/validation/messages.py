@@ -8,6 +8,11 @@ from domain.validation.issues import ValidationFinding, ValidationIssue
 from domain.validation.registry import Explain, MessageContext, describe_with
 from domain.validation.rules import RULES
 
+#: The eligibility check's findings (the workflow's, before submission): a mismatch names fields, never values.
+ELIGIBILITY_MISMATCH_RULE = "eligibility.mismatch"
+ELIGIBILITY_UNCHECKED_RULE = "eligibility.unchecked"
+ELIGIBILITY_RULE_IDS = frozenset({ELIGIBILITY_MISMATCH_RULE, ELIGIBILITY_UNCHECKED_RULE})
+
 
 def _eligibility_mismatch(m: MessageContext) -> str:
     fields = ", ".join(m.params.get("fields", "").split(","))
@@ -28,8 +33,8 @@ def _eligibility_unchecked(m: MessageContext) -> str:
 MESSAGES: dict[str, Explain] = {
     **{rule.id: rule.message for rule in RULES},
     DUPLICATE_RULE_ID: duplicate_message,
-    "eligibility.mismatch": _eligibility_mismatch,
-    "eligibility.unchecked": _eligibility_unchecked,
+    ELIGIBILITY_MISMATCH_RULE: _eligibility_mismatch,
+    ELIGIBILITY_UNCHECKED_RULE: _eligibility_unchecked,
 }
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from domain.validation import DUPLICATE_RULE_ID, RULES, ValidationFinding, describe, duplicate_issues
 from domain.validation.duplicates import duplicate_keys
-from domain.validation.messages import MESSAGES
+from domain.validation.messages import ELIGIBILITY_RULE_IDS, MESSAGES
 from tests.domain.factories import make_claim
 from tests.domain.validation.support import report
 
 
 def test_every_rule_and_the_duplicate_edit_have_a_message() -> None:
-    assert set(MESSAGES) == {rule.id for rule in RULES} | {DUPLICATE_RULE_ID}
+    assert set(MESSAGES) == {rule.id for rule in RULES} | {DUPLICATE_RULE_ID} | ELIGIBILITY_RULE_IDS
 
 
 def test_a_pregnancy_code_on_a_male_patient_is_a_finding_without_the_code_or_the_sex() -> None:

@@ -64,18 +64,7 @@ class ReferenceRepository(Repository):
 
     async def patients(self) -> list[PatientRow]:
         rows = await self.session.scalars(select(Patient).order_by(Patient.patient_id))
-        return [
-            PatientRow(
-                patient_id=row.patient_id,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                date_of_birth=row.date_of_birth,
-                sex=row.sex,
-                payer_id=row.payer_id,
-                member_id=row.member_id,
-            )
-            for row in rows
-        ]
+        return [patient_row(row) for row in rows]
 
     async def icd10_entries(self) -> list[CodeRow]:
         """The ICD-10-CM table, by code."""
@@ -111,3 +100,16 @@ class ReferenceRepository(Repository):
             )
             for row in rows
         ]
+
+
+def patient_row(row: Patient) -> PatientRow:
+    """A patient reference row as the repositories hand it out."""
+    return PatientRow(
+        patient_id=row.patient_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        date_of_birth=row.date_of_birth,
+        sex=row.sex,
+        payer_id=row.payer_id,
+        member_id=row.member_id,
+    )

@@ -10,6 +10,7 @@ from db.models import ClaimRegister, Patient, Payer
 from db.models.x12_interchange import X12_CONTROL_NUMBER, X12Interchange
 from db.records import PatientRow, Record
 from db.repositories.base import Repository
+from db.repositories.reference import patient_row
 
 
 class InterchangeRecord(Record):
@@ -80,18 +81,7 @@ class X12Repository(Repository):
             .where(Patient.payer_id == payer_id, Patient.member_id == member_id)
             .order_by(Patient.patient_id)
         )
-        return [
-            PatientRow(
-                patient_id=row.patient_id,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                date_of_birth=row.date_of_birth,
-                sex=row.sex,
-                payer_id=row.payer_id,
-                member_id=row.member_id,
-            )
-            for row in rows
-        ]
+        return [patient_row(row) for row in rows]
 
 
 def _record(row: X12Interchange) -> InterchangeRecord:

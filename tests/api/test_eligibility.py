@@ -26,6 +26,22 @@ from workers.settings import Settings
 DIALECTS = ["SANDBOX", "SANDBOX-X12"]
 
 
+#: The sandbox's answer for an active member (its plan and amounts).
+ACTIVE_ANSWER = {
+    "active": True,
+    "coverage": "active",
+    "plan": "Sandbox PPO Gold",
+    "copay": "10.00",
+    "coinsurance_percent": "20.00",
+    "deductible": "500.00",
+    "deductible_remaining": "125.00",
+    "out_of_pocket_remaining": "2000.00",
+    "in_network": True,
+    "prior_authorization_required": False,
+    "mismatches": [],
+}
+
+
 def inquiry(member_id: str = "M123456", payer_id: str = "SANDBOX", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "patient": {
@@ -59,19 +75,7 @@ async def answered(stack: Stack, body: dict[str, Any]) -> dict[str, Any]:
 async def test_an_active_member_has_plan_copay_coinsurance_deductible_and_remaining(
     stack: Stack, payer_id: str
 ) -> None:
-    assert await answered(stack, inquiry(payer_id=payer_id)) == {
-        "active": True,
-        "coverage": "active",
-        "plan": "Sandbox PPO Gold",
-        "copay": "10.00",
-        "coinsurance_percent": "20.00",
-        "deductible": "500.00",
-        "deductible_remaining": "125.00",
-        "out_of_pocket_remaining": "2000.00",
-        "in_network": True,
-        "prior_authorization_required": False,
-        "mismatches": [],
-    }
+    assert await answered(stack, inquiry(payer_id=payer_id)) == ACTIVE_ANSWER
 
 
 @pytest.mark.parametrize("payer_id", DIALECTS)

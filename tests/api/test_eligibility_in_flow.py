@@ -7,24 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.auth import Role
+from tests.api.test_eligibility import ACTIVE_ANSWER
 from tests.api.test_x12_flow import statuses, x12_claim
 from tests.support.stack import Stack, auth
 from workers.sample_claims import scenario_claim
-
-#: The sandbox's answer for an active member (its plan and amounts).
-ACTIVE_ANSWER = {
-    "active": True,
-    "coverage": "active",
-    "plan": "Sandbox PPO Gold",
-    "copay": "10.00",
-    "coinsurance_percent": "20.00",
-    "deductible": "500.00",
-    "deductible_remaining": "125.00",
-    "out_of_pocket_remaining": "2000.00",
-    "in_network": True,
-    "prior_authorization_required": False,
-    "mismatches": [],
-}
 
 
 def answer_of(claim: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from activities.contracts import (
     EligibilityCheck,
     business_failure,
 )
+from activities.integrations import route_of
 from activities.processor import ProcessorActivities
 from activities.processor_client import (
     ProcessorAdapter,
@@ -32,7 +33,7 @@ from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.eligibility import EligibilityInquiry, EligibilityResult, PayerAnswerError, PayerUnavailableError
-from domain.integrations import SANDBOX_INTEGRATIONS, check_submittable
+from domain.integrations import check_submittable
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +83,8 @@ class EligibilityExchange:
     async def _adapter(self, org_id: str, payer_id: str) -> ProcessorAdapter:
         """The organization's enabled integration for the payer (its route, else its default), by the rules a
         claim's submission follows (IntegrationNotEnabledError or PayerInactiveError, 409, say what to do)."""
-        async with UnitOfWork(self._sessions) as uow:
-            if self._auto_provision and await uow.integrations.provision(org_id, SANDBOX_INTEGRATIONS):
-                await uow.commit()
-            integration = await uow.integrations.resolve(org_id, payer_id)
-            active = await uow.integrations.payer_active(payer_id)
-        integration = check_submittable(payer_id, active is not False, integration)
-        return self._processor._adapter(integration.adapter)
+        integration, active = await route_of(self._sessions, org_id, payer_id, auto_provision=self._auto_provision)
+        return self._processor.adapter(check_submittable(payer_id, active, integration).adapter)
 
     async def _with_retries(
         self, call: Callable[[EligibilityInquiry], Awaitable[EligibilityResult]], inquiry: EligibilityInquiry
@@ -130,7 +126,7 @@ class ClaimEligibilityActivities:
                 raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
         inquiry = _inquiry(claim)
         try:
-            result = await self._processor._adapter(input.adapter).eligibility(inquiry)
+            result = await self._processor.adapter(input.adapter).eligibility(inquiry)
         except (ProcessorRefusedError, ProcessorAnswerError) as exc:
             raise business_failure(ELIGIBILITY_NOT_ANSWERED, f"{exc}; the inquiry was not answered") from None
         if not result.active:

@@ -48,7 +48,7 @@ class ProcessorActivities:
         self._x12 = None if x12 is None else X12ProcessorAdapter(sessions, http, processor_url, x12)
         self._callback_base = callback_base.rstrip("/") if callback_base else None
 
-    def _adapter(self, adapter: Adapter | None) -> ProcessorAdapter:
+    def adapter(self, adapter: Adapter | None) -> ProcessorAdapter:
         """The adapter of the claim's resolved integration: X12 (when an X12 envelope is configured), else JSON."""
         if adapter is Adapter.X12:
             if self._x12 is None:
@@ -66,7 +66,7 @@ class ProcessorActivities:
             except ClaimNotFoundError as exc:
                 raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
         try:
-            receipt = await self._adapter(input.adapter).submit(
+            receipt = await self.adapter(input.adapter).submit(
                 input.claim_id,
                 claim,
                 idempotency_key=input.idempotency_key,
@@ -88,7 +88,7 @@ class ProcessorActivities:
 
     @activity.defn(name=POLL_CLAIM_STATUS.name)
     async def poll_claim_status(self, input: PollStatusInput) -> ProcessorStatus:
-        adapter = self._adapter(input.adapter)
+        adapter = self.adapter(input.adapter)
         try:
             return await adapter.status(input.payer_claim_id, claim_id=input.claim_id)
         except ProcessorRefusedError as exc:
@@ -96,7 +96,7 @@ class ProcessorActivities:
 
     @activity.defn(name=ISSUE_PAYMENT.name)
     async def issue_payment(self, input: IssuePaymentInput) -> IssuePaymentResult:
-        adapter = self._adapter(input.adapter)
+        adapter = self.adapter(input.adapter)
         try:
             receipt = await adapter.pay(
                 input.claim_id, input.payer_claim_id, input.lines, idempotency_key=input.idempotency_key

@@ -146,6 +146,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
     return Depends(check)
 
 
+Admin = Annotated[Principal, require(Role.ADMIN)]
 Submitter = Annotated[Principal, require(Role.SUBMITTER, Role.ADMIN)]
 Reviewer = Annotated[Principal, require(Role.ADJUSTER, Role.SUPERVISOR)]
 Reader = Annotated[Principal, require(Role.SUBMITTER, Role.ADJUSTER, Role.SUPERVISOR, Role.ADMIN)]

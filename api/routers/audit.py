@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth import Principal, Role
-from api.deps import ContextDep, require
+from api.deps import Admin, ContextDep
 from services import audit
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-Admin = Annotated[Principal, require(Role.ADMIN)]
 
 
 class AuditVerificationRead(BaseModel):

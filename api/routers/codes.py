@@ -6,14 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.auth import Principal, Role
-from api.deps import ContextDep, Reader, require
+from api.deps import Admin, ContextDep, Reader
 from api.schemas.codes import CodeCreate, CodePage, CodeRead, CodeUpdate
 from services import codes
 from services.codes import CodeKind
 
 router = APIRouter(prefix="/v1/codes", tags=["codes"])
-Admin = Annotated[Principal, require(Role.ADMIN)]
 
 
 @router.get("/{kind}", response_model=CodePage, responses={400: {"description": "Bad cursor"}})

@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 
-from api.auth import Principal, Role
-from api.deps import ContextDep, require
+from api.deps import Admin, ContextDep
 from api.schemas.integrations import (
     IntegrationCreate,
     IntegrationList,
@@ -20,7 +19,6 @@ from domain.integrations import Integration
 from services import integrations
 
 router = APIRouter(prefix="/v1/organizations/{org_id}", tags=["integrations"])
-Admin = Annotated[Principal, require(Role.ADMIN)]
 OrgId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
 IntegrationId = Annotated[str, Path(min_length=1, max_length=40)]
 PayerId = Annotated[str, Path(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9._\-]+$")]

@@ -20,7 +20,7 @@ from tests.support.database import create_test_database, drop_test_database, sto
 from tests.support.stack import WEBHOOK_SECRET, free_port
 from workers.binaries import find_binary
 from workers.servers import embedded
-from workers.temporal_server import wait_for_port
+from workers.temporal_server import PRECISE_TIMERS, wait_for_port
 from workflows.claim_contract import SEARCH_ATTRIBUTES
 
 
@@ -45,6 +45,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(find_binary("temporal")),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_log_level="error",
+        dev_server_extra_args=PRECISE_TIMERS,
     )
     yield env
     await env.shutdown()

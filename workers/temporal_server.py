@@ -16,13 +16,17 @@ from workflows.claim_contract import SEARCH_ATTRIBUTES
 #: How long the dev server gets to stop on SIGTERM before it is killed.
 STOP_SECONDS = 3.0
 
+#: The dev server fires a timer up to `history.timerProcessorMaxTimeShift` (1 s by default) late, so a 100 ms
+#: poll waited a second; told to shift timers by at most 10 ms, timers fire when they are due.
+PRECISE_TIMERS = ["--dynamic-config-value", 'history.timerProcessorMaxTimeShift="10ms"']
+
 
 def dev_server_args(
     *, port: int, ui_port: int | None, db_file: Path | None, ui_codec_endpoint: str | None = None
 ) -> list[str]:
     """Arguments for `temporal server start-dev`; shared by the dev stack and the tests. With `ui_codec_endpoint`
     the UI has payloads decoded by that codec server."""
-    args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--log-level", "error"]
+    args = ["server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--log-level", "error", *PRECISE_TIMERS]
     args += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
     if ui_port and ui_codec_endpoint:
         args += ["--ui-codec-endpoint", ui_codec_endpoint]

@@ -29,11 +29,13 @@ from activities.processor_client import (
     ProcessorRefusedError,
     ProcessorUnavailableError,
 )
+from activities.x12_adapter import X12ProcessorAdapter
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.eligibility import EligibilityInquiry, EligibilityResult, PayerAnswerError, PayerUnavailableError
-from domain.integrations import check_submittable
+from domain.errors import DomainError
+from domain.integrations import Adapter, Integration, check_submittable
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +86,8 @@ class EligibilityExchange:
         """The organization's enabled integration for the payer (its route, else its default), by the rules a
         claim's submission follows (IntegrationNotEnabledError or PayerInactiveError, 409, say what to do)."""
         integration, active = await route_of(self._sessions, org_id, payer_id, auto_provision=self._auto_provision)
-        return self._processor.adapter(check_submittable(payer_id, active, integration).adapter)
+        submittable = check_submittable(payer_id, active, integration)
+        return _adapter_of(self._processor, submittable.adapter, submittable)
 
     async def _with_retries(
         self, call: Callable[[EligibilityInquiry], Awaitable[EligibilityResult]], inquiry: EligibilityInquiry
@@ -120,15 +123,18 @@ class ClaimEligibilityActivities:
     @activity.defn(name=CHECK_ELIGIBILITY.name)
     async def check_claim_eligibility(self, input: CheckEligibilityInput) -> EligibilityCheck:
         async with UnitOfWork(self._sessions) as uow:
-            try:
-                claim = await uow.claims.load_claim(input.claim_id)
-            except ClaimNotFoundError as exc:
-                raise business_failure(CLAIM_NOT_FOUND, str(exc)) from exc
+            record = await uow.claims.get_record(input.claim_id)
+            if record is None:
+                raise business_failure(CLAIM_NOT_FOUND, str(ClaimNotFoundError(input.claim_id)))
+            claim = record.claim
+            integration = await uow.integrations.resolve(record.org_id, claim.insurance.payer_id)
         inquiry = _inquiry(claim)
         try:
-            result = await self._processor.adapter(input.adapter).eligibility(inquiry)
+            result = await _adapter_of(self._processor, input.adapter, integration).eligibility(inquiry)
         except (ProcessorRefusedError, ProcessorAnswerError) as exc:
             raise business_failure(ELIGIBILITY_NOT_ANSWERED, f"{exc}; the inquiry was not answered") from None
+        except DomainError as exc:  # an X12 envelope that may not be sent (production with the dev ids, named)
+            raise business_failure(exc.code, exc.message) from None
         if not result.active:
             result = result.without_benefits()
         async with UnitOfWork(self._sessions) as uow:
@@ -139,6 +145,14 @@ class ClaimEligibilityActivities:
             extra={"claim_id": input.claim_id, "active": result.active, "mismatches": len(result.mismatches)},
         )
         return EligibilityCheck(active=result.active, mismatches=[field.value for field in result.mismatches])
+
+
+def _adapter_of(
+    processor: ProcessorActivities, adapter: Adapter | None, integration: Integration | None
+) -> ProcessorAdapter:
+    """The integration's adapter; an X12 one addressed with the integration's envelope ids (with_envelope_ids)."""
+    found = processor.adapter(adapter)
+    return found.bound(integration) if isinstance(found, X12ProcessorAdapter) else found
 
 
 def _inquiry(claim: Claim) -> EligibilityInquiry:

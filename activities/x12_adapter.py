@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.contracts import SubmissionReceipt
+from activities.integrations import with_envelope_ids, x12_of
 from activities.processor_client import PaymentReceipt, ProcessorAnswerError
 from activities.x12.envelope import ControlNumbers
 from activities.x12.interchange import X12Integration, claim_source, stored_or_new_837p
@@ -39,9 +40,12 @@ from activities.x12.transport import (
     REMITTANCE_REQUEST,
     STATUS_276,
     SUBMIT_837P,
+    CoreAnswer,
     CoreTransport,
+    Mode,
 )
 from db.errors import ClaimNotFoundError
+from db.records import ClaimRecord
 from db.uow import UnitOfWork
 from domain.adjudication import (
     FINALIZED,
@@ -59,10 +63,14 @@ from domain.eligibility import (
     PayerMember,
     mismatches,
 )
+from domain.integrations import Integration
 
 
 class X12ProcessorAdapter:
-    """Speaks X12 005010 over the CAQH CORE envelope to one processor."""
+    """Speaks X12 005010 over the CAQH CORE envelope to one processor. `integration` is the default envelope
+    (CLAIMFLOW_X12_*): a claim goes out with its organization's resolved integration's ids over it
+    (activities/integrations.py with_envelope_ids); an eligibility inquiry with those of the integration it is
+    `bound` to."""
 
     def __init__(
         self,
@@ -72,9 +80,46 @@ class X12ProcessorAdapter:
         integration: X12Integration,
     ) -> None:
         self._sessions = sessions
+        self._http = http
+        self._processor_url = processor_url
+        self._default = integration
         self._integration = integration
+        self._bound = False
         self._transport = CoreTransport(
             http, processor_url, integration.envelope.sender_id, integration.envelope.receiver_id
+        )
+
+    def bound(self, integration: Integration | None) -> X12ProcessorAdapter:
+        """This adapter for exchanges through `integration` (its envelope ids over the default)."""
+        adapter = X12ProcessorAdapter(self._sessions, self._http, self._processor_url, self._default)
+        adapter._integration = with_envelope_ids(self._default, integration)
+        adapter._bound = True
+        return adapter
+
+    async def _integration_of(self, uow: UnitOfWork, record: ClaimRecord) -> X12Integration:
+        """The envelope of the claim's organization's integration for its payer (as the claim was routed)."""
+        if self._bound:
+            return self._integration
+        integration = await x12_of(uow, self._default, record.org_id, record.claim.insurance.payer_id)
+        return integration or self._default
+
+    async def _exchange(
+        self,
+        integration: X12Integration,
+        payload_type: str,
+        payload: str,
+        *,
+        mode: Mode,
+        payload_id: str | None = None,
+    ) -> CoreAnswer:
+        """One CORE exchange under the integration's ids (SenderID/ReceiverID as the payload's ISA06/ISA08)."""
+        return await self._transport.exchange(
+            payload_type,
+            payload,
+            mode=mode,
+            payload_id=payload_id,
+            sender_id=integration.envelope.sender_id,
+            receiver_id=integration.envelope.receiver_id,
         )
 
     async def submit(
@@ -86,9 +131,12 @@ class X12ProcessorAdapter:
             record = await uow.claims.get_record(claim_id)
             if record is None:
                 raise ClaimNotFoundError(claim_id)
-            interchange, _ = await stored_or_new_837p(uow, record, self._integration)
+            integration = await self._integration_of(uow, record)
+            interchange, _ = await stored_or_new_837p(uow, record, integration)
             await uow.commit()
-        answer = await self._transport.exchange(SUBMIT_837P, interchange.body, mode="Batch", payload_id=idempotency_key)
+        answer = await self._exchange(
+            integration, SUBMIT_837P, interchange.body, mode="Batch", payload_id=idempotency_key
+        )
         try:
             acknowledgments = parse_999(answer.payload)
             if not all(ack.group_status.accepted for ack in acknowledgments):
@@ -103,8 +151,8 @@ class X12ProcessorAdapter:
 
     async def status(self, payer_claim_id: str, *, claim_id: str) -> ProcessorStatus:
         """A 276 answered by a 277; a finalized claim's lines come from its 835."""
-        claim, request = await self._status_request(claim_id, payer_claim_id)
-        answer = await self._transport.exchange(STATUS_276, request, mode="RealTime")
+        claim, request, integration = await self._status_request(claim_id, payer_claim_id)
+        answer = await self._exchange(integration, STATUS_276, request, mode="RealTime")
         try:
             found = _claim_status(parse_277(answer.payload), claim.patient_control_number, "277")
             category = found.status.processor_category
@@ -147,7 +195,7 @@ class X12ProcessorAdapter:
             control=control,
             created_at=datetime.now(UTC),
         )
-        answer = await self._transport.exchange(ELIGIBILITY_270, request, mode="RealTime")
+        answer = await self._exchange(self._integration, ELIGIBILITY_270, request, mode="RealTime")
         try:
             answers = parse_271(answer.payload)
         except X12SyntaxError as exc:
@@ -157,29 +205,30 @@ class X12ProcessorAdapter:
             raise PayerAnswerError("the payer's 271 answers no member under the inquiry's trace number (TRN02)")
         return eligibility_result(found, inquiry)
 
-    async def _status_request(self, claim_id: str, payer_claim_id: str) -> tuple[Claim, str]:
-        """The claim and a 276 for it under a fresh control number."""
+    async def _status_request(self, claim_id: str, payer_claim_id: str) -> tuple[Claim, str, X12Integration]:
+        """The claim, a 276 for it under a fresh control number, and the envelope it goes in."""
         async with UnitOfWork(self._sessions) as uow:
             record = await uow.claims.get_record(claim_id)
             if record is None:
                 raise ClaimNotFoundError(claim_id)
+            integration = await self._integration_of(uow, record)
             source = await claim_source(uow, record)
             control = ControlNumbers.from_sequence(await uow.x12.next_control_number())
             await uow.commit()
         request = claim_status_request(
             source,
             payer_claim_id,
-            submitter=self._integration.submitter,
-            envelope=self._integration.envelope,
+            submitter=integration.submitter,
+            envelope=integration.envelope,
             control=control,
             created_at=datetime.now(UTC),
         )
-        return source.claim, request
+        return source.claim, request, integration
 
     async def _remittance(self, claim_id: str, payer_claim_id: str) -> tuple[ClaimPayment, Remittance]:
         """The 835 that pays (or denies) this claim: asked for with a 276 naming it."""
-        _, request = await self._status_request(claim_id, payer_claim_id)
-        answer = await self._transport.exchange(REMITTANCE_REQUEST, request, mode="Batch")
+        _, request, integration = await self._status_request(claim_id, payer_claim_id)
+        answer = await self._exchange(integration, REMITTANCE_REQUEST, request, mode="Batch")
         try:
             remittances = parse_835(answer.payload)
         except X12SyntaxError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from activities.integrations import x12_of
 from activities.x12.claim_837p import SubmitterProfile
 from activities.x12.envelope import Envelope
 from activities.x12.interchange import (
@@ -40,10 +41,13 @@ async def read_837p(
     context: ServiceContext, principal: Principal, claim_id: str, integration: X12Integration | None
 ) -> InterchangeRecord:
     """The claim's 837P interchange: the stored one, or one generated now (with the next control number) and
-    stored, so every later read returns the same bytes. The read is audited in the same transaction."""
+    stored, so every later read returns the same bytes. The read is audited in the same transaction.
+    `integration` is the default envelope: the claim's resolved integration's ids go over it, as when it is sent."""
     async with UnitOfWork(context.sessions) as uow:
         record = await visible_record(uow, principal, claim_id)
-        interchange, generated = await stored_or_new_837p(uow, record, integration)
+        stored = await uow.x12.get(record.claim_id, TRANSACTION_837P)
+        envelope = None if stored else await x12_of(uow, integration, record.org_id, record.claim.insurance.payer_id)
+        interchange, generated = await stored_or_new_837p(uow, record, envelope)
         await uow.audit.append(
             claim_id=record.claim_id,
             actor=principal.label,

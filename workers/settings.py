@@ -125,9 +125,10 @@ class Settings(BaseSettings):
 
     trace_exporter: Literal["none", "console"] = "none"
 
-    #: The X12 837P's envelope and submitter (until integrations are kept per organization and payer): ISA06/GS02
-    #: and 1000A NM109 the submitter's id, ISA08/GS03 and 1000B NM109 the receiver's (clearinghouse's), 1000A PER a
-    #: contact (an email or a phone), ISA15 T (test) or P (production; empty: P in production, T elsewhere).
+    #: The X12 837P's envelope and submitter: ISA06/GS02 and 1000A NM109 the submitter's id, ISA08/GS03 and 1000B
+    #: NM109 the receiver's (clearinghouse's), 1000A PER a contact (an email or a phone), ISA15 T (test) or P
+    #: (production; empty: P in production, T elsewhere). An X12 integration's submitter_id/receiver_id override the
+    #: ids (activities/integrations.py with_envelope_ids); an ISA15 P interchange with a dev id below is refused.
     x12_submitter_id: str = "CLAIMFLOWDEV"
     x12_submitter_name: str = "claimflow dev submitter"
     x12_submitter_contact_name: str = "Billing office"

@@ -52,16 +52,24 @@ class CoreTransport:
         self._receiver = receiver_id
 
     async def exchange(
-        self, payload_type: str, payload: str, *, mode: Mode, payload_id: str | None = None
+        self,
+        payload_type: str,
+        payload: str,
+        *,
+        mode: Mode,
+        payload_id: str | None = None,
+        sender_id: str | None = None,
+        receiver_id: str | None = None,
     ) -> CoreAnswer:
-        """Send one envelope and read the answer. `payload_id` (default: a new uuid) names the message."""
+        """Send one envelope and read the answer. `payload_id` (default: a new uuid) names the message;
+        `sender_id`/`receiver_id` (default: the transport's) are the integration's, as in the payload's ISA."""
         fields = {
             "PayloadType": payload_type,
             "ProcessingMode": mode,
             "PayloadID": payload_id or str(uuid.uuid4()),
             "TimeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "SenderID": self._sender,
-            "ReceiverID": self._receiver,
+            "SenderID": sender_id or self._sender,
+            "ReceiverID": receiver_id or self._receiver,
             "CORERuleVersion": CORE_RULE_VERSION,
             "Payload": payload,
         }

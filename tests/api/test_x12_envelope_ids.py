@@ -50,6 +50,16 @@ def form_fields(request: httpx.Request) -> dict[str, str]:
     return fields
 
 
+def recording_client(sent: list[dict[str, str]]) -> httpx.AsyncClient:
+    """An HTTP client that keeps the CORE envelope fields of every request it sends in `sent`."""
+
+    async def keep(request: httpx.Request) -> None:
+        await request.aread()
+        sent.append(form_fields(request))
+
+    return httpx.AsyncClient(event_hooks={"request": [keep]})
+
+
 async def test_an_x12_claim_goes_out_and_is_shown_with_its_integrations_submitter_and_receiver_ids(
     stack: Stack,
 ) -> None:
@@ -78,12 +88,7 @@ async def test_an_x12_claim_goes_out_and_is_shown_with_its_integrations_submitte
 
     # a resend (the stored interchange, a duplicate to the sandbox) shows the CORE envelope's ids
     sent: list[dict[str, str]] = []
-
-    async def keep(request: httpx.Request) -> None:
-        await request.aread()
-        sent.append(form_fields(request))
-
-    async with httpx.AsyncClient(event_hooks={"request": [keep]}) as http:
+    async with recording_client(sent) as http:
         adapter = X12ProcessorAdapter(
             stack.sessions, http, stack.sandbox_url, x12_integration(Settings(_env_file=None))
         )
@@ -109,12 +114,7 @@ async def test_an_eligibility_inquiry_through_an_x12_integration_carries_its_ids
         enabled=True,
     )
     sent: list[dict[str, str]] = []
-
-    async def keep(request: httpx.Request) -> None:
-        await request.aread()
-        sent.append(form_fields(request))
-
-    async with httpx.AsyncClient(event_hooks={"request": [keep]}) as http:
+    async with recording_client(sent) as http:
         processor = ProcessorActivities(
             stack.sessions, http, stack.sandbox_url, None, x12_integration(Settings(_env_file=None))
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from db.models import ClaimRegister, Patient, Payer
+from db.models import Patient, Payer
 from db.models.x12_interchange import X12_CONTROL_NUMBER, X12Interchange
 from db.records import PatientRow, Record
 from db.repositories.base import Repository
@@ -61,13 +61,6 @@ class X12Repository(Repository):
         stored = await self.get(interchange.claim_id, interchange.transaction_set)
         assert stored is not None  # the conflicting row is committed, and rows are never deleted
         return stored
-
-    async def payer_of(self, claim_id: str) -> str | None:
-        """The claim's payer id (which dialect its processor speaks); None if there is no such claim."""
-        payer_id: str | None = await self.session.scalar(
-            select(ClaimRegister.payer_id).where(ClaimRegister.claim_id == claim_id)
-        )
-        return payer_id
 
     async def payer_name(self, payer_id: str) -> str | None:
         """The payer's name (2010BB NM103), from the payer table."""

@@ -29,13 +29,12 @@ from activities.processor_client import (
     ProcessorRefusedError,
     ProcessorUnavailableError,
 )
-from activities.x12_adapter import X12ProcessorAdapter
 from db.errors import ClaimNotFoundError
 from db.uow import UnitOfWork
 from domain.claim import Claim
 from domain.eligibility import EligibilityInquiry, EligibilityResult, PayerAnswerError, PayerUnavailableError
 from domain.errors import DomainError
-from domain.integrations import Adapter, Integration, check_submittable
+from domain.integrations import check_submittable
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ class EligibilityExchange:
         claim's submission follows (IntegrationNotEnabledError or PayerInactiveError, 409, say what to do)."""
         integration, active = await route_of(self._sessions, org_id, payer_id, auto_provision=self._auto_provision)
         submittable = check_submittable(payer_id, active, integration)
-        return _adapter_of(self._processor, submittable.adapter, submittable)
+        return self._processor.adapter(submittable.adapter).bound(submittable)
 
     async def _with_retries(
         self, call: Callable[[EligibilityInquiry], Awaitable[EligibilityResult]], inquiry: EligibilityInquiry
@@ -130,7 +129,7 @@ class ClaimEligibilityActivities:
             integration = await uow.integrations.resolve(record.org_id, claim.insurance.payer_id)
         inquiry = _inquiry(claim)
         try:
-            result = await _adapter_of(self._processor, input.adapter, integration).eligibility(inquiry)
+            result = await self._processor.adapter(input.adapter).bound(integration).eligibility(inquiry)
         except (ProcessorRefusedError, ProcessorAnswerError) as exc:
             raise business_failure(ELIGIBILITY_NOT_ANSWERED, f"{exc}; the inquiry was not answered") from None
         except DomainError as exc:  # an X12 envelope that may not be sent (production with the dev ids, named)
@@ -145,14 +144,6 @@ class ClaimEligibilityActivities:
             extra={"claim_id": input.claim_id, "active": result.active, "mismatches": len(result.mismatches)},
         )
         return EligibilityCheck(active=result.active, mismatches=[field.value for field in result.mismatches])
-
-
-def _adapter_of(
-    processor: ProcessorActivities, adapter: Adapter | None, integration: Integration | None
-) -> ProcessorAdapter:
-    """The integration's adapter; an X12 one addressed with the integration's envelope ids (with_envelope_ids)."""
-    found = processor.adapter(adapter)
-    return found.bound(integration) if isinstance(found, X12ProcessorAdapter) else found
 
 
 def _inquiry(claim: Claim) -> EligibilityInquiry:

@@ -11,13 +11,16 @@ from activities.contracts import RESOLVE_INTEGRATION, ResolvedIntegration, Resol
 from activities.x12.interchange import X12Integration, X12NotConfiguredError
 from db.uow import UnitOfWork
 from domain.errors import DomainError
-from domain.integrations import SANDBOX_INTEGRATIONS, Adapter, Integration, check_submittable
+from domain.integrations import (
+    DEV_X12_RECEIVER_ID,
+    DEV_X12_SUBMITTER_ID,
+    SANDBOX_INTEGRATIONS,
+    Adapter,
+    Integration,
+    check_submittable,
+)
 
 log = logging.getLogger(__name__)
-
-#: The dev envelope ids (the defaults of CLAIMFLOW_X12_SUBMITTER_ID and CLAIMFLOW_X12_RECEIVER_ID): the sandbox's.
-DEV_X12_SUBMITTER_ID = "CLAIMFLOWDEV"
-DEV_X12_RECEIVER_ID = "SANDBOXCH"
 
 
 def with_envelope_ids(default: X12Integration, integration: Integration | None) -> X12Integration:

@@ -19,6 +19,7 @@ from activities.contracts import SubmissionReceipt
 from domain.adjudication import Category, ProcessorStatus
 from domain.claim import Claim
 from domain.eligibility import Coverage, DemographicField, EligibilityInquiry, EligibilityResult
+from domain.integrations import Integration
 
 
 class PaymentReceipt(BaseModel):
@@ -64,6 +65,10 @@ class ProcessorAdapter(Protocol):
     ) -> PaymentReceipt: ...
 
     async def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult: ...
+
+    def bound(self, integration: Integration | None) -> ProcessorAdapter:
+        """This adapter for exchanges through `integration` (X12: addressed with its envelope ids)."""
+        ...
 
 
 class ProcessorClient:
@@ -126,6 +131,10 @@ class ProcessorClient:
         }
         response = await self._send("/v1/payments", "payment", body, idempotency_key)
         return _answer(PaymentReceipt, response, "payment")
+
+    def bound(self, integration: Integration | None) -> ProcessorClient:
+        """The same client: the JSON API carries no envelope ids."""
+        return self
 
     async def eligibility(self, inquiry: EligibilityInquiry) -> EligibilityResult:
         """The processor's JSON eligibility inquiry (a 270's fields in, a 271's answer out); it reports the mismatched

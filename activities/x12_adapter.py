@@ -83,23 +83,19 @@ class X12ProcessorAdapter:
         self._http = http
         self._processor_url = processor_url
         self._default = integration
-        self._integration = integration
-        self._bound = False
-        self._transport = CoreTransport(
-            http, processor_url, integration.envelope.sender_id, integration.envelope.receiver_id
-        )
+        self._bound: X12Integration | None = None  # the envelope of the integration this adapter is bound to
+        self._transport = CoreTransport(http, processor_url)
 
     def bound(self, integration: Integration | None) -> X12ProcessorAdapter:
         """This adapter for exchanges through `integration` (its envelope ids over the default)."""
         adapter = X12ProcessorAdapter(self._sessions, self._http, self._processor_url, self._default)
-        adapter._integration = with_envelope_ids(self._default, integration)
-        adapter._bound = True
+        adapter._bound = with_envelope_ids(self._default, integration)
         return adapter
 
     async def _integration_of(self, uow: UnitOfWork, record: ClaimRecord) -> X12Integration:
         """The envelope of the claim's organization's integration for its payer (as the claim was routed)."""
-        if self._bound:
-            return self._integration
+        if self._bound is not None:
+            return self._bound
         integration = await x12_of(uow, self._default, record.org_id, record.claim.insurance.payer_id)
         return integration or self._default
 
@@ -186,16 +182,17 @@ class X12ProcessorAdapter:
             control = ControlNumbers.from_sequence(await uow.x12.next_control_number())
             await uow.commit()
         trace = uuid.uuid4().hex
+        envelope = self._bound or self._default
         request = eligibility_request(
             inquiry,
             payer_name=payer_name or inquiry.insurance.payer_id,
             trace_number=trace,
-            submitter=self._integration.submitter,
-            envelope=self._integration.envelope,
+            submitter=envelope.submitter,
+            envelope=envelope.envelope,
             control=control,
             created_at=datetime.now(UTC),
         )
-        answer = await self._exchange(self._integration, ELIGIBILITY_270, request, mode="RealTime")
+        answer = await self._exchange(envelope, ELIGIBILITY_270, request, mode="RealTime")
         try:
             answers = parse_271(answer.payload)
         except X12SyntaxError as exc:

@@ -56,6 +56,10 @@ class IntegrationTemplate(BaseModel):
 
 #: The sandbox integrations an organization gets in dev on first use: JSON by default, X12 for SANDBOX-X12. The
 #: X12 one checks eligibility (270/271) before each submission; the JSON one does not, so its examples stay as they are.
+#: The dev X12 envelope ids (the defaults of CLAIMFLOW_X12_SUBMITTER_ID and _RECEIVER_ID): the sandbox's.
+DEV_X12_SUBMITTER_ID = "CLAIMFLOWDEV"
+DEV_X12_RECEIVER_ID = "SANDBOXCH"
+
 SANDBOX_INTEGRATIONS: tuple[IntegrationTemplate, ...] = (
     IntegrationTemplate(integration_id="sandbox", processor="sandbox", adapter=Adapter.JSON, is_default=True),
     IntegrationTemplate(

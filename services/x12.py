@@ -18,7 +18,7 @@ from activities.x12.interchange import (
     ClaimNotSnapshottedError,
     X12Integration,
     X12NotConfiguredError,
-    stored_or_new_837p,
+    new_837p,
 )
 from db.repositories.x12 import InterchangeRecord
 from db.uow import UnitOfWork
@@ -45,9 +45,11 @@ async def read_837p(
     `integration` is the default envelope: the claim's resolved integration's ids go over it, as when it is sent."""
     async with UnitOfWork(context.sessions) as uow:
         record = await visible_record(uow, principal, claim_id)
-        stored = await uow.x12.get(record.claim_id, TRANSACTION_837P)
-        envelope = None if stored else await x12_of(uow, integration, record.org_id, record.claim.insurance.payer_id)
-        interchange, generated = await stored_or_new_837p(uow, record, envelope)
+        interchange = await uow.x12.get(record.claim_id, TRANSACTION_837P)
+        generated = interchange is None
+        if interchange is None:  # generated now with the envelope it would be sent with
+            envelope = await x12_of(uow, integration, record.org_id, record.claim.insurance.payer_id)
+            interchange = await new_837p(uow, record, envelope)
         await uow.audit.append(
             claim_id=record.claim_id,
             actor=principal.label,

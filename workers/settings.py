@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from domain.integrations import DEV_X12_RECEIVER_ID, DEV_X12_SUBMITTER_ID
+
 DEV_JWT_SECRET = "claimflow-local-dev-key-not-for-production-use"
 DEV_WEBHOOK_SECRET = "claimflow-local-webhook-secret"
 #: The shortest secret production accepts (HMAC-SHA256 keys should be at least as long as the hash).
@@ -129,12 +131,12 @@ class Settings(BaseSettings):
     #: NM109 the receiver's (clearinghouse's), 1000A PER a contact (an email or a phone), ISA15 T (test) or P
     #: (production; empty: P in production, T elsewhere). An X12 integration's submitter_id/receiver_id override the
     #: ids (activities/integrations.py with_envelope_ids); an ISA15 P interchange with a dev id below is refused.
-    x12_submitter_id: str = "CLAIMFLOWDEV"
+    x12_submitter_id: str = DEV_X12_SUBMITTER_ID
     x12_submitter_name: str = "claimflow dev submitter"
     x12_submitter_contact_name: str = "Billing office"
     x12_submitter_contact_email: str = "billing@example.invalid"
     x12_submitter_contact_phone: str = ""
-    x12_receiver_id: str = "SANDBOXCH"
+    x12_receiver_id: str = DEV_X12_RECEIVER_ID
     x12_receiver_name: str = "claimflow sandbox clearinghouse"
     x12_usage_indicator: Literal["", "T", "P"] = ""
     #: Outside production, an organization with no integration gets the sandbox's (JSON by default, X12 for

@@ -58,10 +58,12 @@ async def stored_or_new_837p(
     interchange = await uow.x12.get(record.claim_id, TRANSACTION_837P)
     if interchange is not None:
         return interchange, False
-    return await _generate(uow, record, integration), True
+    return await new_837p(uow, record, integration), True
 
 
-async def _generate(uow: UnitOfWork, record: ClaimRecord, integration: X12Integration | None) -> InterchangeRecord:
+async def new_837p(uow: UnitOfWork, record: ClaimRecord, integration: X12Integration | None) -> InterchangeRecord:
+    """The claim's 837P generated with the next control number and stored (the caller commits); one stored meanwhile
+    by another is returned instead."""
     if integration is None:
         raise X12NotConfiguredError(
             "no X12 integration is configured: set the CLAIMFLOW_X12_* settings (submitter and receiver ids)"

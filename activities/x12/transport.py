@@ -45,11 +45,9 @@ class CoreAnswer:
 class CoreTransport:
     """Posts CORE envelopes to one processor; a 4xx or an ErrorCode other than Success is final, a 5xx is not."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, sender_id: str, receiver_id: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
         self._http = http
         self._url = base_url.rstrip("/") + CORE_PATH
-        self._sender = sender_id
-        self._receiver = receiver_id
 
     async def exchange(
         self,
@@ -57,19 +55,19 @@ class CoreTransport:
         payload: str,
         *,
         mode: Mode,
+        sender_id: str,
+        receiver_id: str,
         payload_id: str | None = None,
-        sender_id: str | None = None,
-        receiver_id: str | None = None,
     ) -> CoreAnswer:
         """Send one envelope and read the answer. `payload_id` (default: a new uuid) names the message;
-        `sender_id`/`receiver_id` (default: the transport's) are the integration's, as in the payload's ISA."""
+        `sender_id`/`receiver_id` are the integration's, as in the payload's ISA06/ISA08."""
         fields = {
             "PayloadType": payload_type,
             "ProcessingMode": mode,
             "PayloadID": payload_id or str(uuid.uuid4()),
             "TimeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "SenderID": sender_id or self._sender,
-            "ReceiverID": receiver_id or self._receiver,
+            "SenderID": sender_id,
+            "ReceiverID": receiver_id,
             "CORERuleVersion": CORE_RULE_VERSION,
             "Payload": payload,
         }

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.integrations import DEV_X12_RECEIVER_ID, DEV_X12_SUBMITTER_ID, with_envelope_ids
+from activities.integrations import with_envelope_ids
 from activities.x12.interchange import X12NotConfiguredError
-from domain.integrations import Adapter, Integration
+from domain.integrations import DEV_X12_RECEIVER_ID, DEV_X12_SUBMITTER_ID, Adapter, Integration
 from tests.workers.test_settings import production
 from workers.api_config import x12_integration
 from workers.settings import Settings
@@ -17,11 +17,6 @@ DEV = x12_integration(Settings(_env_file=None))
 
 def row(adapter: Adapter = Adapter.X12, **ids: str | None) -> Integration:
     return Integration(org_id="org-1", integration_id="inmediata", processor="inmediata", adapter=adapter, **ids)
-
-
-def test_the_dev_ids_are_the_settings_defaults() -> None:
-    settings = Settings(_env_file=None)
-    assert (settings.x12_submitter_id, settings.x12_receiver_id) == (DEV_X12_SUBMITTER_ID, DEV_X12_RECEIVER_ID)
 
 
 def test_the_rows_ids_replace_the_envelopes_and_the_submitter_loops_ids_and_nothing_else() -> None:

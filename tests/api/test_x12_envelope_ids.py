@@ -50,6 +50,21 @@ def form_fields(request: httpx.Request) -> dict[str, str]:
     return fields
 
 
+async def organization_with_x12_ids(stack: Stack, integration_id: str) -> str:
+    """A new organization whose enabled X12 integration carries SUBMITTER_ID and RECEIVER_ID."""
+    org = f"org-env-{uuid.uuid4().hex[:10]}"
+    await add_integration(
+        stack,
+        org,
+        integration_id=integration_id,
+        adapter="x12",
+        submitter_id=SUBMITTER_ID,
+        receiver_id=RECEIVER_ID,
+        enabled=True,
+    )
+    return org
+
+
 def recording_client(sent: list[dict[str, str]]) -> httpx.AsyncClient:
     """An HTTP client that keeps the CORE envelope fields of every request it sends in `sent`."""
 
@@ -63,16 +78,7 @@ def recording_client(sent: list[dict[str, str]]) -> httpx.AsyncClient:
 async def test_an_x12_claim_goes_out_and_is_shown_with_its_integrations_submitter_and_receiver_ids(
     stack: Stack,
 ) -> None:
-    org = f"org-env-{uuid.uuid4().hex[:10]}"
-    await add_integration(
-        stack,
-        org,
-        integration_id="inmediata",
-        adapter="x12",
-        submitter_id=SUBMITTER_ID,
-        receiver_id=RECEIVER_ID,
-        enabled=True,
-    )
+    org = await organization_with_x12_ids(stack, "inmediata")
     lab = replace(stack, org=org, headers=submitter(org))
     claim_id = await lab.submit(x12_claim("M"))
     await lab.wait_for(claim_id, "closed")
@@ -103,16 +109,7 @@ async def test_an_x12_claim_goes_out_and_is_shown_with_its_integrations_submitte
 async def test_an_eligibility_inquiry_through_an_x12_integration_carries_its_ids_in_the_270_and_its_envelope(
     stack: Stack,
 ) -> None:
-    org = f"org-env-{uuid.uuid4().hex[:10]}"
-    await add_integration(
-        stack,
-        org,
-        integration_id="availity",
-        adapter="x12",
-        submitter_id=SUBMITTER_ID,
-        receiver_id=RECEIVER_ID,
-        enabled=True,
-    )
+    org = await organization_with_x12_ids(stack, "availity")
     sent: list[dict[str, str]] = []
     async with recording_client(sent) as http:
         processor = ProcessorActivities(

@@ -62,5 +62,8 @@ def test_production_sends_with_the_rows_ids_or_with_settings_of_its_own() -> Non
 
 
 def test_a_json_only_production_deployment_starts_with_the_dev_x12_ids() -> None:
-    settings = production()  # no X12 settings of its own: nothing refuses until an interchange would be sent
-    assert (settings.x12_submitter_id, settings.x12_receiver_id) == (DEV_X12_SUBMITTER_ID, DEV_X12_RECEIVER_ID)
+    # No X12 settings of its own: the settings and the default envelope the API and the worker build at start are
+    # made without a refusal; it comes only when an interchange would be sent (the tests above).
+    default = x12_integration(production())
+    assert (default.envelope.usage, default.envelope.sender_id) == ("P", DEV_X12_SUBMITTER_ID)
+    assert default.envelope.receiver_id == DEV_X12_RECEIVER_ID

@@ -95,21 +95,24 @@ class IntegrationRepository(Repository):
     async def provision(self, org_id: str, templates: tuple[IntegrationTemplate, ...]) -> bool:
         """Give an organization without any integration these (enabled, with their routes); False when it had one.
 
-        Concurrent first claims of one organization write them once: the inserts do nothing on conflict.
+        Concurrent first claims of one organization write them once: the inserts do nothing on a conflict with
+        any unique index — the one-default-per-organization index as well as the id, since the other transaction's
+        default row can collide on either.
         """
         if await self.list(org_id):
             return False
         for template in templates:
-            await self.add(
-                Integration(
-                    org_id=org_id,
-                    integration_id=template.integration_id,
-                    processor=template.processor,
-                    adapter=template.adapter,
-                    enabled=True,
-                    check_eligibility=template.check_eligibility,
-                    is_default=template.is_default,
-                )
+            integration = Integration(
+                org_id=org_id,
+                integration_id=template.integration_id,
+                processor=template.processor,
+                adapter=template.adapter,
+                enabled=True,
+                check_eligibility=template.check_eligibility,
+                is_default=template.is_default,
+            )
+            await self.session.execute(
+                insert(IntegrationRow).values(**integration.model_dump(mode="json")).on_conflict_do_nothing()
             )
         for template in templates:
             for payer_id in template.payer_ids:

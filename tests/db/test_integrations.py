@@ -75,24 +75,57 @@ async def test_auto_provisioning_gives_the_sandbox_integrations_json_by_default_
 async def test_two_first_claims_at_once_provision_the_organization_once(
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    org = new_org()
+    """Both see no integration and insert; neither fails on either unique index (id, one default per org).
 
-    async def provision() -> bool:
+    Eight organizations race at once: a single pair interleaves the inserts only now and then.
+    """
+    orgs = [new_org() for _ in range(8)]
+
+    async def provision(org: str) -> bool:
         async with UnitOfWork(session_factory) as uow:
             wrote = await uow.integrations.provision(org, SANDBOX_INTEGRATIONS)
             await uow.commit()
             return wrote
 
-    await asyncio.gather(provision(), provision())
+    await asyncio.gather(*(provision(org) for org in orgs for _ in range(2)))
+    for org in orgs:
+        async with UnitOfWork(session_factory) as uow:
+            found = await uow.integrations.list(org)
+            routes = await uow.integrations.routes(org)
+            assert not await uow.integrations.provision(org, SANDBOX_INTEGRATIONS)  # it has integrations now
+        assert [(item.integration_id, item.enabled, item.is_default) for item in found] == [
+            ("sandbox", True, True),
+            ("sandbox-x12", True, False),
+        ]
+        assert routes == {"SANDBOX-X12": "sandbox-x12"}
+
+
+async def test_provisioning_waits_out_another_transactions_default_and_does_not_fail_on_it(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The window the race above hits only now and then, forced: another transaction has inserted a default
+    (uncommitted, so provisioning sees no integration) under another id. Provisioning's default collides on the
+    one-default index, not the id, and is skipped once that commits; the rest is written."""
+    org = new_org()
+    async with UnitOfWork(session_factory) as admin:
+        await admin.integrations.add(
+            Integration(org_id=org, integration_id="admin-made", processor="p", adapter=Adapter.JSON, is_default=True)
+        )
+
+        async def provision() -> bool:
+            async with UnitOfWork(session_factory) as uow:
+                wrote = await uow.integrations.provision(org, SANDBOX_INTEGRATIONS)
+                await uow.commit()
+                return wrote
+
+        provisioning = asyncio.create_task(provision())
+        await asyncio.sleep(0.5)  # provisioning has read nothing and waits on the default index
+        assert not provisioning.done()
+        await admin.commit()
+    assert await provisioning
     async with UnitOfWork(session_factory) as uow:
         found = await uow.integrations.list(org)
-        routes = await uow.integrations.routes(org)
-        assert not await uow.integrations.provision(org, SANDBOX_INTEGRATIONS)  # it has integrations now
-    assert [(item.integration_id, item.enabled, item.is_default) for item in found] == [
-        ("sandbox", True, True),
-        ("sandbox-x12", True, False),
-    ]
-    assert routes == {"SANDBOX-X12": "sandbox-x12"}
+    assert [(item.integration_id, item.is_default) for item in found] == [("admin-made", True), ("sandbox-x12", False)]
 
 
 async def test_an_inactive_payer_is_not_submittable_even_with_an_enabled_integration(

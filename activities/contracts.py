@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio.exceptions import ApplicationError
 
 from domain.adjudication import Category, LineAdjudication, ProcessorStatus
+from domain.assignment import ClaimKind, rule_label
 from domain.claim import FrequencyCode
 from domain.decision import BilledLine
 from domain.errors import DomainError
@@ -291,12 +292,23 @@ class AssignAdjusterInput(BaseModel):
     amount: Decimal
     escalate: bool = False
     exclude: list[str] = []
+    #: What the assignment rules and skills match on besides payer and amount.
+    org_id: str = ""
+    claim_kind: ClaimKind = ClaimKind.ORIGINAL
 
 
 class AssignAdjusterResult(BaseModel):
     adjuster_id: str | None
     supervisor: bool = False
     reason: str
+    #: The assignment rule that picked the pool, and its rules' version (None: no rule matched).
+    rule_id: str | None = None
+    rule_version: int | None = None
+
+    @property
+    def rule(self) -> str | None:
+        """`rule-id@v3`, as the claim shows it."""
+        return rule_label(self.rule_id, self.rule_version) if self.rule_id and self.rule_version else None
 
 
 ASSIGN_ADJUSTER = Activity("assign_adjuster", AssignAdjusterInput, AssignAdjusterResult)

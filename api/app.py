@@ -14,9 +14,10 @@ from temporalio.client import Client
 from api import errors, openapi
 from api.deps import ApiConfig, ApiContext, token_verifier
 from api.disconnect import CancelOnDisconnect
+from api.document_upload import DOCUMENT_UPLOADS
 from api.limits import BodySizeLimit
 from api.rate_limit import rate_limiter
-from api.routers import audit, claims, codes, eligibility, health, integrations, webhooks, x12
+from api.routers import adjusters, audit, claims, codes, documents, eligibility, health, integrations, webhooks, x12
 from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
 
@@ -71,6 +72,9 @@ def create_app(
     app.include_router(x12.router)
     app.include_router(eligibility.router)
     app.include_router(integrations.router)
-    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
+    app.include_router(documents.router)
+    app.include_router(adjusters.router)
+    # a document upload streams its file and counts it against its own limit (api/document_upload.py)
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes, own_limits=DOCUMENT_UPLOADS)
     app.add_middleware(CancelOnDisconnect)  # outermost of ours: sees the client leave whatever runs inside
     return app

@@ -7,7 +7,8 @@ Minimum necessary (HIPAA §164.502(b)): each role sees the fields its work needs
 | ids, org, status, history (status, time, reason, actor), amounts,     | yes       | yes                  | yes   |
 | lines (codes, charges, units, dates, adjudication), diagnosis codes,  |           |                      |       |
 | payer, providers, adjuster, payer claim id, payment, validation,      |           |                      |       |
-| the remittance ledger (entries, line and claim totals)                |           |                      |       |
+| the remittance ledger (entries, line and claim totals, PLB apart)     |           |                      |       |
+| a PLB adjustment's reference (may be a patient control number)        | yes       | yes                  | null  |
 | history notes (decision, information, cancellation text)              | yes       | yes                  | null  |
 | patient control number; patient initials, date of birth, sex,         | yes       | yes                  | null  |
 | member id, relationship; insurance member id, group, plan             |           |                      |       |
@@ -34,11 +35,12 @@ from api.schemas.claims import (
     PatientRead,
     PaymentRead,
     Projection,
+    ProviderAdjustmentRead,
     StatusHistoryEntry,
 )
 from db.records import ClaimEligibilityRecord
 from domain.claim import Claim, Patient
-from domain.ledger import LedgerEntry, line_totals, totals
+from domain.ledger import LedgerEntry, ProviderAdjustment, line_totals, totals
 from domain.validation import RULES, Severity, ValidationFinding, ValidationIssue, describe_all
 from services.access import Principal, Role
 from services.claims import ClaimSummary, ClaimView
@@ -127,14 +129,22 @@ def present_eligibility(
     return ClaimEligibilityRead(active=eligibility.active, **eligibility.model_dump())
 
 
-def present_ledger(entries: list[LedgerEntry]) -> ClaimLedgerRead | None:
-    """The ledger's entries and what they add up to; None before anything was posted."""
+def present_ledger(
+    entries: list[LedgerEntry], provider_adjustments: list[ProviderAdjustment], projection: Projection
+) -> ClaimLedgerRead | None:
+    """The ledger's entries and what they add up to, the PLB adjustments apart (their reference may name a patient's
+    account: not for admins); None before anything was posted."""
     if not entries:
         return None
+    operations = projection is Projection.OPERATIONS
     return ClaimLedgerRead(
         entries=[LedgerEntryRead.model_validate(entry.model_dump()) for entry in entries],
         lines=line_totals(entries),
         totals=totals(entries),
+        provider_adjustments=[
+            ProviderAdjustmentRead.model_validate(plb.model_dump() | ({"reference": None} if operations else {}))
+            for plb in provider_adjustments
+        ],
     )
 
 
@@ -235,13 +245,14 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         total_charge=record.total_charge,
         lines=lines,
         assigned_adjuster=(live.assigned_adjuster if live else None) or record.assigned_adjuster,
+        assignment_rule=live.assignment_rule if live else None,
         payer_claim_id=(live.payer_claim_id if live else None) or record.payer_claim_id,
         validation_errors=errors,
         validation_warnings=warnings,
         review_reason=live.review_reason if live else None,
         waiting_for=(live.waiting_for or None) if live else None,
         payment=payment,
-        ledger=present_ledger(record.ledger),
+        ledger=present_ledger(record.ledger, record.provider_adjustments, projection),
         replaces=view.lineage.replaces,
         replaced_by=view.lineage.replaced_by,
         voids=view.lineage.voids,

@@ -40,7 +40,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "payer": ("SELECT",),
     "patient": ("SELECT",),
-    "adjuster": ("SELECT",),
+    "adjuster": ("SELECT", "INSERT", "UPDATE"),  # admins keep the adjusters (POST/PATCH /v1/adjusters)
+    "assignment_rule_set": ("SELECT", "INSERT"),  # a new version of the rules is a new row; old ones stay
     "provider": ("SELECT", "INSERT", "UPDATE"),  # the reference row, as claims last named it
     "icd10_code": ("SELECT", "INSERT", "UPDATE"),  # admins maintain the code tables
     "cpt_code": ("SELECT", "INSERT", "UPDATE"),
@@ -66,6 +67,9 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "integration": ("SELECT", "INSERT", "UPDATE"),  # admins keep them; `claimflow dev` adds the sandbox's on first use
     "integration_route": ("SELECT", "INSERT", "UPDATE"),
     "claim_eligibility": ("SELECT", "INSERT", "UPDATE"),  # the last check's answer; a later check replaces it
+    "risk_rule": ("SELECT", "INSERT", "UPDATE"),  # admins edit the risk screen's rules (PUT /v1/risk/rules/{id})
+    "claim_document": ("SELECT", "INSERT", "UPDATE"),  # a new version moves current_version (and may rename it)
+    "claim_document_version": ("SELECT", "INSERT"),  # versions are kept for good: never changed, never deleted
 }
 #: Tables the application's role gets nothing on.
 OWNER_ONLY_TABLES = frozenset({"alembic_version"})

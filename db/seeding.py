@@ -13,10 +13,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from db.base import Base
 from db.edit_tables import edit_seed_rows
-from db.models import Adjuster, CPTCode, ICD10Code, Patient, Payer, Provider
+from db.models import Adjuster, AssignmentRuleSet, CPTCode, ICD10Code, Patient, Payer, Provider, RiskRuleRow
 from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
 from domain import assignment
 from domain.code_files import parse_hcpcs
+from domain.risk import RiskRule
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 #: Effective date of the seeded codes when an entry does not give its own.
@@ -41,6 +42,21 @@ def _load(name: str, shape: type[BaseModel], defaults: dict[str, Any] | None = N
     return [shape.model_validate({**(defaults or {}), **entry}).model_dump() for entry in entries]
 
 
+class RuleSetSeed(BaseModel):
+    """A seeded version of the assignment rules (version 1: one rule, everyone in the pool)."""
+
+    version: int
+    set_by: str
+    rules: list[assignment.AssignmentRule]
+
+
+def rule_set_rows() -> list[dict[str, Any]]:
+    """The seeded assignment rules' versions, their rules as the JSON the table keeps."""
+    entries = json.loads((SEED_DIR / "assignment_rules.json").read_text(encoding="utf-8"))
+    seeds = [RuleSetSeed.model_validate(entry) for entry in entries]
+    return [seed.model_dump(mode="json") for seed in seeds]
+
+
 def reference_rows() -> list[tuple[type[Base], list[dict[str, Any]]]]:
     """The seed rows per table, in an order that satisfies every reference between them."""
     codes = {"effective_date": SEED_EFFECTIVE_DATE, "termination_date": None}
@@ -51,11 +67,13 @@ def reference_rows() -> list[tuple[type[Base], list[dict[str, Any]]]]:
     return [
         (Payer, _load("payers.json", PayerRow)),
         (Adjuster, _load("adjusters.json", assignment.Adjuster)),
+        (AssignmentRuleSet, rule_set_rows()),
         (Provider, _load("providers.json", ProviderRow)),
         (Patient, _load("patients.json", PatientRow)),
         (ICD10Code, _load("icd10_codes.json", CodeRow, codes)),
         (CPTCode, cpt),
         (CPTCode, hcpcs_rows()),
+        (RiskRuleRow, _load("risk_rules.json", RiskRule)),  # the risk screen's default rules
         *edit_seed_rows(),  # the CMS edit tables' extract (ncci_ptp_extract.csv, mue_extract.csv, mce_extract.csv)
     ]
 

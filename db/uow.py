@@ -7,13 +7,16 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.repositories.adjusters import AdjusterRepository
 from db.repositories.audit import AuditRepository
 from db.repositories.claims import ClaimRepository
 from db.repositories.codes import CodeRepository
+from db.repositories.documents import DocumentRepository
 from db.repositories.eligibility import EligibilityRepository
 from db.repositories.integrations import IntegrationRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.reference import ReferenceRepository
+from db.repositories.risk import RiskRepository
 from db.repositories.x12 import X12Repository
 
 
@@ -30,6 +33,9 @@ class UnitOfWork:
     ledger: LedgerRepository
     integrations: IntegrationRepository
     eligibility: EligibilityRepository
+    risk: RiskRepository
+    documents: DocumentRepository
+    adjusters: AdjusterRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -44,6 +50,9 @@ class UnitOfWork:
         self.ledger = LedgerRepository(self.session)
         self.integrations = IntegrationRepository(self.session)
         self.eligibility = EligibilityRepository(self.session)
+        self.risk = RiskRepository(self.session)
+        self.adjusters = AdjusterRepository(self.session)
+        self.documents = DocumentRepository(self.session)
         return self
 
     async def __aexit__(

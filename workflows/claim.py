@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import functools
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -12,7 +13,16 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RecordedPayment, ResolvedIntegration, StatusDetails, business_failure, enforce
     from domain.adjudication import REJECTED, LineAdjudication, ProcessorStatus
-    from domain.decision import Decision, DecisionAction, adjudicate, check_decision
+    from domain.decision import (
+        Decision,
+        DecisionAction,
+        Recommendation,
+        adjudicate,
+        approved_total,
+        check_decision,
+        check_reassignable,
+        needs_second_approval,
+    )
     from domain.lineage import LineageKind, kind_of
     from domain.routing import ReviewReason, route, statuses_toward
     from domain.status import ClaimStatus, check_cancellable, check_information_expected, check_ready, is_final
@@ -24,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DECIDE_UPDATE,
         PROCESSOR_NOTICE_SIGNAL,
         PROVIDE_INFORMATION_UPDATE,
+        REASSIGN_UPDATE,
         STATE_QUERY,
         SUBMIT_UPDATE,
         WORKFLOW_NAME,
@@ -34,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         DecideInput,
         ProcessorNotice,
         ProvideInformationInput,
+        ReassignInput,
         StatusChange,
         SubmitInput,
         UpdateResult,
@@ -276,8 +288,10 @@ class ClaimWorkflow:
             if adjudication:
                 state.adjudication = adjudication
             state.assigned_adjuster = assignment.adjuster_id
+            state.assignment_rule = assignment.rule
             state.review_due_at = workflow.now() + self._policy.review_sla
             who = assignment.adjuster_id or "nobody (no eligible adjuster)"
+            who += f" by rule {assignment.rule}" if assignment.rule else ""
             details = StatusDetails(
                 adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id, validation_issues=issues
             )
@@ -294,13 +308,16 @@ class ClaimWorkflow:
             state.waiting_for = f"a decision from {state.assigned_adjuster or 'a supervisor'}"
             self._show_claim_file()
             try:
-                await workflow.wait_condition(
-                    lambda: state.status is not ClaimStatus.IN_REVIEW,
+                await workflow.wait_condition(  # a reassignment or recommendation sets a new due time: wait again
+                    functools.partial(self._decided_or_due_moved, due),
                     timeout=max(escalate_at - workflow.now(), timedelta(seconds=1)) if escalate_at else None,
                     timeout_summary="review SLA",
                 )
             except TimeoutError:
                 await self._escalate()
+
+    def _decided_or_due_moved(self, due: datetime | None) -> bool:
+        return self._state.status is not ClaimStatus.IN_REVIEW or self._state.review_due_at != due
 
     async def _escalate(self) -> None:
         state = self._state
@@ -311,8 +328,10 @@ class ClaimWorkflow:
             state.escalations += 1
             state.review_due_at = workflow.now() + self._policy.review_sla
             state.assigned_adjuster = assignment.adjuster_id or state.assigned_adjuster
+            state.assignment_rule = assignment.rule if assignment.adjuster_id else state.assignment_rule
             hours = self._policy.review_sla.total_seconds() / 3600
             reason = f"escalated: no decision within {hours:g}h; assigned to {state.assigned_adjuster or 'nobody'}"
+            reason += f" by rule {assignment.rule}" if assignment.adjuster_id and assignment.rule else ""
             await self._status.record(
                 ClaimStatus.IN_REVIEW, reason, details=StatusDetails(assigned_adjuster=state.assigned_adjuster)
             )
@@ -370,41 +389,91 @@ class ClaimWorkflow:
 
     @workflow.update(name=DECIDE_UPDATE)
     async def decide(self, input: DecideInput) -> UpdateResult:
+        state = self._state
         async with self._lock:
             self._check_decision(input)  # the claim may have moved since the validator ran
-            decision, actor, state = input.decision, input.adjuster_id, self._state
-            note = StatusDetails(note_id=input.note_id)
-            match decision.action:
-                case DecisionAction.APPROVE | DecisionAction.PARTIAL:
-                    state.adjudication = adjudicate(decision, state.lines)
-                    target = (
-                        ClaimStatus.APPROVED
-                        if decision.action is DecisionAction.APPROVE
-                        else ClaimStatus.PARTIALLY_APPROVED
-                    )
-                    details = note.model_copy(
-                        update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True}
-                    )
-                    await self._status.move(target, f"{decision.action.value} by {actor}", actor=actor, details=details)
-                case DecisionAction.DENY:
-                    code = decision.reason_code or next((ln.reason_code for ln in decision.lines if ln.reason_code), "")
-                    state.adjudication = adjudicate(decision, state.lines)
-                    details = note.model_copy(
-                        update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True}
-                    )
-                    await self._status.move(
-                        ClaimStatus.DENIED, f"denied by {actor} (CARC {code})", actor=actor, details=details
-                    )
-                case DecisionAction.REQUEST_INFO:
-                    await self._status.move(
-                        ClaimStatus.INFO_REQUESTED, f"information requested by {actor}", actor=actor, details=note
-                    )
-            return UpdateResult(claim_id=state.claim_id, status=state.status)
+            if needs_second_approval(input.decision, state.lines, input.authority_limit):
+                await self._recommend(input)
+            else:
+                await self._apply_decision(input)
+        if state.recommendation is not None and state.assigned_adjuster == state.recommendation.recommended_by:
+            await self._route_to_supervisor()
+        return UpdateResult(
+            claim_id=state.claim_id,
+            status=state.status,
+            assigned_adjuster=state.assigned_adjuster,
+            awaiting_second_approval=state.recommendation is not None,
+        )
+
+    async def _recommend(self, input: DecideInput) -> None:
+        """An approval above the adjuster's authority: recorded as a recommendation; the claim stays in review."""
+        state, actor = self._state, input.adjuster_id
+        amount = approved_total(input.decision, state.lines)
+        state.recommendation = Recommendation(decision=input.decision, recommended_by=actor, amount=amount)
+        reason = f"{input.decision.action.value} {amount:.2f} recommended by {actor}: above their authority; waits for a supervisor"
+        await self._status.record(
+            ClaimStatus.IN_REVIEW, reason, actor=actor, details=StatusDetails(note_id=input.note_id)
+        )
+
+    async def _route_to_supervisor(self) -> None:
+        """Give a recommended claim to a supervisor other than the recommender, with a fresh SLA."""
+        state = self._state
+        assignment = await claim_steps.assign(state, escalate=True)
+        async with self._lock:
+            if state.status is not ClaimStatus.IN_REVIEW or state.recommendation is None:
+                return  # decided meanwhile
+            state.assigned_adjuster = assignment.adjuster_id
+            state.review_due_at = workflow.now() + self._policy.review_sla
+            who = assignment.adjuster_id or "nobody (no eligible supervisor)"
+            await self._status.record(
+                ClaimStatus.IN_REVIEW,
+                f"recommendation assigned to {who} for a second approval",
+                details=StatusDetails(assigned_adjuster=assignment.adjuster_id),
+            )
+
+    async def _apply_decision(self, input: DecideInput) -> None:
+        """Record a decision the decider may take alone (or a supervisor's on a recommendation)."""
+        state, actor = self._state, input.adjuster_id
+        decision, how = input.decision, ""
+        if state.recommendation is not None:
+            recommended = state.recommendation
+            if decision.action is DecisionAction.CONFIRM:
+                decision, how = recommended.decision, f" (recommended by {recommended.recommended_by}, confirmed)"
+            else:
+                how = f" (over {recommended.recommended_by}'s recommendation)"
+            state.recommendation = None
+        note = StatusDetails(note_id=input.note_id)
+        match decision.action:
+            case DecisionAction.APPROVE | DecisionAction.PARTIAL:
+                state.adjudication = adjudicate(decision, state.lines)
+                target = (
+                    ClaimStatus.APPROVED
+                    if decision.action is DecisionAction.APPROVE
+                    else ClaimStatus.PARTIALLY_APPROVED
+                )
+                details = note.model_copy(update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True})
+                await self._status.move(
+                    target, f"{decision.action.value} by {actor}{how}", actor=actor, details=details
+                )
+            case DecisionAction.DENY:
+                code = decision.reason_code or next((ln.reason_code for ln in decision.lines if ln.reason_code), "")
+                state.adjudication = adjudicate(decision, state.lines)
+                details = note.model_copy(update={"adjudication": state.adjudication, "adjudicated_by_adjuster": True})
+                await self._status.move(
+                    ClaimStatus.DENIED, f"denied by {actor} (CARC {code}){how}", actor=actor, details=details
+                )
+            case DecisionAction.REQUEST_INFO:
+                await self._status.move(
+                    ClaimStatus.INFO_REQUESTED, f"information requested by {actor}{how}", actor=actor, details=note
+                )
+            case DecisionAction.CONFIRM:  # refused by the validator without a recommendation
+                raise business_failure("decision_conflict", "nothing to confirm")
 
     @decide.validator
     def _check_decision(self, input: DecideInput) -> None:
         state = self._state
-        if input.decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL) and state.payer_claim_id is None:
+        approves = input.decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL, DecisionAction.CONFIRM)
+        if approves and state.payer_claim_id is None:
             raise business_failure(
                 "claim_not_submitted",
                 "the claim was never sent to the payer (its coverage was inactive): deny it or request information",
@@ -416,10 +485,45 @@ class ClaimWorkflow:
                 assigned_adjuster=state.assigned_adjuster,
                 decided_by=input.adjuster_id,
                 decided_by_supervisor=input.supervisor,
-                authority_limit=input.authority_limit,
                 lines=state.lines,
+                recommendation=state.recommendation,
                 has_note=input.note_id is not None,
             )
+        )
+
+    @workflow.update(name=REASSIGN_UPDATE)
+    async def reassign(self, input: ReassignInput) -> UpdateResult:
+        """Hand the claim to the adjuster named (or the rules' choice besides the current one); the SLA starts again
+        for the new assignee."""
+        state = self._state
+        async with self._lock:
+            self._check_reassignable(input)
+        chosen = input.adjuster_id
+        if chosen is None:
+            assignment = await claim_steps.assign(state, escalate=False, exclude_current=True)
+            if assignment.adjuster_id is None:
+                raise business_failure(
+                    "reassign_conflict", f"no other eligible adjuster for this claim ({assignment.reason}); name one"
+                )
+            chosen = assignment.adjuster_id
+        async with self._lock:
+            self._check_reassignable(input)  # decided or reassigned meanwhile
+            previous = state.assigned_adjuster or "nobody"
+            state.assigned_adjuster = chosen
+            if state.status is ClaimStatus.IN_REVIEW:
+                state.review_due_at = workflow.now() + self._policy.review_sla
+            await self._status.record(
+                state.status,
+                f"reassigned from {previous} to {chosen} by {input.actor}",
+                actor=input.actor,
+                details=StatusDetails(assigned_adjuster=chosen, note_id=input.note_id),
+            )
+        return UpdateResult(claim_id=state.claim_id, status=state.status, assigned_adjuster=chosen)
+
+    @reassign.validator
+    def _check_reassignable(self, input: ReassignInput) -> None:
+        enforce(
+            lambda: check_reassignable(self._state.status, current=self._state.assigned_adjuster, to=input.adjuster_id)
         )
 
     @workflow.update(name=CANCEL_UPDATE)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio.common import SearchAttributeKey
 
 from domain.adjudication import Category, LineAdjudication
-from domain.decision import BilledLine, Decision
+from domain.decision import BilledLine, Decision, Recommendation
 from domain.integrations import Adapter
 from domain.lineage import LineageKind
 from domain.routing import ReviewReason
@@ -23,6 +23,7 @@ DECIDE_UPDATE = "decide"
 CANCEL_UPDATE = "cancel"
 PROVIDE_INFORMATION_UPDATE = "provide_information"
 SUBMIT_UPDATE = "submit"
+REASSIGN_UPDATE = "reassign"
 PROCESSOR_NOTICE_SIGNAL = "processor_notice"
 
 #: Typed search attributes: ids and statuses only — never patient data (they are not encrypted).
@@ -31,7 +32,7 @@ PAYER_ID = SearchAttributeKey.for_keyword("PayerId")
 ASSIGNED_ADJUSTER = SearchAttributeKey.for_keyword("AssignedAdjuster")
 SEARCH_ATTRIBUTES = (CLAIM_STATUS, PAYER_ID, ASSIGNED_ADJUSTER)
 #: The updates that change a claim: each must be signed by the API (workflows/update_signatures.py).
-SIGNED_UPDATES = frozenset({DECIDE_UPDATE, CANCEL_UPDATE, PROVIDE_INFORMATION_UPDATE, SUBMIT_UPDATE})
+SIGNED_UPDATES = frozenset({DECIDE_UPDATE, CANCEL_UPDATE, PROVIDE_INFORMATION_UPDATE, SUBMIT_UPDATE, REASSIGN_UPDATE})
 
 
 def workflow_id(claim_id: str) -> str:
@@ -86,8 +87,12 @@ class ClaimState(BaseModel):
     adjudication: list[LineAdjudication] = []
     review_reason: ReviewReason | None = None
     assigned_adjuster: str | None = None
+    #: The assignment rule and rules' version that chose the assignee: `rule-id@v3`.
+    assignment_rule: str | None = None
     escalations: int = 0
     review_due_at: datetime | None = None
+    #: An approval above its adjuster's authority, waiting for a supervisor (two-step approval).
+    recommendation: Recommendation | None = None
     payment_id: str | None = None
     paid_amount: Decimal | None = None
     polls: int = 0
@@ -137,6 +142,16 @@ class DecideInput(BaseModel):
     signature: UpdateSignature | None = None
 
 
+class ReassignInput(BaseModel):
+    """A supervisor hands a claim in review (or waiting for information) to another adjuster: the one named, or
+    the one the assignment rules choose besides the current assignee; the reason is a note the API stored."""
+
+    actor: str
+    adjuster_id: str | None = None
+    note_id: str | None = None
+    signature: UpdateSignature | None = None
+
+
 class CancelInput(BaseModel):
     actor: str
     note_id: str | None = None
@@ -161,6 +176,10 @@ class UpdateResult(BaseModel):
 
     claim_id: str
     status: ClaimStatus
+    #: Who the claim is assigned to after the update (set by decisions and reassignments).
+    assigned_adjuster: str | None = None
+    #: The decision was above the decider's authority: it is recorded as a recommendation for a supervisor.
+    awaiting_second_approval: bool = False
 
 
 class ProcessorNotice(BaseModel):

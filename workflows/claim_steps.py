@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ValidateAndSnapshotResult,
     )
     from domain.adjudication import ProcessorStatus
+    from domain.assignment import claim_kind_of
     from domain.lineage import OUTCOME
     from workflows import steps
     from workflows.claim_contract import ClaimState
@@ -102,8 +103,9 @@ async def poll(state: ClaimState) -> ProcessorStatus:
     )
 
 
-async def assign(state: ClaimState, *, escalate: bool) -> AssignAdjusterResult:
-    """An adjuster by the rules; escalating, a supervisor other than the current assignee."""
+async def assign(state: ClaimState, *, escalate: bool, exclude_current: bool = False) -> AssignAdjusterResult:
+    """An adjuster by the rules; escalating, a supervisor other than the current assignee; `exclude_current`, anyone
+    but the current assignee (a reassignment by the rules)."""
     previous = state.assigned_adjuster
     return await steps.run(
         ASSIGN_ADJUSTER,
@@ -112,7 +114,9 @@ async def assign(state: ClaimState, *, escalate: bool) -> AssignAdjusterResult:
             payer_id=state.payer_id or "",
             amount=state.total_charge or Decimal("0"),
             escalate=escalate,
-            exclude=[previous] if escalate and previous else [],
+            exclude=[previous] if (escalate or exclude_current) and previous else [],
+            org_id=state.org_id,
+            claim_kind=claim_kind_of(state.lineage),
         ),
         kind=steps.DATABASE,
         summary="escalate to a supervisor" if escalate else "assign an adjuster",

@@ -84,13 +84,30 @@ class LedgerEntryRead(BaseModel):
     at: datetime
 
 
+class ProviderAdjustmentRead(BaseModel):
+    """A provider-level adjustment (835 PLB) of a remittance that paid the claim: money between payer and provider
+    (interest, a recouped overpayment, …) that is in no claim's totals. A positive amount reduces the payment."""
+
+    remittance_id: str = Field(description="The 835 it came from: its payer and check or EFT trace number.")
+    position: int = Field(description="Its place among the remittance's PLB adjustments, from 1.")
+    provider_id: str
+    fiscal_period_date: date | None
+    reason_code: str = Field(description="PLB03-1, e.g. L6 interest, WO overpayment recovery, FB forwarding balance.")
+    reference: str | None = Field(
+        description="PLB03-2, often a patient control number or payer claim id (null in the operations projection)."
+    )
+    amount: SignedMoney
+
+
 class ClaimLedgerRead(BaseModel):
     """The claim's remittance ledger: its entries in posting order, and what they add up to per line and in all
-    (adjustments netted by group and reason)."""
+    (adjustments netted by group and reason); beside them, kept out of the totals, the provider-level adjustments
+    of the 835s that paid it."""
 
     entries: list[LedgerEntryRead]
     lines: list[LineTotals]
     totals: Totals
+    provider_adjustments: list[ProviderAdjustmentRead] = []
 
 
 class ClaimLineRead(BaseModel):
@@ -173,6 +190,9 @@ class ClaimRead(BaseModel):
     total_charge: Money
     lines: list[ClaimLineRead]
     assigned_adjuster: str | None
+    assignment_rule: str | None = Field(
+        default=None, description="The assignment rule and rules' version that chose the assignee: `rule-id@v3`."
+    )
     payer_claim_id: str | None
     validation_errors: list[ValidationIssue]
     validation_warnings: list[ValidationIssue] = []
@@ -241,6 +261,15 @@ class InformationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: NoteText
+
+
+class ReassignRequest(BaseModel):
+    """Who gets the claim (leave out to let the assignment rules choose anyone but the current assignee), and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    adjuster_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    reason: NoteText
 
 
 class ProcessorWebhook(BaseModel):

@@ -1,6 +1,7 @@
 """Every mapped table, imported here so `Base.metadata` is complete."""
 
 from db.models.adjuster import Adjuster
+from db.models.assignment_rule_set import AssignmentRuleSet
 from db.models.audit_chain_head import AuditChainHead
 from db.models.audit_log import AuditLog
 from db.models.bill_claim_relation import BillClaimRelation
@@ -13,6 +14,8 @@ from db.models.claim_status_history import ClaimStatusHistory
 from db.models.claim_test_relation import ClaimTestRelation
 from db.models.code_system_load import CodeSystemLoad
 from db.models.cpt_code import CPTCode
+from db.models.document import ClaimDocument
+from db.models.document_version import ClaimDocumentVersion
 from db.models.edit_mce import MceEdit
 from db.models.edit_mue import MueEdit
 from db.models.edit_ncci_ptp import NcciPtpEdit
@@ -27,14 +30,18 @@ from db.models.payer import Payer
 from db.models.payment import Payment
 from db.models.provider import Provider
 from db.models.rate_limit import RateLimitWindow
+from db.models.risk_rule import RiskRuleRow
 from db.models.x12_interchange import X12Interchange
 
 __all__ = [
     "Adjuster",
+    "AssignmentRuleSet",
     "AuditChainHead",
     "AuditLog",
     "BillClaimRelation",
     "CPTCode",
+    "ClaimDocument",
+    "ClaimDocumentVersion",
     "ClaimEligibility",
     "ClaimLedgerEntry",
     "ClaimLineAdjudication",
@@ -57,5 +64,6 @@ __all__ = [
     "Provider",
     "ProviderAdjustmentRow",
     "RateLimitWindow",
+    "RiskRuleRow",
     "X12Interchange",
 ]

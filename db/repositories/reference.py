@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from db.models import Adjuster, ClaimRegister, CodeSystemLoad, CPTCode, ICD10Code, Patient, Payer, Provider
+from db.models import CodeSystemLoad, CPTCode, ICD10Code, Patient, Payer, Provider
 from db.records import CodeRow, PatientRow, PayerRow, ProviderRow
+from db.repositories.adjusters import AdjusterRepository
 from db.repositories.base import Repository
 from domain import assignment
-from domain.status import ClaimStatus
-
-#: Statuses in which a claim sits on its adjuster's desk.
-OPEN_WORK: tuple[ClaimStatus, ...] = (ClaimStatus.IN_REVIEW, ClaimStatus.INFO_REQUESTED)
-
-
-def to_adjuster(row: Adjuster) -> assignment.Adjuster:
-    return assignment.Adjuster(
-        adjuster_id=row.adjuster_id,
-        name=row.name,
-        payer_ids=row.payer_ids,
-        authority_limit=row.authority_limit,
-        supervisor=row.supervisor,
-        active=row.active,
-        team=row.team,
-    )
 
 
 class ReferenceRepository(Repository):
@@ -31,24 +16,14 @@ class ReferenceRepository(Repository):
 
     async def adjusters(self) -> list[assignment.Adjuster]:
         """Every adjuster, active or not, by id."""
-        rows = await self.session.scalars(select(Adjuster).order_by(Adjuster.adjuster_id))
-        return [to_adjuster(row) for row in rows]
+        return await AdjusterRepository(self.session).every()
 
     async def get_adjuster(self, adjuster_id: str) -> assignment.Adjuster | None:
-        row = await self.session.get(Adjuster, adjuster_id)
-        return None if row is None else to_adjuster(row)
+        return await AdjusterRepository(self.session).get(adjuster_id)
 
     async def open_load(self) -> dict[str, int]:
-        """How many claims each adjuster has open (in review or waiting for information)."""
-        rows = await self.session.execute(
-            select(ClaimRegister.assigned_adjuster, func.count())
-            .where(
-                ClaimRegister.status.in_([status.value for status in OPEN_WORK]),
-                ClaimRegister.assigned_adjuster.is_not(None),
-            )
-            .group_by(ClaimRegister.assigned_adjuster)
-        )
-        return {adjuster: count for adjuster, count in rows if adjuster is not None}
+        """How many claims each adjuster has open (AdjusterRepository.open_load)."""
+        return await AdjusterRepository(self.session).open_load()
 
     async def payers(self) -> list[PayerRow]:
         rows = await self.session.scalars(select(Payer).order_by(Payer.payer_id))

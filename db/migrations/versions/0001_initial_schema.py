@@ -66,6 +66,74 @@ def upgrade() -> None:
     create_edit_tables()
     create_integrations()
     create_claim_eligibility()
+    create_risk_rules()
+    create_claim_documents()
+
+
+def create_claim_documents() -> None:
+    """Supporting documents of a claim and every version of each (kept for good); the bytes live in the document
+    store under their SHA-256, so these tables hold metadata only."""
+    op.create_table(
+        "claim_document",
+        sa.Column("document_id", sa.String(length=32), nullable=False),
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("current_version", sa.Integer(), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("document_id", name="pk_claim_document"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_document_claim_id_claim"),
+        sa.CheckConstraint(
+            "type IN ('medical_record', 'itemized_bill', 'lab_report', 'referral', 'prior_authorization', "
+            "'explanation_of_benefits', 'other')",
+            name=op.f("ck_claim_document_type"),
+        ),
+        sa.CheckConstraint("current_version >= 1", name=op.f("ck_claim_document_current_version")),
+    )
+    op.create_index(
+        "ix_claim_document_claim_id_updated_at_document_id", "claim_document", ["claim_id", "updated_at", "document_id"]
+    )
+    op.create_index("ix_claim_document_updated_at_document_id", "claim_document", ["updated_at", "document_id"])
+    op.create_table(
+        "claim_document_version",
+        sa.Column("document_id", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=64), nullable=False),
+        sa.Column("uploaded_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("document_id", "version", name="pk_claim_document_version"),
+        sa.ForeignKeyConstraint(
+            ["document_id"], ["claim_document.document_id"], name="fk_claim_document_version_document_id_claim_document"
+        ),
+        sa.CheckConstraint("version >= 1", name=op.f("ck_claim_document_version_version")),
+        sa.CheckConstraint("size > 0", name=op.f("ck_claim_document_version_size")),
+        sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name=op.f("ck_claim_document_version_sha256")),
+    )
+    op.create_index("ix_claim_document_version_sha256", "claim_document_version", ["sha256"])
+
+
+def create_risk_rules() -> None:
+    """The risk screen's rules (domain/risk.py): kind, parameters (checked against the kind before they are
+    written), weight and whether enabled; seeded with defaults, edited by admins (PUT /v1/risk/rules/{rule_id})."""
+    op.create_table(
+        "risk_rule",
+        sa.Column("rule_id", sa.String(length=40), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("params", JSON, nullable=False),
+        sa.Column("weight", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("rule_id", name="pk_risk_rule"),
+        sa.CheckConstraint("weight BETWEEN 0 AND 100", name=op.f("ck_risk_rule_weight")),
+        sa.CheckConstraint(
+            "kind IN ('exact_duplicate', 'near_duplicate', 'frequency_limit', 'charge_outlier', 'unbundling')",
+            name=op.f("ck_risk_rule_kind"),
+        ),
+    )
 
 
 def create_claim_eligibility() -> None:
@@ -153,14 +221,28 @@ def create_reference_tables() -> None:
         sa.Column("adjuster_id", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("payer_ids", JSON, nullable=False),
+        sa.Column("claim_kinds", JSON, server_default=sa.text("'[]'::jsonb"), nullable=False),
+        sa.Column("org_ids", JSON, server_default=sa.text("'[]'::jsonb"), nullable=False),
         sa.Column("authority_limit", MONEY, nullable=False),
+        sa.Column("capacity", sa.Integer(), server_default=sa.text("25"), nullable=False),
         sa.Column("supervisor", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("away", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("team", sa.String(length=64), nullable=True),
         *timestamps(),
         sa.PrimaryKeyConstraint("adjuster_id", name="pk_adjuster"),
+        sa.CheckConstraint("capacity >= 1", name=op.f("ck_adjuster_capacity")),
     )
     op.create_index("ix_adjuster_team", "adjuster", ["team"])
+    # Versions of the ordered assignment rules, each kept; the newest is in force.
+    op.create_table(
+        "assignment_rule_set",
+        sa.Column("version", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("rules", JSON, nullable=False),
+        sa.Column("set_by", sa.String(length=100), nullable=False),
+        sa.Column("set_at", TIMESTAMP, server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("version", name="pk_assignment_rule_set"),
+    )
     op.create_table(
         "icd10_code",
         sa.Column("code", sa.String(length=8), nullable=False),
@@ -301,7 +383,7 @@ def create_claim_note() -> None:
             f"char_length(body) BETWEEN 1 AND {NOTE_BODY_MAX_CHARS}", name=op.f("ck_claim_note_body_length")
         ),
         sa.CheckConstraint(
-            "kind IN ('decision', 'information', 'cancellation', 'void')", name=op.f("ck_claim_note_kind")
+            "kind IN ('decision', 'information', 'cancellation', 'void', 'reassignment')", name=op.f("ck_claim_note_kind")
         ),
     )
     op.execute(
@@ -357,6 +439,10 @@ def create_snapshot_tables() -> None:
         sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_insurance_claim_claim_id_claim"),
     )
     op.create_index("ix_insurance_claim_payer_id_member_id", "insurance_claim", ["payer_id", "member_id"])
+    # the risk screen's history: a patient's earlier claims with the payer
+    op.create_index(
+        "ix_insurance_claim_payer_id_patient_member_id", "insurance_claim", ["payer_id", "patient_member_id"]
+    )
     op.create_table(
         "claim_provider_info",
         *snapshot_key(),
@@ -642,6 +728,9 @@ def create_ledger() -> None:
 
 def downgrade() -> None:
     for table in (
+        "claim_document_version",
+        "claim_document",
+        "risk_rule",
         "integration_route",
         "integration",
         "provider_adjustment",
@@ -665,6 +754,7 @@ def downgrade() -> None:
         "code_system_load",
         "cpt_code",
         "icd10_code",
+        "assignment_rule_set",
         "adjuster",
         "patient",
         "provider",

@@ -18,6 +18,7 @@ from api.oidc import OidcConfig, OidcTokens
 from api.rate_limit import RateLimiter
 from api.webhook_signatures import WebhookVerifier
 from services.context import ServiceContext
+from services.documents import DocumentConfig
 from services.eligibility import EligibilityPort
 from services.errors import ForbiddenError
 from services.x12 import X12Integration
@@ -56,6 +57,9 @@ class ApiConfig:
     x12: X12Integration | None = None
     #: The payer exchange behind POST /v1/eligibility (workers/api_config.py); None: eligibility is not offered.
     eligibility: EligibilityOpener | None = None
+    #: Where claims' documents are stored, what scans them and the largest taken (workers/api_config.py); None: the
+    #: document routes answer 404.
+    documents: DocumentConfig | None = None
 
 
 @dataclass
@@ -151,3 +155,4 @@ Submitter = Annotated[Principal, require(Role.SUBMITTER, Role.ADMIN)]
 Reviewer = Annotated[Principal, require(Role.ADJUSTER, Role.SUPERVISOR)]
 Reader = Annotated[Principal, require(Role.SUBMITTER, Role.ADJUSTER, Role.SUPERVISOR, Role.ADMIN)]
 Withdrawer = Annotated[Principal, require(Role.SUBMITTER, Role.SUPERVISOR, Role.ADMIN)]
+Reassigner = Annotated[Principal, require(Role.SUPERVISOR, Role.ADMIN)]

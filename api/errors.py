@@ -24,6 +24,11 @@ from api.refusal_audit import audit_refusal
 from domain.eligibility import PayerAnswerError, PayerUnavailableError
 from domain.errors import ConflictError, DomainError, RefusedError
 from domain.status import InvalidTransitionError
+from services.documents import (
+    DocumentTooLargeError,
+    ScannerUnavailableError,
+    UnsupportedDocumentFormatError,
+)
 from services.errors import (
     ClaimNotFoundError,
     ForbiddenError,
@@ -84,6 +89,9 @@ STATUS_OF: dict[type[DomainError], tuple[int, str]] = {
     PayerAnswerError: (502, "Bad answer from the payer"),
     RateLimitedError: (429, "Too many requests"),
     UpdateNotFinishedError: (504, "Gateway timeout"),
+    DocumentTooLargeError: (413, "Document too large"),
+    UnsupportedDocumentFormatError: (415, "Unsupported document format"),
+    ScannerUnavailableError: (503, "Virus scanner unavailable"),
 }
 
 
@@ -154,7 +162,11 @@ def domain_problem(error: DomainError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(
         error,
-        WorkflowServiceUnavailableError | IdentityProviderUnavailableError | RateLimitedError | PayerUnavailableError,
+        WorkflowServiceUnavailableError
+        | IdentityProviderUnavailableError
+        | RateLimitedError
+        | PayerUnavailableError
+        | ScannerUnavailableError,
     ):
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, NotAuthenticatedError) and error.challenge:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,12 +15,14 @@ class BodyTooLarge(Exception):
 class BodySizeLimit:
     """ASGI middleware: answer 413 when Content-Length or the streamed body exceeds max_bytes."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, *, own_limits: re.Pattern[str] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: Paths whose routes enforce a limit of their own as the body streams in (document uploads).
+        self.own_limits = own_limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (self.own_limits is not None and self.own_limits.fullmatch(scope["path"])):
             await self.app(scope, receive, send)
             return
         for name, value in scope.get("headers", []):

@@ -13,6 +13,11 @@ from activities.eligibility import EligibilityExchange
 from activities.processor import ProcessorActivities
 from api.deps import ApiConfig
 from api.oidc import OidcConfig
+from services.documents import DocumentConfig
+from services.storage import DocumentStore
+from services.storage.clamd import ClamdScanner
+from services.storage.filesystem import FilesystemDocumentStore
+from services.storage.s3 import S3DocumentStore, S3Location
 from services.x12 import Envelope, SubmitterProfile, X12Integration
 from workers.policy import claim_policy
 from workers.settings import Environment, Settings
@@ -36,6 +41,7 @@ def api_config(settings: Settings) -> ApiConfig:
         oidc=oidc_config(settings),
         rate_limit=settings.api_rate_limit_per_minute,
         x12=x12_integration(settings),
+        documents=document_config(settings),
         eligibility=eligibility_exchange(
             settings.processor_url,
             timeout=settings.processor_timeout_seconds,
@@ -64,6 +70,31 @@ def eligibility_exchange(
             yield EligibilityExchange(sessions, processor, auto_provision=auto_provision)
 
     return open_exchange
+
+
+def document_config(settings: Settings) -> DocumentConfig:
+    """Where documents are stored (CLAIMFLOW_DOCUMENTS_*): a folder by default, or an S3-compatible bucket; the
+    virus scanner called before anything is stored, if one is named."""
+    store: DocumentStore
+    if settings.documents_storage == "s3":
+        store = S3DocumentStore(
+            S3Location(
+                bucket=settings.documents_s3_bucket,
+                endpoint_url=settings.documents_s3_endpoint_url or None,
+                region=settings.documents_s3_region or None,
+                access_key_id=settings.documents_s3_access_key_id or None,
+                secret_access_key=settings.documents_s3_secret_access_key.get_secret_value() or None,
+                prefix=settings.documents_s3_prefix,
+                server_side_encryption=settings.documents_s3_server_side_encryption or None,
+            )
+        )
+    else:
+        store = FilesystemDocumentStore(settings.documents_dir or settings.data_dir / "documents")
+    scanner = None
+    if settings.documents_virus_scanner == "clamd":
+        host, _, port = settings.documents_clamd_address.rpartition(":")
+        scanner = ClamdScanner(host.strip("[]"), int(port), timeout_seconds=settings.documents_clamd_timeout_seconds)
+    return DocumentConfig(store=store, scanner=scanner, max_bytes=settings.documents_max_bytes)
 
 
 def x12_integration(settings: Settings) -> X12Integration:

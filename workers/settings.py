@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from domain.documents import DEFAULT_MAX_DOCUMENT_BYTES
 from domain.integrations import DEV_X12_RECEIVER_ID, DEV_X12_SUBMITTER_ID
 
 DEV_JWT_SECRET = "claimflow-local-dev-key-not-for-production-use"
@@ -143,6 +144,23 @@ class Settings(BaseSettings):
     #: SANDBOX-X12), enabled, on its first claim; false: its claims wait in `ready` until an admin adds one.
     dev_auto_integrations: bool = True
 
+    #: Claims' supporting documents: stored by SHA-256 in a folder (default: data_dir/documents) or in an
+    #: S3-compatible bucket; the largest taken; a virus scanner called before anything is stored ("clamd": ClamAV's
+    #: daemon at documents_clamd_address, host:port; "none": no scan).
+    documents_storage: Literal["filesystem", "s3"] = "filesystem"
+    documents_dir: Path | None = None
+    documents_max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    documents_s3_bucket: str = ""
+    documents_s3_endpoint_url: str = ""  # empty: AWS's; e.g. http://127.0.0.1:9000 for MinIO
+    documents_s3_region: str = ""
+    documents_s3_access_key_id: str = ""  # empty (with the secret): boto3's chain (environment, profile, role)
+    documents_s3_secret_access_key: SecretStr = SecretStr("")
+    documents_s3_prefix: str = ""
+    documents_s3_server_side_encryption: str = "AES256"  # empty: the bucket's default
+    documents_virus_scanner: Literal["none", "clamd"] = "none"
+    documents_clamd_address: str = "127.0.0.1:3310"
+    documents_clamd_timeout_seconds: float = 30.0
+
     auto_approve_limit: Decimal = Decimal("1000.00")
     poll_initial_seconds: float = 2.0
     poll_max_seconds: float = 4 * 3600.0
@@ -191,6 +209,21 @@ class Settings(BaseSettings):
         ):
             if (cert is None) != (key is None):
                 raise ValueError(f"{name}_CERT_FILE and {name}_KEY_FILE must be set together (PEM files)")
+        return self
+
+    @model_validator(mode="after")
+    def _document_settings_are_sound(self) -> Settings:
+        if self.documents_max_bytes < 1:
+            raise ValueError("CLAIMFLOW_DOCUMENTS_MAX_BYTES must be at least 1")
+        if self.documents_storage == "s3" and not self.documents_s3_bucket:
+            raise ValueError("CLAIMFLOW_DOCUMENTS_STORAGE=s3 needs CLAIMFLOW_DOCUMENTS_S3_BUCKET")
+        if bool(self.documents_s3_access_key_id) != bool(self.documents_s3_secret_access_key.get_secret_value()):
+            raise ValueError(
+                "CLAIMFLOW_DOCUMENTS_S3_ACCESS_KEY_ID and CLAIMFLOW_DOCUMENTS_S3_SECRET_ACCESS_KEY go together"
+            )
+        host, _, port = self.documents_clamd_address.rpartition(":")
+        if self.documents_virus_scanner == "clamd" and (not host or not port.isdigit()):
+            raise ValueError("CLAIMFLOW_DOCUMENTS_CLAMD_ADDRESS must be host:port (clamd's TCP socket)")
         return self
 
     @property

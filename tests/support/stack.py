@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,8 @@ from temporalio.client import Client
 from api.app import create_app
 from api.auth import Role, mint_token
 from api.deps import ApiConfig
+from services.documents import DocumentConfig
+from services.storage.filesystem import FilesystemDocumentStore
 from workers.api_config import eligibility_exchange, x12_integration
 from workers.settings import Settings
 from workers.worker import claim_worker
@@ -31,6 +35,9 @@ WEBHOOK_SECRET = "test-webhook-secret"
 #: The API's update-signing key in tests; the workers trust its public key (processes started by tests: its file).
 UPDATE_SIGNING_KEY = Ed25519PrivateKey.generate()
 TRUSTED_UPDATE_KEYS = [UPDATE_SIGNING_KEY.public_key()]
+
+#: Where the test stacks store documents: shared by every run (content-addressed, so sharing is harmless).
+TEST_DOCUMENTS = Path(tempfile.gettempdir()) / "claimflow-test-documents"
 
 #: Fast timings for tests on the real dev server; time-skipping tests use the real defaults.
 FAST_POLICY = ClaimPolicy(
@@ -113,6 +120,7 @@ def config_for_tests(**overrides: Any) -> ApiConfig:
         "policy": FAST_POLICY,
         "update_signing_key": UPDATE_SIGNING_KEY,
         "x12": x12_integration(Settings(_env_file=None)),  # the dev envelope and submitter (CLAIMFLOW_X12_*)
+        "documents": DocumentConfig(store=FilesystemDocumentStore(TEST_DOCUMENTS)),
     }
     return ApiConfig(**{**values, **overrides})
 

@@ -1,16 +1,34 @@
-"""Adjuster assignment: skills, authority, supervisors, escalation, then the least loaded, ties by id."""
+"""Adjuster assignment: rules as data (the first matching rule picks the pool), skills, authority, supervisors,
+escalation, capacity, then the least loaded relative to capacity, ties by id."""
 
 from __future__ import annotations
 
 import random
+from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from domain.assignment import Adjuster, NoAdjusterError, WorkItem, choose_adjuster
+from domain.assignment import (
+    Adjuster,
+    AdjusterStatus,
+    AssignmentRule,
+    ClaimKind,
+    NoAdjusterError,
+    RuleMatch,
+    RuleSet,
+    WorkItem,
+    assign,
+    choose_adjuster,
+    claim_kind_of,
+    status_flags,
+)
 from domain.errors import DomainError
+from domain.lineage import LineageKind
 
 
 def adjuster(
@@ -20,19 +38,35 @@ def adjuster(
     limit: str = "5000.00",
     supervisor: bool = False,
     active: bool = True,
+    away: bool = False,
+    capacity: int = 25,
+    team: str | None = None,
+    claim_kinds: list[ClaimKind] | None = None,
+    org_ids: list[str] | None = None,
 ) -> Adjuster:
     return Adjuster(
         adjuster_id=adjuster_id,
         name=adjuster_id.title(),
         payer_ids=payer_ids or [],
+        claim_kinds=claim_kinds or [],
+        org_ids=org_ids or [],
         authority_limit=Decimal(limit),
+        capacity=capacity,
         supervisor=supervisor,
         active=active,
+        away=away,
+        team=team,
     )
 
 
-def item(amount: str = "100.00", payer_id: str = "SANDBOX") -> WorkItem:
-    return WorkItem(payer_id=payer_id, amount=Decimal(amount))
+def item(
+    amount: str = "100.00",
+    payer_id: str = "SANDBOX",
+    *,
+    org_id: str = "org-1",
+    kind: ClaimKind = ClaimKind.ORIGINAL,
+) -> WorkItem:
+    return WorkItem(payer_id=payer_id, amount=Decimal(amount), org_id=org_id, claim_kind=kind)
 
 
 def chosen_id(
@@ -44,6 +78,14 @@ def chosen_id(
     exclude: frozenset[str] = frozenset(),
 ) -> str:
     return choose_adjuster(work, adjusters, load or {}, escalate=escalate, exclude=exclude).adjuster_id
+
+
+def rule_set(*rules: AssignmentRule, version: int = 3) -> RuleSet:
+    return RuleSet(version=version, rules=list(rules), set_by="admin:root", set_at=datetime(2026, 12, 1, tzinfo=UTC))
+
+
+#: Version 1 as seeded (db/seed/assignment_rules.json): one rule, everyone in the pool.
+DEFAULT = rule_set(AssignmentRule(rule_id="default"), version=1)
 
 
 class TestSkills:
@@ -174,6 +216,7 @@ def teams(draw: st.DrawFn) -> list[Adjuster]:
             authority_limit=Decimal(draw(st.integers(0, 3000))),
             supervisor=draw(st.booleans()),
             active=draw(st.booleans()),
+            away=draw(st.booleans()),
         )
         for adjuster_id in ids
     ]
@@ -185,10 +228,11 @@ EXCLUDES = st.frozensets(st.sampled_from(IDS), max_size=2)
 
 
 def _eligible(work: WorkItem, a: Adjuster, escalate: bool, exclude: frozenset[str]) -> bool:
-    """The rules, restated: active, not excluded, skilled; a supervisor when escalating, else authority or a supervisor."""
+    """The rules, restated: active and not away, not excluded, skilled; a supervisor when escalating, else authority
+    or a supervisor."""
     skilled = not a.payer_ids or work.payer_id in a.payer_ids
     authorised = a.supervisor if escalate else (a.supervisor or a.authority_limit >= work.amount)
-    return a.active and a.adjuster_id not in exclude and skilled and authorised
+    return a.active and not a.away and a.adjuster_id not in exclude and skilled and authorised
 
 
 class TestProperties:
@@ -225,3 +269,174 @@ class TestProperties:
                 choose_adjuster(work, shuffled, load, escalate=escalate)
             return
         assert choose_adjuster(work, shuffled, load, escalate=escalate) == first
+
+
+# ---- rules as data: a table of claims x adjusters -------------------------------------------------------------
+
+TEAM = [
+    adjuster("alice", team="review"),
+    adjuster("bob", payer_ids=["SANDBOX"], limit="1000.00", team="review"),
+    adjuster("carol", limit="1000000.00", supervisor=True, team="review"),
+    adjuster("dave", limit="2000.00", team="cardio", claim_kinds=[ClaimKind.ORIGINAL]),
+    adjuster("erin", team="cardio", away=True),
+    adjuster("frank", team="corrections", claim_kinds=[ClaimKind.REPLACEMENT, ClaimKind.VOID]),
+    adjuster("gina", limit="20000.00", team="big", org_ids=["org-big"]),
+    adjuster("hal", limit="1000000.00", supervisor=True, team="big"),
+    adjuster("ivan", team="review", active=False),
+]
+RULES = rule_set(
+    AssignmentRule(rule_id="big-org", match=RuleMatch(org_ids=["org-big"]), team="big"),
+    AssignmentRule(
+        rule_id="corrections", match=RuleMatch(claim_kinds=[ClaimKind.REPLACEMENT, ClaimKind.VOID]), team="corrections"
+    ),
+    AssignmentRule(rule_id="high-value", match=RuleMatch(min_amount=Decimal("10000.00")), require_supervisor=True),
+    AssignmentRule(rule_id="cardio-payer", match=RuleMatch(payer_ids=["60054"]), team="cardio"),
+    AssignmentRule(rule_id="default"),
+)
+FULL = 25
+
+
+@pytest.mark.parametrize(
+    ("work", "load", "expected", "rule"),
+    [
+        pytest.param(item(), {}, "alice", "default", id="idle-team-tie-broken-by-id"),
+        pytest.param(item(), {"alice": 1}, "bob", "default", id="least-loaded"),
+        pytest.param(item("1500.00"), {"alice": 3, "dave": 1}, "dave", "default", id="bob-lacks-authority"),
+        pytest.param(item(payer_id="87726"), {"alice": 2}, "dave", "default", id="bob-lacks-the-payer-skill"),
+        pytest.param(item(payer_id="60054"), {}, "dave", "cardio-payer", id="team-rule-erin-away"),
+        pytest.param(item("3000.00", "60054"), {}, None, "cardio-payer", id="team-rule-nobody-with-authority"),
+        pytest.param(item(kind=ClaimKind.REPLACEMENT), {}, "frank", "corrections", id="claim-kind-rule"),
+        pytest.param(item(kind=ClaimKind.VOID, org_id="org-big"), {}, "gina", "big-org", id="first-matching-rule"),
+        pytest.param(item("15000.00", org_id="org-big"), {}, "gina", "big-org", id="org-rule-before-amount-rule"),
+        pytest.param(item("25000.00", org_id="org-big"), {}, "hal", "big-org", id="supervisor-when-none-has-authority"),
+        pytest.param(item("12000.00"), {"carol": 1}, "hal", "high-value", id="supervisors-only-rule"),
+        pytest.param(item("9999.99"), {}, "carol", "default", id="a-cent-below-the-amount-rule"),
+        pytest.param(item("10000.00"), {}, "carol", "high-value", id="at-the-amount-rules-minimum"),
+        pytest.param(
+            item(), {"alice": FULL, "bob": FULL, "dave": FULL}, "carol", "default", id="below-capacity-before-role"
+        ),
+        pytest.param(
+            item(),
+            {"alice": FULL, "bob": FULL, "dave": FULL, "carol": FULL, "hal": FULL},
+            "alice",
+            "default",
+            id="everyone-at-capacity-still-assigned",
+        ),
+    ],
+)
+def test_rules_table_picks_the_pool_then_skill_authority_capacity_and_load(
+    work: WorkItem, load: dict[str, int], expected: str | None, rule: str
+) -> None:
+    if expected is None:
+        with pytest.raises(NoAdjusterError, match=f"pool of rule {rule}@v3"):
+            assign(work, TEAM, load, RULES)
+        return
+    chosen = assign(work, TEAM, load, RULES)
+    assert (chosen.adjuster.adjuster_id, chosen.rule_id, chosen.rule_version) == (expected, rule, 3)
+    assert chosen.label == f"{rule}@v3"
+
+
+class TestRules:
+    def test_the_seeded_default_rules_choose_as_choose_adjuster_does(self) -> None:
+        for load in ({}, {"alice": 4, "bob": 2}, {"alice": 1, "bob": 1, "dave": 0}):
+            for work in (item(), item("1500.00"), item(payer_id="87726")):
+                chosen = assign(work, TEAM, load, DEFAULT)
+                assert chosen.adjuster == choose_adjuster(work, TEAM, load)
+                assert chosen.label == "default@v1"
+
+    def test_escalation_under_rules_takes_a_supervisor_of_the_rules_pool(self) -> None:
+        chosen = assign(item(), TEAM, {}, RULES, escalate=True, exclude=frozenset({"alice"}))
+        assert chosen.adjuster.adjuster_id == "carol" and chosen.rule_id == "default"
+        big = assign(item(org_id="org-big"), TEAM, {}, RULES, escalate=True, exclude=frozenset({"gina"}))
+        assert big.adjuster.adjuster_id == "hal" and big.rule_id == "big-org"
+
+    def test_a_claim_no_rule_matches_is_left_unassigned_naming_the_version(self) -> None:
+        only_big = rule_set(AssignmentRule(rule_id="big-org", match=RuleMatch(org_ids=["org-big"]), team="big"))
+        with pytest.raises(NoAdjusterError, match="no assignment rule of version 3 matches the claim"):
+            assign(item(), TEAM, {}, only_big)
+
+    def test_the_amount_range_includes_its_minimum_and_excludes_its_maximum(self) -> None:
+        middle = RuleMatch(min_amount=Decimal("100.00"), max_amount=Decimal("200.00"))
+        assert [middle.matches(item(amount)) for amount in ("99.99", "100.00", "199.99", "200.00")] == [
+            False,
+            True,
+            True,
+            False,
+        ]
+
+    def test_a_range_whose_minimum_is_not_below_its_maximum_is_refused(self) -> None:
+        with pytest.raises(ValidationError, match="min_amount must be below max_amount"):
+            RuleMatch(min_amount=Decimal("200.00"), max_amount=Decimal("200.00"))
+
+    @pytest.mark.parametrize("rule_id", ["", "Has Spaces", "-leading-dash", "x" * 41])
+    def test_a_rule_id_that_is_not_an_id_is_refused(self, rule_id: str) -> None:
+        with pytest.raises(ValidationError):
+            AssignmentRule(rule_id=rule_id)
+
+    def test_an_empty_match_takes_every_claim(self) -> None:
+        assert all(
+            RuleMatch().matches(work)
+            for work in (item(), item("0.00", "87726", org_id="x", kind=ClaimKind.VOID), item("99999999.99"))
+        )
+
+    def test_claim_kind_follows_the_claims_lineage(self) -> None:
+        assert claim_kind_of(None) is ClaimKind.ORIGINAL
+        assert claim_kind_of(LineageKind.REPLACES) is ClaimKind.REPLACEMENT
+        assert claim_kind_of(LineageKind.VOIDS) is ClaimKind.VOID
+
+
+class TestStatusAndSkills:
+    @pytest.mark.parametrize("status", list(AdjusterStatus))
+    def test_status_is_stored_as_active_and_away_flags_and_read_back(self, status: AdjusterStatus) -> None:
+        assert adjuster("alice").model_copy(update=status_flags(status)).status is status
+
+    def test_an_away_adjuster_is_never_chosen_even_when_idle(self) -> None:
+        team = [adjuster("alice", away=True), adjuster("bob")]
+        assert chosen_id(item(), team, {"bob": 20}) == "bob"
+
+    def test_only_away_adjusters_leaves_the_claim_unassigned(self) -> None:
+        with pytest.raises(NoAdjusterError):
+            choose_adjuster(item(), [adjuster("alice", away=True)], {})
+
+    def test_organizations_served_restrict_an_adjuster(self) -> None:
+        team = [adjuster("alice", org_ids=["org-2"]), adjuster("bob")]
+        assert chosen_id(item(org_id="org-1"), team, {"bob": 9}) == "bob"
+        assert chosen_id(item(org_id="org-2"), team, {"bob": 9}) == "alice"
+
+    def test_claim_kinds_restrict_an_adjuster(self) -> None:
+        team = [adjuster("alice", claim_kinds=[ClaimKind.VOID]), adjuster("bob")]
+        assert chosen_id(item(kind=ClaimKind.ORIGINAL), team, {"bob": 9}) == "bob"
+        assert chosen_id(item(kind=ClaimKind.VOID), team, {"bob": 9}) == "alice"
+
+
+class TestCapacity:
+    def test_an_adjuster_at_capacity_is_skipped_for_one_below_it(self) -> None:
+        team = [adjuster("alice", capacity=3), adjuster("bob", capacity=10)]
+        assert chosen_id(item(), team, {"alice": 3, "bob": 5}) == "bob"
+
+    def test_load_is_compared_relative_to_capacity(self) -> None:
+        team = [adjuster("alice", capacity=10), adjuster("bob", capacity=40)]
+        assert chosen_id(item(), team, {"alice": 5, "bob": 10}) == "bob"  # 50% against 25%
+        assert chosen_id(item(), team, {"alice": 2, "bob": 10}) == "alice"  # 20% against 25%
+
+    def test_when_everyone_is_at_capacity_the_least_loaded_relative_to_capacity_still_gets_the_claim(self) -> None:
+        team = [adjuster("alice", capacity=2), adjuster("bob", capacity=4)]
+        assert chosen_id(item(), team, {"alice": 4, "bob": 6}) == "bob"  # 200% against 150%
+
+    def test_capacity_below_one_is_refused(self) -> None:
+        with pytest.raises(ValidationError):
+            adjuster("alice", capacity=0)
+
+
+def test_a_hundred_claims_over_five_adjusters_fill_each_exactly_to_capacity_balanced_all_along() -> None:
+    capacities = {"ann": 10, "ben": 15, "cat": 20, "dan": 25, "eve": 30}
+    team = [adjuster(name, capacity=capacity) for name, capacity in capacities.items()]
+    load: Counter[str] = Counter()
+    widest = max(1 / capacity for capacity in capacities.values())
+    for n in range(100):
+        chosen = assign(item(f"{10 + n}.00"), team, dict(load), DEFAULT)
+        load[chosen.adjuster.adjuster_id] += 1
+        ratios = [load[name] / capacity for name, capacity in capacities.items()]
+        assert all(load[name] <= capacity for name, capacity in capacities.items())
+        assert max(ratios) - min(ratios) <= widest + 1e-9, (n, dict(load))
+    assert dict(load) == capacities

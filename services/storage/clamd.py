@@ -34,13 +34,16 @@ class ClamdScanner:
     async def _instream(self, data: bytes) -> str:
         reader, writer = await asyncio.open_connection(self.host, self.port, limit=MAX_REPLY_BYTES)
         try:
-            writer.write(b"zINSTREAM\0")
-            for start in range(0, len(data), CHUNK_BYTES):
-                chunk = data[start : start + CHUNK_BYTES]
-                writer.write(struct.pack(">I", len(chunk)) + chunk)
+            try:
+                writer.write(b"zINSTREAM\0")
+                for start in range(0, len(data), CHUNK_BYTES):
+                    chunk = data[start : start + CHUNK_BYTES]
+                    writer.write(struct.pack(">I", len(chunk)) + chunk)
+                    await writer.drain()
+                writer.write(struct.pack(">I", 0))
                 await writer.drain()
-            writer.write(struct.pack(">I", 0))
-            await writer.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # clamd may answer (an ERROR past its stream limit) and close before the stream ends
             raw = await reader.readuntil(b"\0")
             return raw.rstrip(b"\0").decode("utf-8", errors="replace").strip()
         finally:

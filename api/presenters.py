@@ -36,11 +36,15 @@ from api.schemas.claims import (
     PaymentRead,
     Projection,
     ProviderAdjustmentRead,
+    RecommendationRead,
     StatusHistoryEntry,
 )
+from api.schemas.risk import RiskReasonRead
 from db.records import ClaimEligibilityRecord
 from domain.claim import Claim, Patient
+from domain.decision import Recommendation
 from domain.ledger import LedgerEntry, ProviderAdjustment, line_totals, totals
+from domain.status import ClaimStatus
 from domain.validation import RULES, Severity, ValidationFinding, ValidationIssue, describe_all
 from services.access import Principal, Role
 from services.claims import ClaimSummary, ClaimView
@@ -246,10 +250,14 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         lines=lines,
         assigned_adjuster=(live.assigned_adjuster if live else None) or record.assigned_adjuster,
         assignment_rule=live.assignment_rule if live else None,
+        review_due_at=live.review_due_at if live and status is ClaimStatus.IN_REVIEW else None,
+        recommendation=present_recommendation(live.recommendation) if live and live.recommendation else None,
         payer_claim_id=(live.payer_claim_id if live else None) or record.payer_claim_id,
         validation_errors=errors,
         validation_warnings=warnings,
         review_reason=live.review_reason if live else None,
+        risk_score=live.risk_score if live else None,
+        risk_reasons=[RiskReasonRead.model_validate(reason.model_dump()) for reason in live.risk_reasons] if live else [],
         waiting_for=(live.waiting_for or None) if live else None,
         payment=payment,
         ledger=present_ledger(record.ledger, record.provider_adjustments, projection),
@@ -261,4 +269,12 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         created_at=record.created_at,
         updated_at=record.updated_at,
         claim=present_document(record.claim, projection),
+    )
+
+
+def present_recommendation(recommendation: Recommendation) -> RecommendationRead:
+    return RecommendationRead(
+        action=recommendation.decision.action,
+        amount=recommendation.amount,
+        recommended_by=recommendation.recommended_by,
     )

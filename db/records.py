@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from domain.adjudication import LineAdjudication
 from domain.claim import Claim, FrequencyCode
 from domain.eligibility import EligibilityResult
-from domain.ledger import LedgerEntry
+from domain.ledger import LedgerEntry, ProviderAdjustment
 from domain.status import ClaimStatus
 
 #: What a note is: an adjuster's decision, the submitter's answer to request_info, or a cancellation's reason.
-NoteKind = Literal["decision", "information", "cancellation", "void"]
+NoteKind = Literal["decision", "information", "cancellation", "void", "reassignment"]
 
 
 class Record(BaseModel):
@@ -76,6 +76,8 @@ class ClaimRecord(ClaimSummary):
     adjudication: list[LineAdjudication]
     #: The remittance ledger's entries, in posting order (domain.ledger adds them up).
     ledger: list[LedgerEntry] = []
+    #: The provider-level (835 PLB) adjustments of the remittances that posted to the ledger: not the claim's money.
+    provider_adjustments: list[ProviderAdjustment] = []
     #: The payer's eligibility answer checked before submission; None when none was asked.
     eligibility: ClaimEligibilityRecord | None = None
     snapshot_version: int | None

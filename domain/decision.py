@@ -19,6 +19,8 @@ class DecisionAction(StrEnum):
     DENY = "deny"
     PARTIAL = "partial"
     REQUEST_INFO = "request_info"
+    #: A supervisor approves the recommendation an adjuster made above their authority, as it stands.
+    CONFIRM = "confirm"
 
 
 class LineDecision(BaseModel):
@@ -65,6 +67,16 @@ class DecisionConflictError(ConflictError):
     code = "decision_conflict"
 
 
+class Recommendation(BaseModel):
+    """An approval an adjuster made above their authority limit: it waits for a supervisor (two-step approval)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: Decision
+    recommended_by: str
+    amount: Money
+
+
 def check_decision(
     decision: Decision,
     *,
@@ -72,21 +84,43 @@ def check_decision(
     assigned_adjuster: str | None,
     decided_by: str,
     decided_by_supervisor: bool,
-    authority_limit: Decimal | None,
     lines: list[BilledLine],
+    recommendation: Recommendation | None = None,
     has_note: bool | None = None,
 ) -> None:
-    """Raise if the decision may not be recorded; return None if it may.
+    """Raise if the decision may not be recorded; return None if it may. An approval above the adjuster's
+    authority is not refused here: it is recorded as a recommendation (`needs_second_approval`).
+
+    While a recommendation waits, only a supervisor other than the one who recommended (four eyes) may decide:
+    confirm it, change it (approve or partial with other amounts), deny it or ask for information.
 
     `has_note`: whether a note comes with the decision (its text may be stored apart from it, as the
     workflow receives only the note's id); by default, whether `decision.note` is set.
     """
     if status is not ClaimStatus.IN_REVIEW:
         raise DecisionConflictError(f"the claim is {status.value}; decisions are taken only while it is in_review")
+    if recommendation is not None:
+        if decided_by == recommendation.recommended_by:
+            raise DecisionConflictError(
+                f"four eyes: {decided_by} recommended this approval; another supervisor must confirm, change or deny it"
+            )
+        if not decided_by_supervisor:
+            raise DecisionConflictError(
+                f"the claim waits for a supervisor to confirm {recommendation.recommended_by}'s recommendation"
+            )
+    elif decision.action is DecisionAction.CONFIRM:
+        raise DecisionConflictError("nothing to confirm: no recommendation waits for a supervisor's approval")
     if assigned_adjuster != decided_by and not decided_by_supervisor:
         raise DecisionConflictError(
             "the claim is assigned to another adjuster; only they or a supervisor may decide it"
         )
+    if decision.action is DecisionAction.CONFIRM:
+        if decision.lines or decision.reason_code:
+            raise DecisionRefusedError(
+                "action: confirm approves the recommendation as it stands; to change it, send approve or partial "
+                "with your amounts instead"
+            )
+        return
     billed = {line.line_number: line.charge for line in lines}
     seen: set[int] = set()
     for index, line in enumerate(decision.lines):
@@ -117,20 +151,38 @@ def check_decision(
                 raise DecisionRefusedError(
                     "lines: a partial approval approves less than billed; approve the claim instead"
                 )
-        case DecisionAction.APPROVE | DecisionAction.REQUEST_INFO:
+        case DecisionAction.APPROVE | DecisionAction.REQUEST_INFO | DecisionAction.CONFIRM:
             pass
-    if decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL):
-        amount = approved_total(decision, lines)
-        if amount == 0:
-            raise DecisionRefusedError(
-                "lines: this approves nothing (every approved amount is 0.00); deny the claim with a reason code instead"
-            )
-        if authority_limit is not None and amount > authority_limit:
-            raise DecisionConflictError(
-                f"approving {amount} is above this adjuster's authority limit of {authority_limit}; a supervisor must decide"
-            )
+    if decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL) and approved_total(decision, lines) == 0:
+        raise DecisionRefusedError(
+            "lines: this approves nothing (every approved amount is 0.00); deny the claim with a reason code instead"
+        )
     if decision.action is DecisionAction.REQUEST_INFO and not (bool(decision.note) if has_note is None else has_note):
         raise DecisionRefusedError("note: say what information is requested from the submitter")
+
+
+class ReassignConflictError(ConflictError):
+    """A reassignment the claim's state or assignment does not allow (HTTP 409)."""
+
+    code = "reassign_conflict"
+
+
+def check_reassignable(status: ClaimStatus, *, current: str | None, to: str | None) -> None:
+    """Raise unless a claim in this status, assigned to `current`, may be handed to `to` (None: the rules choose)."""
+    if status not in (ClaimStatus.IN_REVIEW, ClaimStatus.INFO_REQUESTED):
+        raise ReassignConflictError(
+            f"the claim is {status.value}; only a claim in review or waiting for information can be reassigned"
+        )
+    if to is not None and to == current:
+        raise ReassignConflictError(f"the claim is already assigned to {to}")
+
+
+def needs_second_approval(decision: Decision, lines: list[BilledLine], authority_limit: Decimal | None) -> bool:
+    """Whether this approval is above the decider's authority limit (None: no limit), so that it can only be
+    recorded as a recommendation for a supervisor to confirm."""
+    if decision.action not in (DecisionAction.APPROVE, DecisionAction.PARTIAL) or authority_limit is None:
+        return False
+    return approved_total(decision, lines) > authority_limit
 
 
 def approved_total(decision: Decision, lines: list[BilledLine]) -> Decimal:
@@ -141,7 +193,7 @@ def approved_total(decision: Decision, lines: list[BilledLine]) -> Decimal:
             return total([named.get(line.line_number, line.charge) for line in lines])
         case DecisionAction.PARTIAL:
             return total([named.get(line.line_number, Decimal("0.00")) for line in lines])
-        case DecisionAction.DENY | DecisionAction.REQUEST_INFO:
+        case DecisionAction.DENY | DecisionAction.REQUEST_INFO | DecisionAction.CONFIRM:
             return Decimal("0.00")
 
 

@@ -44,12 +44,14 @@ from workflows.claim_contract import (
     CANCEL_UPDATE,
     DECIDE_UPDATE,
     PROVIDE_INFORMATION_UPDATE,
+    REASSIGN_UPDATE,
     SUBMIT_UPDATE,
     CancelInput,
     ClaimState,
     DecideInput,
     ProcessorNotice,
     ProvideInformationInput,
+    ReassignInput,
     SubmitInput,
     UpdateResult,
 )
@@ -246,6 +248,39 @@ async def decide(context: ServiceContext, principal: Principal, claim_id: str, d
         note_id=note_id,
     )
     return await _update(context, record.claim_id, DECIDE_UPDATE, update, what="decision", note_id=note_id)
+
+
+async def reassign(
+    context: ServiceContext, principal: Principal, claim_id: str, adjuster_id: str | None, reason: str
+) -> UpdateResult:
+    """A supervisor (or an admin) hands a claim in review or waiting for information to another adjuster — the one
+    named, which must be active, or the rules' choice besides the current one; the reason is stored as a note."""
+    async with UnitOfWork(context.sessions) as uow:
+        record = await visible_record(uow, principal, claim_id)
+        if principal.role is Role.SUPERVISOR:
+            supervisor = await uow.reference.get_adjuster(principal.sub)
+            if supervisor is None or not supervisor.supervisor or not supervisor.active:
+                raise ForbiddenError(f"{principal.sub} is not an active supervisor; only supervisors reassign claims")
+        if adjuster_id is not None:
+            target = await uow.reference.get_adjuster(adjuster_id)
+            if target is None:
+                raise InvalidFieldError(
+                    f"adjuster_id: no adjuster {adjuster_id!r}",
+                    path="adjuster_id",
+                    problem="no such adjuster; GET /v1/adjusters lists them, or leave it out to let the rules choose",
+                    rule="adjuster_exists",
+                )
+            if not target.active:
+                raise InvalidFieldError(
+                    f"adjuster_id: {adjuster_id} is not active",
+                    path="adjuster_id",
+                    problem="this adjuster is away or inactive; choose an active one",
+                    rule="adjuster_active",
+                )
+        check_not_final(record)
+        note_id = await add_note(uow, principal, record.claim_id, "reassignment", reason)
+    update = ReassignInput(actor=principal.label, adjuster_id=adjuster_id, note_id=note_id)
+    return await _update(context, record.claim_id, REASSIGN_UPDATE, update, what="reassignment", note_id=note_id)
 
 
 async def cancel(context: ServiceContext, principal: Principal, claim_id: str, reason: str | None) -> UpdateResult:

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         needs_second_approval,
     )
     from domain.lineage import LineageKind, kind_of
-    from domain.routing import ReviewReason, route, statuses_toward
+    from domain.routing import ReviewReason, held_by_risk_screen, route, statuses_toward
     from domain.status import ClaimStatus, check_cancellable, check_information_expected, check_ready, is_final
     from domain.validation import Severity, ValidationFinding
     from domain.validation.messages import ELIGIBILITY_MISMATCH_RULE, ELIGIBILITY_UNCHECKED_RULE
@@ -139,8 +139,52 @@ class ClaimWorkflow:
             details = StatusDetails(validation_issues=state.validation_warnings or None)
             await self._status.advance(ClaimStatus.VALIDATING, ClaimStatus.READY, reason, details=details)
             return
-        if await self._eligible(ClaimStatus.VALIDATING):
+        if await self._eligible(ClaimStatus.VALIDATING) and not await self._risk_held(ClaimStatus.VALIDATING):
             await self._submit(ClaimStatus.VALIDATING)
+
+    async def _risk_held(self, expected: ClaimStatus) -> bool:
+        """Screen the claim before submission: a score at or above the threshold sends it to review unsent, with its
+        reasons (True); an adjuster's approval then sends it (`_release_risk_hold`), a denial ends it. The score never
+        denies a claim by itself. True as well when an update moved the claim meanwhile; False once an adjuster
+        cleared it."""
+        state = self._state
+        if state.risk_cleared_by is not None:
+            return False
+        screen = await claim_steps.screen_risk(state, "before_submission")
+        state.risk_score, state.risk_reasons = screen.score, screen.reasons
+        if state.status is not expected:
+            return True  # cancelled meanwhile
+        if not screen.held:
+            return False
+        await self._enter_review(ReviewReason.RISK_SCREEN, [], issues=state.validation_warnings or None)
+        return True
+
+    async def _risk_holds_approval(self) -> bool:
+        """Screen a claim the processor's answer would auto-approve (unless an adjuster cleared it already)."""
+        state = self._state
+        if state.risk_cleared_by is not None:
+            return False
+        screen = await claim_steps.screen_risk(state, "before_auto_approval")
+        state.risk_score, state.risk_reasons = screen.score, screen.reasons
+        return screen.held
+
+    def _releases_risk_hold(self, decision: Decision) -> bool:
+        """Whether a decision approves a claim the risk screen held before submission: approving sends it."""
+        state = self._state
+        if state.review_reason is not ReviewReason.RISK_SCREEN or state.payer_claim_id is not None:
+            return False
+        if decision.action is DecisionAction.CONFIRM and state.recommendation is not None:
+            decision = state.recommendation.decision
+        return decision.action is DecisionAction.APPROVE
+
+    async def _release_risk_hold(self, actor: str, how: str, note_id: str | None) -> None:
+        """Approved after the risk screen held it before submission: back to `ready` with its submission started, so
+        the lifecycle sends it (asking eligibility again where the integration wants it). The caller holds the lock."""
+        state = self._state
+        state.risk_cleared_by = actor
+        state.submission_started = True
+        reason = f"approved for submission by {actor} after the risk screen{how}"
+        await self._status.move(ClaimStatus.READY, reason, actor=actor, details=StatusDetails(note_id=note_id))
 
     def _take_integration(self, integration: ResolvedIntegration) -> None:
         self._state.integration_id = integration.integration_id
@@ -183,7 +227,8 @@ class ClaimWorkflow:
         state.waiting_for = "an operator to submit it once its integration is enabled"
         self._show_claim_file()
         await workflow.wait_condition(lambda: state.status is not ClaimStatus.READY or state.submission_started)
-        if state.status is ClaimStatus.READY and await self._eligible(ClaimStatus.READY):
+        ready = state.status is ClaimStatus.READY and await self._eligible(ClaimStatus.READY)
+        if ready and not await self._risk_held(ClaimStatus.READY):
             await self._submit(ClaimStatus.READY)
 
     async def _submit(self, expected: ClaimStatus) -> None:
@@ -244,6 +289,8 @@ class ClaimWorkflow:
         state.processor_category = answer.category
         state.processor_status_code = answer.status_code or None
         routing = route(answer, state.total_charge or Decimal("0"), self._policy.auto_approve_limit)
+        if routing.status is ClaimStatus.APPROVED and await self._risk_holds_approval():
+            routing = held_by_risk_screen()
         *through, outcome = statuses_toward(state.status, routing)
         for status in through:  # written with the outcome, unless an adjuster must be found first
             reason = f"answered by the processor ({answer.category.value})"
@@ -442,6 +489,9 @@ class ClaimWorkflow:
             else:
                 how = f" (over {recommended.recommended_by}'s recommendation)"
             state.recommendation = None
+        if self._releases_risk_hold(decision):
+            await self._release_risk_hold(actor, how, input.note_id)
+            return
         note = StatusDetails(note_id=input.note_id)
         match decision.action:
             case DecisionAction.APPROVE | DecisionAction.PARTIAL:
@@ -473,10 +523,12 @@ class ClaimWorkflow:
     def _check_decision(self, input: DecideInput) -> None:
         state = self._state
         approves = input.decision.action in (DecisionAction.APPROVE, DecisionAction.PARTIAL, DecisionAction.CONFIRM)
-        if approves and state.payer_claim_id is None:
+        if approves and state.payer_claim_id is None and not self._releases_risk_hold(input.decision):
+            why = "the risk screen held it: approve sends it" if state.review_reason is ReviewReason.RISK_SCREEN else ""
             raise business_failure(
                 "claim_not_submitted",
-                "the claim was never sent to the payer (its coverage was inactive): deny it or request information",
+                f"the claim was never sent to the payer ({why or 'its coverage was inactive'}): deny it or request "
+                "information",
             )
         enforce(
             lambda: check_decision(

@@ -12,6 +12,7 @@ from domain.adjudication import Category, LineAdjudication
 from domain.decision import BilledLine, Decision, Recommendation
 from domain.integrations import Adapter
 from domain.lineage import LineageKind
+from domain.risk import RiskReason
 from domain.routing import ReviewReason
 from domain.status import ClaimStatus
 from domain.validation import ValidationFinding
@@ -111,6 +112,11 @@ class ClaimState(BaseModel):
     original_claim_id: str | None = None
     #: Whether the integration asks for an eligibility check before submission.
     check_eligibility: bool = False
+    #: The latest risk screen's score (0-100) and reasons (rule ids, codes and counts: no PHI); None: not screened.
+    risk_score: int | None = None
+    risk_reasons: list[RiskReason] = []
+    #: The adjuster who approved a claim the risk screen held: it is not screened again before auto-approval.
+    risk_cleared_by: str | None = None
 
 
 class ClaimWorkflowInput(BaseModel):

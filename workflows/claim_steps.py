@@ -15,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
         MARK_ORIGINAL,
         POLL_CLAIM_STATUS,
         RESOLVE_INTEGRATION,
+        SCREEN_RISK,
         SUBMIT_CLAIM,
         VALIDATE_AND_SNAPSHOT,
         AssignAdjusterInput,
@@ -28,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         PollStatusInput,
         ResolvedIntegration,
         ResolveIntegrationInput,
+        RiskScreenResult,
+        ScreenRiskInput,
         StatusRecord,
         SubmissionReceipt,
         SubmitClaimInput,
@@ -79,6 +82,16 @@ async def check_eligibility(state: ClaimState, deadline: timedelta) -> Eligibili
         summary="check the member's eligibility",
     )
     return result
+
+
+async def screen_risk(state: ClaimState, stage: str) -> RiskScreenResult:
+    """Score the claim by the risk rules (and the external scorer, where one is configured)."""
+    return await steps.run(
+        SCREEN_RISK,
+        ScreenRiskInput(claim_id=state.claim_id, stage=stage),
+        kind=steps.DATABASE,
+        summary=f"risk screen ({stage.replace('_', ' ')})",
+    )
 
 
 async def submit(state: ClaimState) -> SubmissionReceipt:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import ContextDep, Reader, Reviewer, Submitter, Withdrawer
+from api.deps import ContextDep, Reader, Reassigner, Reviewer, Submitter, Withdrawer
 from api.disconnect import even_if_client_leaves
 from api.presenters import present, present_summary, projection_of
 from api.schemas.claims import (
@@ -18,6 +18,7 @@ from api.schemas.claims import (
     ClaimPage,
     ClaimRead,
     InformationRequest,
+    ReassignRequest,
     ValidationResult,
     VoidRequest,
 )
@@ -130,8 +131,27 @@ async def read_claim(claim_id: str, principal: Reader, context: ContextDep) -> C
     },
 )
 async def decide(claim_id: str, decision: Decision, principal: Reviewer, context: ContextDep) -> UpdateResult:
-    """An adjuster's decision on a claim in review: approve, deny, partial, request_info."""
+    """An adjuster's decision on a claim in review: approve, deny, partial, request_info. An approval above your
+    authority limit is recorded as a recommendation (`awaiting_second_approval`) and goes to a supervisor, who
+    confirms it (`confirm`), changes it (approve or partial), denies it or asks for information; the one who
+    recommended cannot also approve (four eyes)."""
     return await claims.decide(context, principal, claim_id, decision)
+
+
+@router.post(
+    "/{claim_id}/reassign",
+    response_model=UpdateResult,
+    responses={
+        **PROBLEMS,
+        **WAITS,
+        409: {"description": "Not in review or waiting for information, already assigned to them, or no one else"},
+        422: {"description": "No such adjuster, or not active"},
+    },
+)
+async def reassign(claim_id: str, body: ReassignRequest, principal: Reassigner, context: ContextDep) -> UpdateResult:
+    """A supervisor hands a claim in review (or waiting for information) to another adjuster, with a reason; the
+    review SLA starts again for them. Without `adjuster_id` the assignment rules choose anyone but the current one."""
+    return await claims.reassign(context, principal, claim_id, body.adjuster_id, body.reason)
 
 
 @router.post(

@@ -13,8 +13,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.eligibility import EligibilityRead
+from api.schemas.risk import RiskReasonRead
 from domain.adjudication import Adjustment
 from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
+from domain.decision import DecisionAction
 from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
 from domain.money import Money, SignedMoney
 from domain.status import ClaimStatus
@@ -174,6 +176,14 @@ class ClaimEligibilityRead(EligibilityRead):
     checked_at: datetime
 
 
+class RecommendationRead(BaseModel):
+    """An approval waiting for a supervisor: what was recommended, for how much, by whom."""
+
+    action: DecisionAction
+    amount: Money
+    recommended_by: str
+
+
 class ClaimRead(BaseModel):
     """A claim as the API shows it: the snapshot plus the workflow's live state, in the projection of the caller's
     role (`projection`): submitter full; adjuster and supervisor adjudication (no patient name, address or bill
@@ -193,10 +203,26 @@ class ClaimRead(BaseModel):
     assignment_rule: str | None = Field(
         default=None, description="The assignment rule and rules' version that chose the assignee: `rule-id@v3`."
     )
+    review_due_at: datetime | None = Field(
+        default=None, description="When the assignee's review is due (the SLA); past it, the claim is escalated."
+    )
+    recommendation: RecommendationRead | None = Field(
+        default=None,
+        description="An approval its adjuster recommended above their authority limit: a supervisor confirms, "
+        "changes or denies it (two-step approval).",
+    )
     payer_claim_id: str | None
     validation_errors: list[ValidationIssue]
     validation_warnings: list[ValidationIssue] = []
     review_reason: str | None = None
+    risk_score: int | None = Field(
+        default=None,
+        description="The risk screen's latest score (0-100; at or above the threshold the claim goes to review). "
+        "Null until screened, and once the claim's workflow has ended.",
+    )
+    risk_reasons: list[RiskReasonRead] = Field(
+        default=[], description="Why the score rose: rule id, weight and what it found (codes, counts, charges)."
+    )
     waiting_for: str | None = None
     payment: PaymentRead | None = None
     ledger: ClaimLedgerRead | None = Field(

@@ -221,7 +221,9 @@ async def adjusters_set(stack: Stack, **changes: dict[str, Any]) -> AsyncIterato
         await write({a: {"authority_limit": row.authority_limit, "active": row.active} for a, row in saved.items()})
 
 
-async def test_decision_above_the_adjusters_authority_is_a_conflict_without_a_trace(stack: Stack) -> None:
+async def test_approval_above_the_adjusters_authority_waits_for_a_supervisors_confirmation(stack: Stack) -> None:
+    """Two-step approval over the API: bob's approval above his limit is recorded as a recommendation and the
+    claim goes to a supervisor (carol); bob cannot confirm it; carol's confirm pays what bob recommended."""
     body = member("M")
     body["lines"][0]["charge"] = "1500.00"
     body["total_charge"] = "1500.00"
@@ -238,16 +240,71 @@ async def test_decision_above_the_adjusters_authority_is_a_conflict_without_a_tr
         headers=auth(Role.ADJUSTER, sub="bob", org=None),
     )
 
-    assert response.status_code == 409, response.text
-    assert response.json()["code"] == "decision_conflict"
-    assert "authority limit of 1000.00" in response.json()["detail"]
-    assert await update_events(stack, claim_id) == []
-    assert await decision_notes(stack, claim_id) == []
-    assert (await stack.read(claim_id))["status"] == "in_review"
-    supervisor = await stack.api.post(
-        f"/v1/claims/{claim_id}/decision",
-        json={"action": "approve"},
-        headers=auth(Role.SUPERVISOR, sub="carol", org=None),
+    assert response.status_code == 200, response.text
+    assert response.json() | {"claim_id": None} == {
+        "claim_id": None,
+        "status": "in_review",
+        "assigned_adjuster": "carol",
+        "awaiting_second_approval": True,
+    }
+    carol = auth(Role.SUPERVISOR, sub="carol", org=None)
+    waiting = (await stack.api.get(f"/v1/claims/{claim_id}", headers=carol)).json()
+    assert waiting["recommendation"] == {"action": "approve", "amount": "1500.00", "recommended_by": "bob"}
+    assert waiting["assigned_adjuster"] == "carol" and waiting["review_due_at"] is not None
+    bob_again = await stack.api.post(
+        f"/v1/claims/{claim_id}/decision", json={"action": "confirm"}, headers=auth(Role.ADJUSTER, sub="bob", org=None)
     )
-    assert supervisor.status_code == 200, supervisor.text
-    assert (await stack.wait_for(claim_id, "closed"))["payment"]["amount"] == "1500.00"
+    assert bob_again.status_code == 404, bob_again.text  # the claim is carol's now: bob no longer sees it
+    confirmed = await stack.api.post(f"/v1/claims/{claim_id}/decision", json={"action": "confirm"}, headers=carol)
+    assert confirmed.status_code == 200, confirmed.text
+    closed = await stack.wait_for(claim_id, "closed")
+    assert closed["payment"]["amount"] == "1500.00" and closed["recommendation"] is None
+    reasons = [entry["reason"] for entry in closed["status_history"]]
+    assert "approve 1500.00 recommended by bob: above their authority; waits for a supervisor" in reasons
+    assert "approve by carol (recommended by bob, confirmed)" in reasons
+
+
+async def test_a_supervisor_reassigns_a_claim_in_review_with_a_reason(stack: Stack) -> None:
+    claim_id = await stack.submit(member("DENY"))
+    claim = await stack.wait_for(claim_id, "in_review")
+    other = other_adjuster(claim["assigned_adjuster"])
+    carol = auth(Role.SUPERVISOR, sub="carol", org=None)
+    response = await stack.api.post(
+        f"/v1/claims/{claim_id}/reassign", json={"adjuster_id": other, "reason": "workload"}, headers=carol
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["assigned_adjuster"] == other
+    now = (await stack.api.get(f"/v1/claims/{claim_id}", headers=auth(Role.ADJUSTER, sub=other, org=None))).json()
+    assert now["assigned_adjuster"] == other
+    assert (
+        now["status_history"][-1]["reason"]
+        == f"reassigned from {claim['assigned_adjuster']} to {other} by supervisor:carol"
+    )
+    again = await stack.api.post(
+        f"/v1/claims/{claim_id}/reassign", json={"adjuster_id": other, "reason": "again"}, headers=carol
+    )
+    assert again.status_code == 409 and again.json()["code"] == "reassign_conflict", again.text
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status", "says"),
+    [
+        (Role.ADJUSTER, {"adjuster_id": "bob", "reason": "mine"}, 403, "supervisor, admin"),
+        (Role.SUBMITTER, {"adjuster_id": "bob", "reason": "mine"}, 403, "supervisor, admin"),
+        (Role.SUPERVISOR, {"adjuster_id": "nobody-here", "reason": "x"}, 422, "no adjuster"),
+        (Role.SUPERVISOR, {"adjuster_id": "bob"}, 422, "reason"),
+    ],
+    ids=["adjuster", "submitter", "unknown adjuster", "no reason"],
+)
+async def test_a_refused_reassignment_says_why_and_changes_nothing(
+    stack: Stack, denied_claim: dict[str, Any], who: Role, body: dict[str, Any], status: int, says: str
+) -> None:
+    claim_id = denied_claim["claim_id"]
+    before = await update_events(stack, claim_id)
+    sub = {Role.ADJUSTER: denied_claim["assigned_adjuster"], Role.SUPERVISOR: "carol"}.get(who, "s")
+    org = stack.org if who is Role.SUBMITTER else None
+    response = await stack.api.post(f"/v1/claims/{claim_id}/reassign", json=body, headers=auth(who, sub=sub, org=org))
+    assert response.status_code == status, response.text
+    assert says in response.text
+    assert await update_events(stack, claim_id) == before
+    assert (await stack.read(claim_id))["assigned_adjuster"] == denied_claim["assigned_adjuster"]

@@ -18,9 +18,13 @@ from domain.decision import (
     DecisionConflictError,
     DecisionRefusedError,
     LineDecision,
+    ReassignConflictError,
+    Recommendation,
     adjudicate,
     approved_total,
     check_decision,
+    check_reassignable,
+    needs_second_approval,
 )
 from domain.errors import ConflictError, RefusedError
 from domain.status import ClaimStatus
@@ -40,7 +44,8 @@ def decision(
     return Decision(action=action, lines=list(lines), reason_code=reason, note=note)
 
 
-#: One decision of each action that check_decision accepts for alice's claim in review.
+#: One decision of each action that check_decision accepts for alice's claim in review (confirm needs a
+#: recommendation: TestTwoStepApproval).
 VALID = {
     A.APPROVE: decision(A.APPROVE),
     A.PARTIAL: decision(A.PARTIAL, line(1, "36.00", "45")),
@@ -50,13 +55,12 @@ VALID = {
 
 
 def check(made: Decision, **overrides: Any) -> None:
-    """check_decision for a claim in review, assigned to alice, decided by alice (limit 1000.00), lines 45 + 20."""
+    """check_decision for a claim in review, assigned to alice, decided by alice, lines 45 + 20."""
     facts: dict[str, Any] = {
         "status": ClaimStatus.IN_REVIEW,
         "assigned_adjuster": "alice",
         "decided_by": "alice",
         "decided_by_supervisor": False,
-        "authority_limit": Decimal("1000.00"),
         "lines": LINES,
     }
     facts.update(overrides)
@@ -74,14 +78,14 @@ class TestErrorClasses:
         assert not issubclass(DecisionRefusedError, ConflictError)
         assert DecisionRefusedError.code == "decision_refused"
 
-    @pytest.mark.parametrize("action", list(A), ids=str)
+    @pytest.mark.parametrize("action", list(VALID), ids=str)
     def test_the_valid_decision_of_each_action_is_accepted(self, action: DecisionAction) -> None:
         check(VALID[action])
 
 
 class TestState:
     @pytest.mark.parametrize("status", [s for s in ClaimStatus if s is not ClaimStatus.IN_REVIEW], ids=str)
-    @pytest.mark.parametrize("action", list(A), ids=str)
+    @pytest.mark.parametrize("action", list(VALID), ids=str)
     def test_decision_conflicts_when_the_claim_is_not_in_review(
         self, action: DecisionAction, status: ClaimStatus
     ) -> None:
@@ -98,7 +102,7 @@ class TestState:
 
 
 class TestAssignment:
-    @pytest.mark.parametrize("action", list(A), ids=str)
+    @pytest.mark.parametrize("action", list(VALID), ids=str)
     def test_decision_conflicts_when_not_assigned_to_the_adjuster(self, action: DecisionAction) -> None:
         with pytest.raises(DecisionConflictError, match="assigned to another adjuster"):
             check(VALID[action], decided_by="bob")
@@ -111,7 +115,7 @@ class TestAssignment:
         with pytest.raises(DecisionConflictError):
             check(decision(A.APPROVE, line(9, "99.00")), decided_by="bob")
 
-    @pytest.mark.parametrize("action", list(A), ids=str)
+    @pytest.mark.parametrize("action", list(VALID), ids=str)
     def test_a_supervisor_may_override_and_decide_a_claim_assigned_to_another(self, action: DecisionAction) -> None:
         check(VALID[action], decided_by="carol", decided_by_supervisor=True)
 
@@ -120,32 +124,77 @@ class TestAssignment:
 
 
 class TestAuthority:
-    def test_approval_exactly_at_the_authority_limit_is_accepted(self) -> None:
-        check(decision(A.APPROVE), authority_limit=BILLED_TOTAL)
+    """Above the limit an approval is not refused: it becomes a recommendation (needs_second_approval)."""
 
-    def test_approval_one_cent_above_the_authority_limit_conflicts(self) -> None:
-        with pytest.raises(DecisionConflictError, match="above this adjuster's authority limit"):
-            check(decision(A.APPROVE), authority_limit=BILLED_TOTAL - Decimal("0.01"))
+    def test_approval_exactly_at_the_authority_limit_needs_no_second_approval(self) -> None:
+        assert not needs_second_approval(decision(A.APPROVE), LINES, BILLED_TOTAL)
 
-    def test_partial_approval_above_the_authority_limit_conflicts(self) -> None:
-        with pytest.raises(DecisionConflictError):
-            check(decision(A.PARTIAL, line(1, "36.00", "45")), authority_limit=Decimal("35.99"))
+    def test_approval_one_cent_above_the_authority_limit_needs_a_second_approval(self) -> None:
+        assert needs_second_approval(decision(A.APPROVE), LINES, BILLED_TOTAL - Decimal("0.01"))
+
+    def test_partial_approval_above_the_authority_limit_needs_a_second_approval(self) -> None:
+        assert needs_second_approval(decision(A.PARTIAL, line(1, "36.00", "45")), LINES, Decimal("35.99"))
 
     def test_approval_counts_the_reduced_line_amounts_against_the_authority_limit(self) -> None:
-        check(decision(A.APPROVE, line(1, "40.00", "45")), authority_limit=Decimal("60.00"))
+        assert not needs_second_approval(decision(A.APPROVE, line(1, "40.00", "45")), LINES, Decimal("60.00"))
 
-    def test_approval_with_no_authority_limit_is_accepted_at_any_amount(self) -> None:
+    def test_approval_with_no_authority_limit_never_needs_a_second_approval(self) -> None:
         big = [BilledLine(line_number=1, charge=Decimal("9999999.99"))]
-        check(decision(A.APPROVE), authority_limit=None, lines=big)
+        assert not needs_second_approval(decision(A.APPROVE), big, None)
 
     @pytest.mark.parametrize("action", [A.DENY, A.REQUEST_INFO], ids=str)
     def test_deny_and_request_info_ignore_the_authority_limit(self, action: DecisionAction) -> None:
-        check(VALID[action], authority_limit=Decimal("0.00"))
+        assert not needs_second_approval(VALID[action], LINES, Decimal("0.00"))
+        check(VALID[action])
 
-    def test_a_supervisor_is_held_to_an_authority_limit_when_one_is_given(self) -> None:
-        # The API passes no limit for a supervisor; the check itself does not exempt them.
-        with pytest.raises(DecisionConflictError):
-            check(decision(A.APPROVE), decided_by="carol", decided_by_supervisor=True, authority_limit=Decimal("1"))
+
+RECOMMENDED = Recommendation(decision=decision(A.APPROVE), recommended_by="alice", amount=BILLED_TOTAL)
+
+
+class TestTwoStepApproval:
+    def test_a_supervisor_confirms_another_adjusters_recommendation(self) -> None:
+        check(decision(A.CONFIRM), decided_by="carol", decided_by_supervisor=True, recommendation=RECOMMENDED)
+
+    @pytest.mark.parametrize("action", [A.APPROVE, A.PARTIAL, A.DENY, A.REQUEST_INFO], ids=str)
+    def test_a_supervisor_may_change_deny_or_ask_instead(self, action: DecisionAction) -> None:
+        check(VALID[action], decided_by="carol", decided_by_supervisor=True, recommendation=RECOMMENDED)
+
+    def test_four_eyes_the_recommender_cannot_decide_their_own_recommendation_even_as_supervisor(self) -> None:
+        with pytest.raises(DecisionConflictError, match="four eyes: alice recommended"):
+            check(decision(A.CONFIRM), decided_by_supervisor=True, recommendation=RECOMMENDED)
+
+    def test_a_recommendation_waits_for_a_supervisor_not_another_adjuster(self) -> None:
+        with pytest.raises(DecisionConflictError, match="waits for a supervisor"):
+            check(decision(A.CONFIRM), decided_by="bob", assigned_adjuster="bob", recommendation=RECOMMENDED)
+
+    def test_confirm_without_a_recommendation_conflicts(self) -> None:
+        with pytest.raises(DecisionConflictError, match="nothing to confirm"):
+            check(decision(A.CONFIRM), decided_by="carol", decided_by_supervisor=True)
+
+    def test_confirm_with_lines_or_a_reason_is_refused(self) -> None:
+        with pytest.raises(DecisionRefusedError, match="send approve or partial"):
+            check(
+                decision(A.CONFIRM, line(1, "36.00", "45")),
+                decided_by="carol",
+                decided_by_supervisor=True,
+                recommendation=RECOMMENDED,
+            )
+
+
+class TestReassignment:
+    @pytest.mark.parametrize("status", [ClaimStatus.IN_REVIEW, ClaimStatus.INFO_REQUESTED], ids=str)
+    def test_a_claim_in_review_or_waiting_for_information_may_go_to_another(self, status: ClaimStatus) -> None:
+        check_reassignable(status, current="alice", to="bob")
+        check_reassignable(status, current="alice", to=None)
+
+    @pytest.mark.parametrize("status", [ClaimStatus.PENDING, ClaimStatus.APPROVED, ClaimStatus.CLOSED], ids=str)
+    def test_a_claim_out_of_review_cannot_be_reassigned(self, status: ClaimStatus) -> None:
+        with pytest.raises(ReassignConflictError, match="only a claim in review or waiting for information"):
+            check_reassignable(status, current="alice", to="bob")
+
+    def test_reassigning_to_the_current_assignee_conflicts(self) -> None:
+        with pytest.raises(ReassignConflictError, match="already assigned to alice"):
+            check_reassignable(ClaimStatus.IN_REVIEW, current="alice", to="alice")
 
 
 class TestLines:
@@ -170,9 +219,9 @@ class TestLines:
     def test_a_line_approved_at_billed_needs_no_reason_code(self) -> None:
         check(decision(A.APPROVE, line(1, "45.00"), line(2, "20.00")))
 
-    def test_line_checks_come_before_the_authority_limit(self) -> None:
+    def test_line_checks_apply_to_a_recommendation_too(self) -> None:
         with pytest.raises(DecisionRefusedError):
-            check(decision(A.APPROVE, line(1, "45.01")), authority_limit=Decimal("0.00"))
+            check(decision(A.APPROVE, line(1, "45.01")))
 
 
 class TestActions:
@@ -294,15 +343,15 @@ def claims_and_decisions(draw: st.DrawFn) -> tuple[list[BilledLine], Decision, D
 
 class TestProperties:
     @given(case=claims_and_decisions())
-    def test_an_accepted_approval_never_pays_more_than_billed_or_the_authority_limit(
+    def test_an_approval_that_needs_no_second_approval_never_pays_more_than_billed_or_the_authority_limit(
         self, case: tuple[list[BilledLine], Decision, Decimal | None]
     ) -> None:
         billed, made, limit = case
         try:
-            check(made, lines=billed, authority_limit=limit)
+            check(made, lines=billed)
         except (DecisionConflictError, DecisionRefusedError):
             return
-        if made.action not in (A.APPROVE, A.PARTIAL):
+        if made.action not in (A.APPROVE, A.PARTIAL) or needs_second_approval(made, billed, limit):
             return
         result = adjudicate(made, billed)
         assert [r.line_number for r in result] == [b.line_number for b in billed]
@@ -319,8 +368,8 @@ class TestProperties:
     def test_check_decision_only_ever_raises_a_decision_conflict_or_refusal(
         self, case: tuple[list[BilledLine], Decision, Decimal | None]
     ) -> None:
-        billed, made, limit = case
+        billed, made, _ = case
         try:
-            check(made, lines=billed, authority_limit=limit)
+            check(made, lines=billed)
         except (DecisionConflictError, DecisionRefusedError):
             pass

@@ -33,6 +33,7 @@ from workflows.claim_contract import (
     DECIDE_UPDATE,
     PAYER_ID,
     PROVIDE_INFORMATION_UPDATE,
+    REASSIGN_UPDATE,
     STATE_QUERY,
     SUBMIT_UPDATE,
     CancelInput,
@@ -42,6 +43,7 @@ from workflows.claim_contract import (
     ClaimWorkflowResult,
     DecideInput,
     ProvideInformationInput,
+    ReassignInput,
     SubmitInput,
     UpdateResult,
     workflow_id,
@@ -149,6 +151,14 @@ class ClaimDriver:
                 note_id=f"note-{uuid.uuid4().hex[:8]}",
             ),
             result_type=UpdateResult,
+        )
+        return result
+
+    async def reassign(
+        self, handle: WorkflowHandle[Any, Any], to: str | None, *, by: str = "supervisor:carol"
+    ) -> UpdateResult:
+        result: UpdateResult = await handle.execute_update(
+            REASSIGN_UPDATE, ReassignInput(actor=by, adjuster_id=to, note_id="note-reassign"), result_type=UpdateResult
         )
         return result
 

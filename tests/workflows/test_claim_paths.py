@@ -513,19 +513,95 @@ async def test_decision_racing_a_cancel_exactly_one_takes_effect(driver: ClaimDr
         assert driver.side_effects(handle) == {"submitted": 1, "paid": 0}
 
 
-async def test_decision_above_the_adjusters_authority_is_refused_and_leaves_no_trace(driver: ClaimDriver) -> None:
+async def test_approval_above_the_adjusters_authority_is_recommended_then_confirmed_by_a_supervisor(
+    driver: ClaimDriver,
+) -> None:
+    """Two-step approval: alice's approval above her limit is a recommendation (the claim stays in review and goes
+    to a supervisor, carol); alice cannot confirm it herself (four eyes); carol's confirm approves what alice
+    recommended, and it is paid once."""
+    handle = await driver.start(Script(answers=[DENIED_BY_PAYER]), POLICY)
+    await driver.waiting_in(handle, S.IN_REVIEW)
+    recommended = await driver.decide(handle, APPROVE, by="alice", authority_limit=Decimal("40.00"))
+    assert (recommended.status, recommended.awaiting_second_approval) == (S.IN_REVIEW, True)
+    assert recommended.assigned_adjuster == "carol"
+    state = await driver.state(handle)
+    assert state.recommendation is not None and state.recommendation.recommended_by == "alice"
+    assert state.recommendation.amount == CHARGE
+    [escalation] = [i for i in driver.fakes.inputs(contracts.ASSIGN_ADJUSTER, claim_id(handle)) if i.escalate]
+    assert escalation.exclude == ["alice"]
+    own = await refusal(driver.decide(handle, Decision(action=A.CONFIRM), by="alice", supervisor=True))
+    assert own.type == DecisionConflictError.code and "four eyes" in own.message
+    confirmed = await driver.decide(
+        handle, Decision(action=A.CONFIRM), by="carol", supervisor=True, authority_limit=None
+    )
+    assert (confirmed.status, confirmed.awaiting_second_approval) == (S.APPROVED, False)
+    result = await driver.finish(handle)
+    # in review: entered; the recommendation; its assignment to carol
+    review = [S.IN_REVIEW, S.IN_REVIEW, S.IN_REVIEW]
+    state = await driver.assert_path(handle, result, [*RECEIVED_TO_PENDING, *review, *APPROVED_TO_CLOSED])
+    assert result.paid_amount == CHARGE
+    assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}
+    reasons = [change.reason for change in state.status_history]
+    assert "approve 45.00 recommended by alice: above their authority; waits for a supervisor" in reasons
+    assert "approve by carol (recommended by alice, confirmed)" in reasons
+
+
+async def test_recommendation_changed_by_the_supervisor_pays_the_supervisors_amounts(driver: ClaimDriver) -> None:
+    """The supervisor may change the recommendation: a partial approval replaces alice's full one."""
+    handle = await driver.start(Script(answers=[DENIED_BY_PAYER]), POLICY)
+    await driver.waiting_in(handle, S.IN_REVIEW)
+    await driver.decide(handle, APPROVE, by="alice", authority_limit=Decimal("40.00"))
+    bob = await refusal(driver.decide(handle, Decision(action=A.CONFIRM), by="bob"))
+    assert bob.type == DecisionConflictError.code and "waits for a supervisor" in bob.message
+    partial = Decision(
+        action=A.PARTIAL, lines=[LineDecision(line_number=1, approved_amount=Decimal("30.00"), reason_code="45")]
+    )
+    changed = await driver.decide(handle, partial, by="carol", supervisor=True, authority_limit=None)
+    assert changed.status is S.PARTIALLY_APPROVED
+    result = await driver.finish(handle)
+    assert result.paid_amount == Decimal("30.00")
+    state = await driver.state(handle)
+    assert state.recommendation is None
+    assert "partial by carol (over alice's recommendation)" in [change.reason for change in state.status_history]
+
+
+async def test_confirm_without_a_recommendation_is_refused_and_leaves_no_trace(driver: ClaimDriver) -> None:
     handle = await driver.start(Script(answers=[DENIED_BY_PAYER]), POLICY)
     await driver.waiting_in(handle, S.IN_REVIEW)
     records = driver.fakes.status_records(claim_id(handle))
-    refused = await refusal(driver.decide(handle, APPROVE, by="alice", authority_limit=Decimal("40.00")))
-    assert refused.type == DecisionConflictError.code == "decision_conflict"
-    assert "authority limit" in refused.message
+    refused = await refusal(driver.decide(handle, Decision(action=A.CONFIRM), by="carol", supervisor=True))
+    assert refused.type == DecisionConflictError.code and "nothing to confirm" in refused.message
     assert update_events(await handle.fetch_history()) == []
     assert driver.fakes.status_records(claim_id(handle)) == records
-    await driver.decide(handle, APPROVE, by="carol", supervisor=True, authority_limit=None)
+    await driver.cancel(handle)
+    await driver.finish(handle)
+
+
+async def test_reassigned_by_a_supervisor_the_sla_starts_again_for_the_new_adjuster(driver: ClaimDriver) -> None:
+    """Named, then by the rules (anyone but the current one): each a status record with the new assignee, and a
+    new review due time; reassigning to the current assignee is refused."""
+    handle = await driver.start(Script(answers=[DENIED_BY_PAYER]), POLICY)
+    before = await driver.waiting_in(handle, S.IN_REVIEW)
+    assert before.assigned_adjuster == "alice" and before.review_due_at is not None
+    await driver.env.sleep(timedelta(hours=5))
+    named = await driver.reassign(handle, "dave")
+    after = await driver.state(handle)
+    assert (named.assigned_adjuster, after.assigned_adjuster) == ("dave", "dave")
+    assert after.review_due_at is not None and after.review_due_at >= before.review_due_at + timedelta(hours=5)
+    same = await refusal(driver.reassign(handle, "dave"))
+    assert same.type == "reassign_conflict"
+    by_rules = await driver.reassign(handle, None)
+    [*_, last] = driver.fakes.inputs(contracts.ASSIGN_ADJUSTER, claim_id(handle))
+    assert last.exclude == ["dave"] and not last.escalate
+    assert by_rules.assigned_adjuster == "carol"  # the script's second assignee
+    state = await driver.state(handle)
+    assert [c.reason for c in state.status_history][-2:] == [
+        "reassigned from alice to dave by supervisor:carol",
+        "reassigned from dave to carol by supervisor:carol",
+    ]
+    await driver.decide(handle, DENY, by="carol")
     result = await driver.finish(handle)
-    await driver.assert_path(handle, result, [*RECEIVED_TO_PENDING, S.IN_REVIEW, *APPROVED_TO_CLOSED])
-    assert driver.side_effects(handle) == {"submitted": 1, "paid": 1}
+    assert result.status is S.DENIED
 
 
 async def test_approve_with_only_zero_amounts_is_refused_and_leaves_no_trace(driver: ClaimDriver) -> None:

@@ -26,6 +26,7 @@ from activities.x12.models import (
     ClaimStatusReport,
     CoverageStatus,
     EligibilityAnswer,
+    ImplementationAcknowledgment,
     Remittance,
 )
 from activities.x12.parse_271 import parse_271
@@ -33,7 +34,7 @@ from activities.x12.parse_277 import parse_277
 from activities.x12.parse_835 import parse_835
 from activities.x12.parse_999 import parse_999
 from activities.x12.reader import X12SyntaxError
-from activities.x12.remittance_answer import payment_answer
+from activities.x12.remittance_answer import payment_answer, provider_adjustments
 from activities.x12.request_270 import ELIGIBILITY_270, eligibility_request
 from activities.x12.request_276 import claim_status_request
 from activities.x12.transport import (
@@ -135,8 +136,11 @@ class X12ProcessorAdapter:
         )
         try:
             acknowledgments = parse_999(answer.payload)
-            if not all(ack.group_status.accepted for ack in acknowledgments):
-                return SubmissionReceipt(payer_claim_id="", category=Category.UNPROCESSABLE, status_code="")
+            rejected = [ack for ack in acknowledgments if not ack.group_status.accepted]
+            if rejected:  # the transaction set was not taken: returned unprocessable, with the 999's codes
+                return SubmissionReceipt(
+                    payer_claim_id="", category=Category.UNPROCESSABLE, status_code=rejection_code(rejected[0])
+                )
             status = _claim_status(parse_277(answer.payload), claim.patient_control_number, "277CA")
             category = status.status.processor_category or Category.RECEIVED
         except (X12SyntaxError, UnknownCategoryCodeError) as exc:
@@ -159,7 +163,7 @@ class X12ProcessorAdapter:
         lines: list[LineAdjudication] = []
         if category in FINALIZED:
             payment, remittance = await self._remittance(claim_id, payer_claim_id)
-            lines = line_adjudications(remittance, payment, claim)
+            lines = await self._post_remittance(claim_id, claim, remittance, payment)
         return ProcessorStatus(
             payer_claim_id=found.payer_claim_id or payer_claim_id,
             category=category,
@@ -222,6 +226,25 @@ class X12ProcessorAdapter:
         )
         return source.claim, request, integration
 
+    async def _post_remittance(
+        self, claim_id: str, claim: Claim, remittance: Remittance, payment: ClaimPayment
+    ) -> list[LineAdjudication]:
+        """Post the 835's payments of this claim (a reversal of it too) with their claim-level adjustments, and keep
+        its PLB adjustments, in one transaction; the payment's lines as the status answer carries them. The answers'
+        ids are the 835's (payer, trace number, payer claim id, CLP02): a retried poll or a redelivered 835 posts
+        nothing twice, and the status change that restates these lines posts nothing (domain.ledger)."""
+        numbers = line_numbers(claim)
+        at = datetime.now(UTC)
+        answers = [
+            payment_answer(remittance, each, numbers, at=at)
+            for each in remittance.claims
+            if each.payer_claim_id == payment.payer_claim_id
+        ]
+        async with UnitOfWork(self._sessions) as uow:
+            await uow.ledger.post_remittance(claim_id, answers, provider_adjustments(remittance))
+            await uow.commit()
+        return payment_answer(remittance, payment, numbers, at=at).lines
+
     async def _remittance(self, claim_id: str, payer_claim_id: str) -> tuple[ClaimPayment, Remittance]:
         """The 835 that pays (or denies) this claim: asked for with a 276 naming it."""
         _, request, integration = await self._status_request(claim_id, payer_claim_id)
@@ -269,6 +292,15 @@ def eligibility_result(answer: EligibilityAnswer, inquiry: EligibilityInquiry) -
     return result if result.active else result.without_benefits()
 
 
+def rejection_code(acknowledgment: ImplementationAcknowledgment) -> str:
+    """A 999 rejection in a few characters a biller reads: the first rejected set's IK5 and its syntax error codes
+    (IK5*R*5), else the group's AK9."""
+    rejected = next((s for s in acknowledgment.transaction_sets if not s.status.accepted), None)
+    if rejected is not None:
+        return "*".join(["IK5", rejected.status.value, *rejected.syntax_error_codes])
+    return "*".join(["AK9", acknowledgment.group_status.value, *acknowledgment.group_error_codes])
+
+
 def _claim_status(reports: list[ClaimStatusReport], patient_control_number: str, what: str) -> ClaimStatusAnswer:
     """The one claim status of a 277CA or 277 answering for this patient control number."""
     for report in reports:
@@ -281,5 +313,9 @@ def _claim_status(reports: list[ClaimStatusReport], patient_control_number: str,
 def line_adjudications(remittance: Remittance, payment: ClaimPayment, claim: Claim) -> list[LineAdjudication]:
     """The 835's service lines as claimflow's line adjudication (the ledger's own reading of them), matched to the
     claim's lines by their line control number (REF*6R), else by position."""
-    numbers = {line.line_control_number: n for n, line in enumerate(claim.lines, 1) if line.line_control_number}
-    return payment_answer(remittance, payment, numbers, at=datetime.now(UTC)).lines
+    return payment_answer(remittance, payment, line_numbers(claim), at=datetime.now(UTC)).lines
+
+
+def line_numbers(claim: Claim) -> dict[str, int]:
+    """The claim's line number of each line control number (REF*6R), the key an 835 names its lines by."""
+    return {line.line_control_number: n for n, line in enumerate(claim.lines, 1) if line.line_control_number}

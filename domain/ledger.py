@@ -5,7 +5,8 @@ ever edited. A reversal (835 CLP02 = 22) posts the negated amounts; an answer th
 adjudication (`replaces_standing`: the JSON processor's, an adjuster's) first reverses what stands, then posts its
 own entries as a correction. Every entry has a posting key derived from its answer's stable id, so the same answer
 posted twice adds nothing, and since the totals are sums, answers that arrive out of order (a reversal before its
-original) leave the same ledger.
+original) leave the same ledger. A processor's status answer that restates the lines of an 835 already posted (the
+X12 path reads it from that 835) adds nothing: the 835's own entries, its claim-level adjustments with them, stand.
 """
 
 from __future__ import annotations
@@ -105,6 +106,26 @@ class LedgerEntry(BaseModel):
                 "reverses": self.remittance_id,
             }
         )
+
+
+#: An 835 claim payment's answer id is "835:<payer>:<trace>:<payer claim id>:<CLP02>" (each part escaped): its first
+#: three parts are the remittance's own id, the one its provider-level (PLB) adjustments carry.
+REMITTANCE_ID_PATTERN = "^835:[^:]*:[^:]*"
+
+
+def _part(value: str) -> str:
+    """One part of a remittance id, its separator escaped (a trace or claim id may hold a colon)."""
+    return value.replace("%", "%25").replace(":", "%3A")
+
+
+def remittance_key(payer: str, trace_number: str) -> str:
+    """An 835's own id: the payer and its check or EFT trace number."""
+    return f"835:{_part(payer)}:{_part(trace_number)}"
+
+
+def remittance_answer_key(remittance: str, payer_claim_id: str, status: str) -> str:
+    """The answer id of one claim payment (CLP) of the 835 whose own id is `remittance`."""
+    return f"{remittance}:{_part(payer_claim_id)}:{_part(status)}"
 
 
 class ProviderAdjustment(BaseModel):
@@ -219,7 +240,7 @@ def _answer_entries(answer: PaymentAnswer, kind: LedgerKind, reverses: str | Non
 
 def post(ledger: list[LedgerEntry], answer: PaymentAnswer) -> list[LedgerEntry]:
     """The entries an answer adds to a claim's ledger (in posting order); none if it was posted before."""
-    if any(e.remittance_id == answer.remittance_id for e in ledger):
+    if any(e.remittance_id == answer.remittance_id for e in ledger) or _restates_remittance(ledger, answer):
         return []
     if answer.reversal:
         same_claim = [r for r in standing(ledger) if _payer_claim_id(ledger, r) == answer.payer_claim_id]
@@ -246,6 +267,38 @@ def post(ledger: list[LedgerEntry], answer: PaymentAnswer) -> list[LedgerEntry]:
     earlier = any(e.kind is not LedgerKind.REVERSAL for e in ledger)
     kind = LedgerKind.CORRECTION if earlier else LedgerKind.ADJUDICATION
     return posted + _answer_entries(answer, kind, None)
+
+
+def _line_facts(line: LineAdjudication | LedgerEntry) -> tuple[object, ...]:
+    return (
+        line.line_number,
+        line.billed,
+        line.allowed,
+        line.paid,
+        line.patient_responsibility,
+        tuple(line.adjustments),
+        tuple(line.remark_codes),
+    )
+
+
+def _restates_remittance(ledger: list[LedgerEntry], answer: PaymentAnswer) -> bool:
+    """A processor's status answer that says, line for line, what the standing 835s posted (and nothing at claim
+    level): the X12 path read it from those 835s, so it is the same adjudication, already in the ledger."""
+    if not answer.replaces_standing or answer.source is not LedgerSource.PROCESSOR:
+        return False
+    if answer.claim_adjustments or answer.claim_remark_codes or answer.claim_billed is not None:
+        return False
+    answers = set(standing(ledger))
+    stands = [e for e in ledger if e.remittance_id in answers]
+    if not any(e.source is LedgerSource.REMITTANCE for e in stands):
+        return False
+    posted = [_line_facts(e) for e in stands if e.line_number is not None]
+    for line in answer.lines:
+        facts = _line_facts(line)
+        if facts not in posted:
+            return False
+        posted.remove(facts)
+    return not posted
 
 
 def _payer_claim_id(ledger: list[LedgerEntry], remittance_id: str) -> str:

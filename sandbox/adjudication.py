@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypedDict
 
 from sandbox.money import ZERO, cents, format_money
-from sandbox.scenarios import LineRule, Scenario
+from sandbox.scenarios import LineRule, RemittanceExtras, Scenario
 
 
 class AdjustmentOut(TypedDict):
@@ -59,3 +60,29 @@ def adjudicate(scenario: Scenario, lines: Sequence[tuple[int, Decimal]]) -> list
         adjudicate_line(number, billed, scenario.first_line if index == 0 else scenario.other_lines)
         for index, (number, billed) in enumerate(lines)
     ]
+
+
+@dataclass(frozen=True)
+class ClaimLevelAdjustment:
+    """A CAS at claim level (after the CLP): taken from what the lines paid."""
+
+    group_code: str
+    reason_code: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ProviderLevelAdjustment:
+    """A PLB adjustment: its reason, what it refers to, its amount (positive reduces the payment)."""
+
+    reason_code: str
+    reference: str
+    amount: Decimal
+
+
+def claim_level_adjustment(extras: RemittanceExtras, lines_paid: Decimal) -> ClaimLevelAdjustment | None:
+    """The scenario's claim-level adjustment of a claim whose lines paid `lines_paid`; None when it comes to 0."""
+    amount = cents(lines_paid * extras.claim_percent / Decimal(100))
+    if amount == ZERO:
+        return None
+    return ClaimLevelAdjustment(extras.claim_group_code, extras.claim_reason_code, amount)

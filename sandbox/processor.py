@@ -29,6 +29,10 @@ WITHDRAWN = Step("F2", "1", "finalized: withdrawn by a void claim (frequency 8);
 FAULT_KINDS = ("error", "lost_reply", "slow", "timeout", "dropped_reply", "held_reply")
 
 
+#: The counter of 837P transaction sets a 999 rejected.
+REJECTED_SETS = "transaction_sets_rejected"
+
+
 @dataclass(frozen=True)
 class Reply:
     """A status code and the exact JSON bytes to answer with."""
@@ -81,6 +85,13 @@ class Processor:
         """Bump a ledger counter (requests that reached a handler, injected faults)."""
         with self.store.transaction() as tx:
             tx.bump(name)
+
+    def count_rejected_transaction_set(self, claim_id: object) -> None:
+        """An 837P transaction set rejected in a 999 (its claim not taken), counted in all and for its claim id."""
+        with self.store.transaction() as tx:
+            tx.bump(REJECTED_SETS)
+            if isinstance(claim_id, str) and claim_id:
+                tx.bump(f"{REJECTED_SETS}:{claim_id}")
 
     # -- claims -----------------------------------------------------------------------------------------
 
@@ -292,6 +303,8 @@ class Processor:
             "payments_applied": counters.get("payments_applied", 0),
             "status_requests": counters.get("status_requests", 0),
             "eligibility_requests": counters.get("eligibility_requests", 0),
+            # X12 837P transaction sets rejected in a 999 (the claim not taken): of this claim id when one is given
+            REJECTED_SETS: counters.get(REJECTED_SETS if claim_id is None else f"{REJECTED_SETS}:{claim_id}", 0),
             "idempotent_replays": counters.get("idempotent_replays", 0),
             "idempotency_conflicts": counters.get("idempotency_conflicts", 0),
             "faults_injected": sum(faults.values()),

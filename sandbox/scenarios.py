@@ -31,8 +31,25 @@ class LineRule:
 
 
 @dataclass(frozen=True)
+class RemittanceExtras:
+    """What a scenario's X12 835 carries beyond its lines (the JSON dialect has neither): a claim-level adjustment
+    (CAS after the CLP) taking a share of what the lines paid, and a provider-level adjustment (PLB) naming the
+    payer claim. A PLB amount reduces the payment; a negative one (interest) adds to it."""
+
+    claim_group_code: str
+    claim_reason_code: str
+    claim_percent: Decimal
+    provider_reason_code: str
+    provider_amount: Decimal
+
+
+@dataclass(frozen=True)
 class Scenario:
-    """A magic member id prefix and everything the sandbox does for claims carrying it."""
+    """A magic member id prefix and everything the sandbox does for claims carrying it.
+
+    `rejects_transaction_set`: in X12 the 837P's transaction set is rejected in the 999 (IK5*R, AK9*R) and the
+    claim is not taken; in JSON it answers its submission step (A3).
+    """
 
     name: str
     prefix: str | None
@@ -41,6 +58,8 @@ class Scenario:
     script: tuple[Step, ...]
     first_line: LineRule = LineRule()
     other_lines: LineRule = LineRule()
+    rejects_transaction_set: bool = False
+    remittance_extras: RemittanceExtras | None = None
 
 
 RECEIVED = Step("A1", "19", "received: the claim was acknowledged")
@@ -54,6 +73,7 @@ NO_PAYMENT = Step("F4", "1", "finalized: adjudication complete, no payment (appl
 REJECTED_MEMBER = Step(
     "A7", "21", "rejected for invalid information: member_id is not a subscriber id this payer recognises"
 )
+UNPROCESSABLE = Step("A3", "21", "returned as unprocessable: the claim's transaction set was rejected (999 IK5*R)")
 
 PAY_IN_FULL = LineRule()
 PAY_80_CO45 = LineRule(paid_percent=Decimal(80), group_code="CO", reason_code="45")
@@ -92,6 +112,15 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("revise", "REVISE", "A2 -> P1 -> F3, paid in full", RECEIVED, (ACCEPTED, PENDING, REVISED)),
     Scenario(
+        "provider_adjustment",
+        "PLB",
+        "A2 -> P1 -> F1, every line paid in full; in X12 its 835 also takes 2% at claim level (CO-253, "
+        "sequestration) and pays 0.50 interest as a provider-level adjustment (PLB L6)",
+        RECEIVED,
+        (ACCEPTED, PENDING, PAID),
+        remittance_extras=RemittanceExtras("CO", "253", Decimal(2), "L6", Decimal("-0.50")),
+    ),
+    Scenario(
         "pend",
         "PEND",
         "A2 -> P1 -> P3 (information requested from the provider), and stays P3",
@@ -112,6 +141,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "the submission answers A7 (invalid member id); status keeps answering A7",
         REJECTED_MEMBER,
         (REJECTED_MEMBER,),
+    ),
+    Scenario(
+        "reject999",
+        "REJ999",
+        "X12: the 837P's transaction set is rejected in the 999 (IK5*R, AK9*R) and the claim is not taken; "
+        "JSON: A3 (unprocessable) at submission and forever",
+        UNPROCESSABLE,
+        (UNPROCESSABLE,),
+        rejects_transaction_set=True,
     ),
 )
 

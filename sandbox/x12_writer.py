@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sandbox.adjudication import ClaimLevelAdjustment, ProviderLevelAdjustment
 from sandbox.money import ZERO
 
 _ELEMENT, _COMPONENT, _TERMINATOR, _REPETITION = "*", ":", "~", "^"
@@ -220,18 +221,26 @@ def remittance_835(
     lines: list[dict[str, Any]],
     names: dict[str, str],
     trace_number: str,
+    claim_adjustment: ClaimLevelAdjustment | None = None,
+    provider_adjustment: ProviderLevelAdjustment | None = None,
 ) -> str:
-    """The 835 (005010X221A1) paying (or denying) one claim: it balances line, claim and payment."""
+    """The 835 (005010X221A1) paying (or denying) one claim: it balances line, claim and payment. A claim-level
+    adjustment is taken from what the lines paid (CLP04); a provider-level one (PLB) from the payment (BPR02)."""
     day = at.strftime("%Y%m%d")
     paid = sum((Decimal(line["paid"]) for line in lines), ZERO)
     patient = sum(
         (Decimal(a["amount"]) for line in lines for a in line["adjustments"] if a["group_code"] == "PR"), ZERO
     )
-    if paid > ZERO:
+    if claim_adjustment is not None:
+        paid -= claim_adjustment.amount
+        if claim_adjustment.group_code == "PR":
+            patient += claim_adjustment.amount
+    payment = paid - (provider_adjustment.amount if provider_adjustment is not None else ZERO)
+    if payment > ZERO:
         bpr = _segment(
             "BPR",
             "I",
-            _amount(paid),
+            _amount(payment),
             "C",
             "ACH",
             "CCP",
@@ -273,8 +282,12 @@ def remittance_835(
             "81",
             claim.get("frequency_code", "1"),
         ),
-        _name("QC", names, who="patient", id_qualifier="MI", identifier=claim["member_id"]),
     ]
+    if claim_adjustment is not None:
+        body.append(
+            _segment("CAS", claim_adjustment.group_code, claim_adjustment.reason_code, _amount(claim_adjustment.amount))
+        )
+    body.append(_name("QC", names, who="patient", id_qualifier="MI", identifier=claim["member_id"]))
     by_number = {line["line_number"]: line for line in claim["lines"]}
     for line in lines:
         billed_line = by_number.get(line["line_number"], {})
@@ -294,6 +307,16 @@ def remittance_835(
             body.append(_segment("REF", "6R", billed_line["line_control_number"]))
         body.append(_segment("AMT", "B6", _amount(line["allowed"])))
         body.extend(_segment("LQ", "HE", code) for code in line["remark_codes"])
+    if provider_adjustment is not None:
+        body.append(
+            _segment(
+                "PLB",
+                names.get("provider_npi", "") or "UNKNOWN",
+                f"{at.year}1231",
+                (provider_adjustment.reason_code, provider_adjustment.reference),
+                _amount(provider_adjustment.amount),
+            )
+        )
     return _interchange(parties, control, at, [_Group("HP", "005010X221A1", [body])])
 
 

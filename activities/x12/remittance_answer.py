@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from activities.x12.models import ClaimPayment, Remittance, RemittanceAdjustment, ServiceLinePayment
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication
-from domain.ledger import LedgerSource, PaymentAnswer, ProviderAdjustment
+from domain.ledger import LedgerSource, PaymentAnswer, ProviderAdjustment, remittance_answer_key, remittance_key
 from domain.money import total
 
 #: Adjustments that take an amount out of what the payer allows (PR is the patient's share of the allowed amount).
@@ -45,7 +45,7 @@ class RemittancePosting(BaseModel):
 def remittance_id(remittance: Remittance) -> str:
     """The remittance's stable id: the payer's identifier and the check or EFT trace number (TRN03, TRN02)."""
     payment = remittance.payment
-    return f"835:{payment.payer_identifier or remittance.payer_id}:{payment.trace_number}"
+    return remittance_key(payment.payer_identifier or remittance.payer_id, payment.trace_number)
 
 
 def posting(
@@ -83,7 +83,7 @@ def payment_answer(
     who = claim.payer_claim_id or f"@{claim.position}"
     return PaymentAnswer.model_validate(
         {
-            "remittance_id": f"{remittance_id(remittance)}:{who}:{claim.status.value}",
+            "remittance_id": remittance_answer_key(remittance_id(remittance), who, claim.status.value),
             "source": LedgerSource.REMITTANCE,
             "at": at,
             "payer_claim_id": claim.payer_claim_id,

@@ -58,7 +58,7 @@ from db.repositories.claim_writes import (
 )
 from db.repositories.cursor import decode_cursor, encode_cursor
 from db.repositories.eligibility import eligibility_json, eligibility_of
-from db.repositories.ledger import entries_of, ledger_json
+from db.repositories.ledger import entries_of, ledger_json, provider_adjustments_json, provider_adjustments_of
 from db.repositories.snapshots import SnapshotWriter
 from domain.adjudication import LineAdjudication
 from domain.claim import Claim, FrequencyCode
@@ -144,6 +144,7 @@ RECORD_HEAD = (
         .scalar_subquery()
         .label("snapshot_version"),
         ledger_json(_CLAIM_ID).label("ledger"),
+        provider_adjustments_json(_CLAIM_ID).label("provider_adjustments"),
         eligibility_json(_CLAIM_ID).label("eligibility"),
     )
     .outerjoin(Payment, Payment.claim_id == ClaimRegister.claim_id)
@@ -279,6 +280,7 @@ class ClaimRepository(Repository):
                 for line in lines
             ],
             ledger=entries_of(found.ledger),
+            provider_adjustments=provider_adjustments_of(found.provider_adjustments),
             eligibility=eligibility_of(found.eligibility),
             snapshot_version=found.snapshot_version,
             payment=None
@@ -345,6 +347,8 @@ class ClaimRepository(Repository):
         payer_claim_id: str | None = None,
         validation_errors: list[dict[str, str]] | None = None,
         note_id: str | None = None,
+        review_due_at: datetime | None = None,
+        risk_score: int | None = None,
     ) -> bool:
         """Record status change number `seq` once; False (nothing written) if it was recorded before.
 
@@ -371,6 +375,8 @@ class ClaimRepository(Repository):
             "assigned_adjuster": assigned_adjuster,
             "payer_claim_id": payer_claim_id,
             "validation_errors": validation_errors,
+            "review_due_at": review_due_at,
+            "risk_score": risk_score,
             "note_id": note_id,
             # the audit row
             "action": "claim.status_changed",

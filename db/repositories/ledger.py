@@ -9,7 +9,14 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from db.models import ClaimLedgerEntry, ProviderAdjustmentRow
 from db.repositories.base import Repository
-from domain.ledger import LedgerEntry, PaymentAnswer, ProviderAdjustment, post
+from domain.ledger import (
+    REMITTANCE_ID_PATTERN,
+    LedgerEntry,
+    LedgerSource,
+    PaymentAnswer,
+    ProviderAdjustment,
+    post,
+)
 
 #: The columns a ledger read selects (never mapped objects), in posting order.
 _ENTRY_COLUMNS = (
@@ -52,6 +59,36 @@ def entries_of(document: list[dict[str, Any]]) -> list[LedgerEntry]:
     return [LedgerEntry.model_validate(entry) for entry in document]
 
 
+#: The columns of a provider-level adjustment as the domain has them.
+_PLB_COLUMNS = tuple(c for c in ProviderAdjustmentRow.__table__.columns if c.key not in ("id", "created_at"))
+
+
+def provider_adjustments_json(claim_id: ColumnElement[str]) -> ScalarSelect[Any]:
+    """The PLB adjustments of the 835s that posted to a claim's ledger, as one JSON array (by remittance and
+    position): a column of another query, found through the unique (remittance, position) index."""
+    remittances = (
+        select(func.substring(ClaimLedgerEntry.remittance_id, REMITTANCE_ID_PATTERN))
+        .where(ClaimLedgerEntry.claim_id == claim_id, ClaimLedgerEntry.source == LedgerSource.REMITTANCE.value)
+        .distinct()
+    )
+    fields: list[Any] = []
+    for column in _PLB_COLUMNS:
+        fields += [literal_column(f"'{column.key}'"), column.cast(Text) if column.key == "amount" else column]
+    order = aggregate_order_by(
+        func.jsonb_build_object(*fields), ProviderAdjustmentRow.remittance_id, ProviderAdjustmentRow.position
+    )
+    return (
+        select(func.coalesce(func.jsonb_agg(order), literal_column("'[]'::jsonb")))
+        .where(ProviderAdjustmentRow.remittance_id.in_(remittances))
+        .scalar_subquery()
+    )
+
+
+def provider_adjustments_of(document: list[dict[str, Any]]) -> list[ProviderAdjustment]:
+    """The adjustments of a provider_adjustments_json() array."""
+    return [ProviderAdjustment.model_validate(adjustment) for adjustment in document]
+
+
 class LedgerRepository(Repository):
     """The ledger in the caller's transaction: rows are only ever inserted (the database refuses anything else)."""
 
@@ -83,6 +120,17 @@ class LedgerRepository(Repository):
         written = set((await self.session.execute(stmt)).scalars())
         return [entry for entry in new if entry.posting_key in written]
 
+    async def post_remittance(
+        self, claim_id: str, answers: list[PaymentAnswer], provider_adjustments: list[ProviderAdjustment]
+    ) -> list[LedgerEntry]:
+        """Post an 835's answers about one claim and keep its PLB adjustments; what was written (a redelivered 835
+        writes nothing)."""
+        written: list[LedgerEntry] = []
+        for answer in answers:
+            written += await self.post(claim_id, answer)
+        await self.record_provider_adjustments(provider_adjustments)
+        return written
+
     async def record_provider_adjustments(self, adjustments: list[ProviderAdjustment]) -> int:
         """Keep a remittance's PLB adjustments (once per remittance and position); how many were new."""
         if not adjustments:
@@ -97,9 +145,8 @@ class LedgerRepository(Repository):
 
     async def provider_adjustments(self, remittance_id: str) -> list[ProviderAdjustment]:
         """The PLB adjustments a remittance carried, by position."""
-        columns = [c for c in ProviderAdjustmentRow.__table__.columns if c.key not in ("id", "created_at")]
         stmt = (
-            select(*columns)
+            select(*_PLB_COLUMNS)
             .where(ProviderAdjustmentRow.remittance_id == remittance_id)
             .order_by(ProviderAdjustmentRow.position)
         )

@@ -1,9 +1,10 @@
 """CORE routes: POST /core/ takes a CAQH CORE envelope carrying X12 (837P batch, 276 and 270 real time, 835 request).
 
 The same payer as /v1/* (sandbox/processor.py, the same scenarios by member id prefix), spoken in X12 005010:
-the 837P is read by the sandbox's own reader and answered with a 999 and a 277CA in one interchange; a 276 with a
-277 (each one advances the claim's scenario, as a JSON status request does); an 835 request (a 276 naming the
-claim) with the claim's 835, whose payment is recorded once per payer claim.
+the 837P is read by the sandbox's own reader and answered with a 999 and a 277CA in one interchange (a 999 alone,
+rejecting the transaction set, when the claim does not read or its scenario rejects it: REJ999…); a 276 with a 277
+(each one advances the claim's scenario, as a JSON status request does); an 835 request (a 276 naming the claim)
+with the claim's 835, whose payment is recorded once per payer claim (with a claim-level CAS and a PLB: PLB…).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
 from sandbox import eligibility
+from sandbox.adjudication import ProviderLevelAdjustment, claim_level_adjustment
 from sandbox.models import ClaimSubmission, PaymentRequest
 from sandbox.money import ZERO, format_money
 from sandbox.processor import Processor
+from sandbox.scenarios import scenario_for
 from sandbox.state import SandboxState, get_state
 from sandbox.x12_core import EnvelopeError, envelope_response, read_envelope
 from sandbox.x12_reader import X12ReadError, read, read_270, read_276, read_837p
@@ -102,7 +105,11 @@ def _submit(processor: Processor, fields: dict[str, str]) -> Response:
     try:
         claim = ClaimSubmission.model_validate(raw)
     except ValidationError:
+        processor.count_rejected_transaction_set(raw.get("claim_id"))
         return acknowledge(None, None)  # a 999 rejecting the transaction set: the claim is not taken
+    if scenario_for(claim.member_id).rejects_transaction_set:
+        processor.count_rejected_transaction_set(claim.claim_id)
+        return acknowledge(None, None)  # the scenario's 999 rejection (REJ999…): the claim is not taken
     if claim.payer_id.upper() not in X12_PAYERS:
         answer: dict[str, Any] = {"payer_claim_id": "", "category": "A3", "status_code": "116"}  # not this payer
     else:
@@ -154,14 +161,19 @@ def _remittance(processor: Processor, fields: dict[str, str]) -> Response:
         )
     claim, _ = stored
     category, lines = found
-    paid = sum((Decimal(line["paid"]) for line in lines), ZERO)
+    extras = scenario_for(claim["member_id"]).remittance_extras
+    lines_paid = sum((Decimal(line["paid"]) for line in lines), ZERO)
+    claim_adjustment = None if extras is None else claim_level_adjustment(extras, lines_paid)
+    paid = lines_paid - (claim_adjustment.amount if claim_adjustment else ZERO)
     trace = "EFT" + hashlib.sha256(asked.payer_claim_id.encode()).hexdigest()[:12].upper()
     if paid > ZERO:
         payment = {
             "payer_claim_id": asked.payer_claim_id,
             "claim_id": claim["claim_id"],
             "amount": format_money(paid),
-            "lines": [{"line_number": line["line_number"], "amount": line["paid"]} for line in lines],
+            "lines": []
+            if claim_adjustment
+            else [{"line_number": line["line_number"], "amount": line["paid"]} for line in lines],
         }
         reply = processor.issue_payment(
             f"x12-835:{asked.payer_claim_id}", PaymentRequest.model_validate(payment), payment
@@ -177,6 +189,10 @@ def _remittance(processor: Processor, fields: dict[str, str]) -> Response:
         lines=lines,
         names=claim.get("x12_names", {}),
         trace_number=trace,
+        claim_adjustment=claim_adjustment,
+        provider_adjustment=None
+        if extras is None
+        else ProviderLevelAdjustment(extras.provider_reason_code, asked.payer_claim_id, extras.provider_amount),
     )
     return envelope_response(200, fields, payload_type=REMITTANCE_835, payload=payload)
 

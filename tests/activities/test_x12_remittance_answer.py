@@ -1,8 +1,10 @@
 """An 835 read into the ledger's answers, posted through the ledger's rules: the samples' paid, partial, denied and
-reversed claims, the PLB kept apart, the same 835 twice (in other separators too) and a reversal before its original."""
+reversed claims, the PLB kept apart (and found by its remittance id), the same 835 twice (in other separators too), a
+reversal before its original, and a processor's status answer that restates a posted 835."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +14,16 @@ import pytest
 from activities.x12.parse_835 import parse_835
 from activities.x12.remittance_answer import RemittancePosting, posting
 from domain.adjudication import Adjustment, GroupCode
-from domain.ledger import LedgerEntry, LedgerKind, PaymentAnswer, line_totals, post, totals
+from domain.ledger import (
+    REMITTANCE_ID_PATTERN,
+    LedgerEntry,
+    LedgerKind,
+    LedgerSource,
+    PaymentAnswer,
+    line_totals,
+    post,
+    totals,
+)
 
 SAMPLES = Path(__file__).parent / "x12_samples"
 D = Decimal
@@ -127,3 +138,28 @@ def test_a_reversal_before_its_original_leaves_the_claim_at_zero() -> None:
     for order in ((reversal, original), (original, reversal)):
         ledger = posted(*order)
         assert money(ledger) == (D("0.00"),) * 4 and totals(ledger).adjustments == []
+
+
+def test_a_trace_number_with_a_colon_still_names_the_remittance_its_plb_carries() -> None:
+    text = (SAMPLES / "835_other_separators.x12").read_text().replace("EFT0000012345", "EFT:12345")
+    read_ = read(text=text)
+    remittances = {p.remittance_id for p in read_.provider_adjustments}
+
+    assert remittances == {"835:1512345678:EFT%3A12345"}
+    for claim in read_.claims:  # what the ledger read matches an answer's remittance by (db/repositories/ledger.py)
+        match = re.match(REMITTANCE_ID_PATTERN, claim.answer.remittance_id)
+        assert match is not None and match.group(0) in remittances
+
+
+def test_a_processor_status_answer_restating_the_posted_835_adds_nothing_and_one_that_differs_replaces_it() -> None:
+    ledger = posted(answers()["PAYERCLM0011"])
+    lines = answers()["PAYERCLM0011"].lines
+    restated = PaymentAnswer(
+        remittance_id="status:5", source=LedgerSource.PROCESSOR, at=AT, replaces_standing=True, lines=lines
+    )
+    assert post(ledger, restated) == []
+
+    differs = restated.model_copy(update={"lines": lines[:1]})
+    assert [e.kind for e in post(ledger, differs)] == [LedgerKind.REVERSAL, LedgerKind.REVERSAL, LedgerKind.CORRECTION]
+    by_adjuster = restated.model_copy(update={"source": LedgerSource.ADJUSTER})
+    assert len(post(ledger, by_adjuster)) == 4  # an adjuster's decision always posts (reversal and correction)

@@ -1,5 +1,6 @@
 """A claim for payer SANDBOX-X12 travels as X12 over the CAQH CORE envelope to the sandbox and back, on the real
-stack (Temporal, PostgreSQL, the sandbox over HTTP): 837P -> 999 + 277CA -> 276/277 -> 835 -> paid."""
+stack (Temporal, PostgreSQL, the sandbox over HTTP): 837P -> 999 + 277CA -> 276/277 -> 835 -> paid; an 835's
+claim-level CAS and PLB reach the ledger once; a 999 rejection sends the claim to review."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import httpx
 from activities.x12_adapter import X12ProcessorAdapter
 from api.auth import Role
 from db.uow import UnitOfWork
+from domain.adjudication import Category
 from tests.activities.test_x12_837p import LAB_ADDRESS, PATIENT_ADDRESS, pyx12_errors
 from tests.support.stack import Stack, auth
 from workers.api_config import x12_integration
 from workers.sample_claims import scenario_claim
 from workers.settings import Settings
+from workflows.claim_contract import STATE_QUERY, ClaimState
 
 X12_PAYER = "SANDBOX-X12"
 
@@ -140,3 +143,46 @@ async def test_a_retried_x12_submission_resends_the_same_interchange_and_is_one_
     assert receipt.payer_claim_id == claim["payer_claim_id"]
     [ledger] = await stack.ledger_for(claim_id)
     assert (ledger["submissions_applied"], ledger["submission_replays"]) == (1, 1)
+
+
+async def test_an_x12_835s_claim_level_cas_and_plb_post_once_and_the_ledger_shows_the_plb_apart(stack: Stack) -> None:
+    claim_id = await stack.submit(x12_claim("PLB"))
+    claim = await stack.wait_for(claim_id, "closed")
+
+    ledger = claim["ledger"]
+    assert [(e["source"], e["kind"], e["line_number"], e["paid"]) for e in ledger["entries"]] == [
+        ("remittance", "adjudication", 1, "45.00"),
+        ("remittance", "adjudication", None, "-0.90"),  # the claim-level CO-253, taken from what the line paid
+    ]
+    assert ledger["entries"][1]["adjustments"] == [{"group_code": "CO", "reason_code": "253", "amount": "0.90"}]
+    assert (ledger["totals"]["billed"], ledger["totals"]["paid"]) == ("45.00", "44.10")
+    assert claim["payment"]["amount"] == ledger["totals"]["paid"]
+    [plb] = ledger["provider_adjustments"]  # the interest: beside the claim's money, not in its totals
+    assert (plb["reason_code"], plb["reference"], plb["amount"]) == ("L6", claim["payer_claim_id"], "-0.50")
+
+    async with httpx.AsyncClient() as http:  # the poll retried: the same 835 again
+        adapter = X12ProcessorAdapter(
+            stack.sessions, http, stack.sandbox_url, x12_integration(Settings(_env_file=None))
+        )
+        await adapter.status(claim["payer_claim_id"], claim_id=claim_id)
+    again = (await stack.read(claim_id))["ledger"]
+    assert again == ledger
+    admin = await stack.read(claim_id, auth(Role.ADMIN, sub="root", org=None))
+    assert [p["reference"] for p in admin["ledger"]["provider_adjustments"]] == [None]
+
+
+async def test_an_x12_claim_whose_transaction_set_the_999_rejects_goes_to_review_sent_once(stack: Stack) -> None:
+    claim_id = await stack.submit(x12_claim("REJ999"))
+    claim = await stack.wait_for(claim_id, "in_review")
+
+    assert claim["review_reason"] == "rejected_by_processor"
+    assert statuses(claim) == ["received", "validating", "submitted", "in_review"]
+    assert claim["status_history"][2]["reason"] == "rejected by the processor (A3)"
+    assert not claim["payer_claim_id"]  # the payer never took it
+    handle = stack.temporal.get_workflow_handle(f"claim-{claim_id}")
+    state = await handle.query(STATE_QUERY, result_type=ClaimState)
+    assert (state.processor_category, state.processor_status_code) == (Category.UNPROCESSABLE, "IK5*R*5")
+    async with httpx.AsyncClient() as http:
+        book = (await http.get(f"{stack.sandbox_url}/_sandbox/ledger", params={"claim_id": claim_id})).json()
+    assert (book["transaction_sets_rejected"], book["claims"]) == (1, [])  # sent once, not taken
+    assert pyx12_errors((await stack.api.get(f"/v1/claims/{claim_id}/x12/837", headers=stack.headers)).text) == []

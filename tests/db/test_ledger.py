@@ -1,9 +1,11 @@
-"""The ledger in PostgreSQL: append-only for every role, posted once per answer, written by the status activity."""
+"""The ledger in PostgreSQL: append-only for every role, posted once per answer, written by the status activity; an
+835 posted with its claim-level adjustments and its PLB, which the claim's record shows."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -12,6 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from activities.claim_records import ClaimRecordActivities
 from activities.contracts import RecordStatusChangesInput, StatusDetails, StatusRecord
+from activities.x12.parse_835 import parse_835
+from activities.x12.remittance_answer import posting
 from db.uow import UnitOfWork
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication
 from domain.ledger import LedgerKind, LedgerSource, PaymentAnswer, ProviderAdjustment, totals
@@ -198,3 +202,66 @@ async def test_the_status_activity_posts_each_adjudication_once_and_a_decision_c
         (LedgerKind.CORRECTION, LedgerSource.ADJUSTER, D("45.00")),
     ]
     assert (totals(entries).paid, totals(entries).adjustments) == (D("45.00"), [])
+
+
+SAMPLE_835 = Path(__file__).parents[1] / "activities" / "x12_samples" / "835.x12"
+
+
+async def post_sample(session_factory, claims: dict[str, str]) -> int:
+    """Post the sample 835's payments of each payer claim id to its claim (and its PLB); how many entries were new."""
+    [remittance] = parse_835(SAMPLE_835.read_text())
+    read = posting(remittance, {"PAYERCLM0011": {"L1": 1, "L2": 2}}, at=at(5))
+    written = 0
+    async with UnitOfWork(session_factory) as uow:
+        for payer_claim_id, claim_id in claims.items():
+            answers = [c.answer for c in read.claims if c.payer_claim_id == payer_claim_id]
+            written += len(await uow.ledger.post_remittance(claim_id, answers, read.provider_adjustments))
+        await uow.commit()
+    return written
+
+
+async def test_the_sample_835_posts_claim_level_cas_and_its_plb_once_and_the_claim_read_shows_the_plb(
+    session_factory,
+):
+    partly, denied, other = [(await take_in(session_factory)).claim_id for _ in range(3)]
+    claims = {"PAYERCLM0011": partly, "PAYERCLM0012": denied}
+
+    assert await post_sample(session_factory, claims) == 3  # two lines, and the denial's claim-level entry
+    assert await post_sample(session_factory, claims) == 0  # the same 835 redelivered
+
+    [entry] = await ledger(session_factory, denied)
+    assert (entry.line_number, entry.source, entry.billed, entry.paid) == (None, LedgerSource.REMITTANCE, D(60), D(0))
+    assert totals([entry]).adjustments == [Adjustment(group_code=GroupCode.CONTRACTUAL, reason_code="50", amount=D(60))]
+    async with UnitOfWork(session_factory) as uow:
+        records = [await uow.claims.get_record(claim_id) for claim_id in (partly, denied, other)]
+        assert await uow.ledger.provider_adjustments("835:1512345678:EFT0000012345") == records[0].provider_adjustments
+    plb = [(p.position, p.reason_code, p.reference, p.amount) for p in records[0].provider_adjustments]
+    assert plb == [(1, "L6", "LAB-000131", D("-2.50")), (2, "WO", "PAYERCLM0000", D("10.00"))]
+    assert records[1].provider_adjustments == records[0].provider_adjustments
+    assert records[2].provider_adjustments == []  # paid by no remittance
+
+
+async def test_the_processors_status_answer_restating_a_posted_835_posts_nothing_and_an_adjuster_still_corrects(
+    session_factory,
+):
+    claim_id = (await take_in(session_factory)).claim_id
+    await post_sample(session_factory, {"PAYERCLM0011": claim_id})
+    posted = await ledger(session_factory, claim_id)
+    restated = [LineAdjudication.model_validate(e.model_dump()) for e in posted]
+    activities = ClaimRecordActivities(session_factory)
+
+    review = change(claim_id, 1, ClaimStatus.IN_REVIEW, restated, adjuster=False)
+    await activities.record_status_changes(RecordStatusChangesInput(changes=[review]))
+    assert await ledger(session_factory, claim_id) == posted
+
+    other = [restated[0], restated[1].model_copy(update={"paid": D("1.00")})]  # not what the 835 said
+    approved = change(claim_id, 2, ClaimStatus.APPROVED, other, adjuster=True)
+    await activities.record_status_changes(RecordStatusChangesInput(changes=[approved]))
+    entries = await ledger(session_factory, claim_id)
+    assert [(e.kind, e.source) for e in entries[len(posted) :]] == [
+        (LedgerKind.REVERSAL, LedgerSource.ADJUSTER),
+        (LedgerKind.REVERSAL, LedgerSource.ADJUSTER),
+        (LedgerKind.CORRECTION, LedgerSource.ADJUSTER),
+        (LedgerKind.CORRECTION, LedgerSource.ADJUSTER),
+    ]
+    assert totals(entries).paid == D("71.00")

@@ -1,6 +1,7 @@
 """The sandbox speaks X12 over the CAQH CORE envelope at /core/: every scenario answers as it does in JSON, an 837P
-resent under the same control numbers is one claim, and what it writes back reads with the engine's parsers (and,
-for the 999, 277CA and 835, passes pyx12's 5010 validator)."""
+resent under the same control numbers is one claim, REJ999's transaction set is rejected in the 999, PLB's 835
+carries a claim-level CAS and a PLB, and what it writes back reads with the engine's parsers (and, for the 999,
+277CA and 835, passes pyx12's 5010 validator)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ from activities.x12.parse_999 import parse_999
 from activities.x12.request_276 import claim_status_request
 from activities.x12.transport import read_envelope
 from domain.claim import Claim
-from sandbox.scenarios import FINALIZED, SCENARIOS
+from sandbox.scenarios import FINALIZED, SCENARIOS, scenario_for
 from tests.activities.test_x12_837p import ENVELOPE, LAB_ADDRESS, PATIENT_ADDRESS, SUBMITTER, pyx12_errors
 from tests.sandbox.sandbox_testkit import ledger
 from workers.sample_claims import scenario_claim
 
 AT = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
-PREFIXES = ["M", *(s.prefix for s in SCENARIOS if s.prefix)]
+#: The scenarios whose 837P is taken (REJ999's transaction set is rejected in the 999: tested on its own below).
+PREFIXES = ["M", *(s.prefix for s in SCENARIOS if s.prefix and not s.rejects_transaction_set)]
 
 
 def source(prefix: str, **changes: Any) -> ClaimSource:
@@ -230,3 +232,50 @@ async def test_an_837p_whose_claim_does_not_read_is_rejected_in_the_999_and_not_
     assert not ack.group_status.accepted
     assert "ST*277" not in payload  # no 277CA for a rejected transaction set
     assert (await ledger(client))["submissions_applied"] == 0
+
+
+async def test_a_rej999_claims_transaction_set_is_rejected_in_the_999_and_not_taken_and_json_answers_a3(
+    client: httpx.AsyncClient,
+) -> None:
+    claim = source("REJ999")
+    payload = await answer(client, "X12_837_Request_005010X222A1", the_837p(claim, 95))
+
+    [ack] = parse_999(payload)
+    [transaction_set] = ack.transaction_sets
+    assert (ack.group_status.value, ack.sets_accepted) == ("R", 0)
+    assert (transaction_set.status.value, transaction_set.syntax_error_codes) == ("R", ["5"])
+    assert "ST*277" not in payload  # no 277CA: the claim was not taken
+    book = (await client.get("/_sandbox/ledger", params={"claim_id": claim.claim_id})).json()
+    assert (book["submissions_applied"], book["transaction_sets_rejected"], book["claims"]) == (0, 1, [])
+    json_body = {
+        "claim_id": "json-" + claim.claim_id,
+        "patient_control_number": "J" + claim.claim.patient_control_number[:19],
+        "payer_id": "SANDBOX",
+        "member_id": claim.claim.insurance.member_id,
+        "total_charge": "45.00",
+        "lines": [{"line_number": 1, "procedure_code": "80053", "charge": "45.00", "service_date": "2026-11-20"}],
+    }
+    json_receipt = (await client.post("/v1/claims", json=json_body, headers={"Idempotency-Key": "j999"})).json()
+    assert json_receipt["category"] == scenario_for("REJ999").submission.category == "A3"
+
+
+async def test_a_plb_claims_835_takes_a_claim_level_cas_and_carries_a_plb_and_balances(
+    client: httpx.AsyncClient,
+) -> None:
+    claim = source("PLB")
+    _, receipt = await submit(client, claim, 110)
+    for n in range(3):
+        await answer(client, "X12_276_Request_005010X212", the_276(claim, receipt.payer_claim_id, 111 + n), "RealTime")
+    payload = await answer(client, "X12_835_Request_005010X221A1", the_276(claim, receipt.payer_claim_id, 120))
+
+    [remittance] = parse_835(payload)
+    [paid] = remittance.claims
+    assert remittance.balanced, remittance.findings
+    assert [(a.group.value, a.reason_code, str(a.amount)) for a in paid.adjustments] == [("CO", "253", "0.90")]
+    assert (str(paid.billed), str(paid.paid), [str(line.paid) for line in paid.lines]) == ("45.00", "44.10", ["45.00"])
+    [plb] = remittance.provider_adjustments
+    assert (plb.reason_code, plb.reference, str(plb.amount)) == ("L6", receipt.payer_claim_id, "-0.50")
+    assert str(remittance.payment.amount) == "44.60"  # BPR02: the claim's 44.10 and the 0.50 interest
+    [entry] = (await client.get("/_sandbox/ledger", params={"claim_id": claim.claim_id})).json()["claims"]
+    assert entry["paid_amount"] == "44.10"
+    assert pyx12_errors(payload) == []

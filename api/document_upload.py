@@ -141,8 +141,8 @@ async def read_upload(request: Request, max_bytes: int) -> UploadForm:
         fields = {name: bytes(part.data).decode("utf-8") for name, part in reader.parts.items() if name in TEXT_PARTS}
     except UnicodeDecodeError:
         raise form_error("body", "text fields must be UTF-8", "unicode_invalid") from None
-    if "name" not in fields and file.filename:
-        fields["name"] = file.filename
+    if "name" not in fields and "document_id" not in fields and file.filename:
+        fields["name"] = file.filename  # a new document's default name; a new version keeps its document's
     try:
         form = DocumentForm.model_validate(fields)
     except ValidationError as invalid:

@@ -102,6 +102,18 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     },
     # a member's plan data, for billing: submitters of any organization (a member belongs to none); 422: no body
     ("POST", "/v1/eligibility"): {"any": row(401, 422, 422, 403, 403, 403, 403)},
+    # a claim's documents: whoever may read the claim may list and upload them (415: a JSON body, not a multipart
+    # upload, so nothing is stored); a document id nobody has is 404 to everyone
+    ("POST", "/v1/claims/{claim_id}/documents"): {
+        "own": row(401, 415, 404, 415, 404, 415, 415),
+        "foreign": row(401, 404, 415, 404, 404, 404, 415),
+    },
+    ("GET", "/v1/claims/{claim_id}/documents"): {
+        "own": row(401, 200, 404, 200, 404, 200, 200),
+        "foreign": row(401, 404, 200, 404, 404, 404, 200),
+    },
+    ("GET", "/v1/documents/{document_id}"): {"any": row(401, 404, 404, 404, 404, 404, 404)},
+    ("GET", "/v1/documents"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
 }
 
 #: What each route is sent (beyond the caller's token): bodies that are refused or change nothing.
@@ -120,6 +132,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/v1/codes/{kind}/{code}"): {"billable": "sometimes"},  # 422 for an admin
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
     ("POST", "/v1/eligibility"): {},  # no inquiry: 422 once authorised, so no payer is asked
+    ("POST", "/v1/claims/{claim_id}/documents"): {},  # not multipart: 415 once the claim is found, nothing stored
 }
 PATH_PARAMETERS = {
     "kind": "cpt",
@@ -127,6 +140,7 @@ PATH_PARAMETERS = {
     "org_id": OWN_ORG,
     "integration_id": "sandbox",
     "payer_id": "SANDBOX",
+    "document_id": "0" * 32,
 }
 
 

@@ -160,6 +160,8 @@ async def _write_status(uow: UnitOfWork, record: StatusRecord) -> bool:
             else None
         ),
         note_id=details.note_id,
+        review_due_at=details.review_due_at,
+        risk_score=details.risk_score,
     )
     if details.payment is not None:
         await uow.claims.record_payment(

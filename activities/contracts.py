@@ -22,6 +22,7 @@ from domain.claim import FrequencyCode
 from domain.decision import BilledLine
 from domain.errors import DomainError
 from domain.integrations import Adapter
+from domain.risk import RiskReason
 from domain.status import ClaimStatus
 from domain.validation import ValidationFinding
 
@@ -92,6 +93,10 @@ class StatusDetails(BaseModel):
     #: A note the API stored before it sent the update (decision, information, cancellation); its text never
     #: enters the workflow's history.
     note_id: str | None = None
+    #: When the assignee's review is due (entering review, escalated, reassigned, information provided).
+    review_due_at: datetime | None = None
+    #: The risk screen's score (0-100), with the change that follows the screen.
+    risk_score: int | None = None
 
 
 class StatusRecord(BaseModel):
@@ -312,3 +317,27 @@ class AssignAdjusterResult(BaseModel):
 
 
 ASSIGN_ADJUSTER = Activity("assign_adjuster", AssignAdjusterInput, AssignAdjusterResult)
+
+
+# ---- the risk screen ----------------------------------------------------------------------------
+
+
+class ScreenRiskInput(BaseModel):
+    claim_id: str
+    #: Where the claim is screened: "before_submission" or "before_auto_approval" (logged with the score).
+    stage: str
+
+
+class RiskScreenResult(BaseModel):
+    """The claim's risk score, its reasons (rule ids, codes and counts: no PHI) and whether it goes to review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    score: int
+    reasons: list[RiskReason] = []
+    threshold: int
+    #: The score is at or above the threshold: the claim goes to review (never denied for it).
+    held: bool
+
+
+SCREEN_RISK = Activity("screen_claim_risk", ScreenRiskInput, RiskScreenResult)

@@ -17,7 +17,20 @@ from api.disconnect import CancelOnDisconnect
 from api.document_upload import DOCUMENT_UPLOADS
 from api.limits import BodySizeLimit
 from api.rate_limit import rate_limiter
-from api.routers import adjusters, audit, claims, codes, documents, eligibility, health, integrations, webhooks, x12
+from api.routers import (
+    adjusters,
+    audit,
+    claims,
+    codes,
+    documents,
+    eligibility,
+    health,
+    integrations,
+    queues,
+    webhooks,
+    x12,
+)
+from api.routers.risk import router as risk_router
 from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
 
@@ -72,6 +85,8 @@ def create_app(
     app.include_router(x12.router)
     app.include_router(eligibility.router)
     app.include_router(integrations.router)
+    app.include_router(queues.router)
+    app.include_router(risk_router)
     app.include_router(documents.router)
     app.include_router(adjusters.router)
     # a document upload streams its file and counts it against its own limit (api/document_upload.py)

@@ -20,6 +20,8 @@ quote the patient's date of birth, sex or member id).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import assert_never
 
 from api.schemas.claims import (
@@ -44,11 +46,12 @@ from db.records import ClaimEligibilityRecord
 from domain.claim import Claim, Patient
 from domain.decision import Recommendation
 from domain.ledger import LedgerEntry, ProviderAdjustment, line_totals, totals
-from domain.status import ClaimStatus
+from domain.priority import Priority, PriorityFacts, priority_of
+from domain.status import OPEN_WORK, ClaimStatus
 from domain.validation import RULES, Severity, ValidationFinding, ValidationIssue, describe_all
 from services.access import Principal, Role
 from services.claims import ClaimSummary, ClaimView
-from workflows.claim_contract import workflow_id
+from workflows.claim_contract import ClaimState, workflow_id
 
 
 def projection_of(principal: Principal) -> Projection:
@@ -251,13 +254,16 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         assigned_adjuster=(live.assigned_adjuster if live else None) or record.assigned_adjuster,
         assignment_rule=live.assignment_rule if live else None,
         review_due_at=live.review_due_at if live and status is ClaimStatus.IN_REVIEW else None,
+        priority=priority_now(record.total_charge, record.created_at, live) if status in OPEN_WORK else None,
         recommendation=present_recommendation(live.recommendation) if live and live.recommendation else None,
         payer_claim_id=(live.payer_claim_id if live else None) or record.payer_claim_id,
         validation_errors=errors,
         validation_warnings=warnings,
         review_reason=live.review_reason if live else None,
         risk_score=live.risk_score if live else None,
-        risk_reasons=[RiskReasonRead.model_validate(reason.model_dump()) for reason in live.risk_reasons] if live else [],
+        risk_reasons=[RiskReasonRead.model_validate(reason.model_dump()) for reason in live.risk_reasons]
+        if live
+        else [],
         waiting_for=(live.waiting_for or None) if live else None,
         payment=payment,
         ledger=present_ledger(record.ledger, record.provider_adjustments, projection),
@@ -270,6 +276,16 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         updated_at=record.updated_at,
         claim=present_document(record.claim, projection),
     )
+
+
+def priority_now(amount: Decimal, received_at: datetime, live: ClaimState | None) -> Priority:
+    facts = PriorityFacts(
+        amount=amount,
+        received_at=received_at,
+        review_due_at=live.review_due_at if live else None,
+        risk_score=live.risk_score if live else None,
+    )
+    return priority_of(facts, datetime.now(UTC))
 
 
 def present_recommendation(recommendation: Recommendation) -> RecommendationRead:

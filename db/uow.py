@@ -15,6 +15,7 @@ from db.repositories.documents import DocumentRepository
 from db.repositories.eligibility import EligibilityRepository
 from db.repositories.integrations import IntegrationRepository
 from db.repositories.ledger import LedgerRepository
+from db.repositories.queues import QueueRepository
 from db.repositories.reference import ReferenceRepository
 from db.repositories.risk import RiskRepository
 from db.repositories.x12 import X12Repository
@@ -36,6 +37,7 @@ class UnitOfWork:
     risk: RiskRepository
     documents: DocumentRepository
     adjusters: AdjusterRepository
+    queues: QueueRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.risk = RiskRepository(self.session)
         self.adjusters = AdjusterRepository(self.session)
         self.documents = DocumentRepository(self.session)
+        self.queues = QueueRepository(self.session)
         return self
 
     async def __aexit__(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication, RemarkCode
 from domain.errors import ConflictError, RefusedError
 from domain.money import Money, total
-from domain.status import ClaimStatus
+from domain.status import OPEN_WORK, ClaimStatus
 
 
 class DecisionAction(StrEnum):
@@ -169,7 +169,7 @@ class ReassignConflictError(ConflictError):
 
 def check_reassignable(status: ClaimStatus, *, current: str | None, to: str | None) -> None:
     """Raise unless a claim in this status, assigned to `current`, may be handed to `to` (None: the rules choose)."""
-    if status not in (ClaimStatus.IN_REVIEW, ClaimStatus.INFO_REQUESTED):
+    if status not in OPEN_WORK:
         raise ReassignConflictError(
             f"the claim is {status.value}; only a claim in review or waiting for information can be reassigned"
         )

@@ -43,6 +43,8 @@ CORRECTABLE: frozenset[ClaimStatus] = frozenset({S.DENIED, S.CLOSED})
 #: the submission starts) and once the processor has answered and the claim waits for an adjuster. While
 #: the processor adjudicates it, and once approved (payment is on its way), withdrawing is a void claim
 #: (frequency code 8), not a cancellation: the processor would still act on the original.
+#: The statuses in which a claim is its adjuster's open work: waiting for their decision or for information they asked.
+OPEN_WORK: frozenset[ClaimStatus] = frozenset({S.IN_REVIEW, S.INFO_REQUESTED})
 CANCELLABLE: frozenset[ClaimStatus] = frozenset({S.RECEIVED, S.VALIDATING, S.READY, S.IN_REVIEW, S.INFO_REQUESTED})
 #: Statuses the submission starts from: a claim cancelled there before its submission started was never sent.
 BEFORE_SUBMISSION: frozenset[ClaimStatus] = frozenset({S.VALIDATING, S.READY})
@@ -56,7 +58,8 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     # closed at once: a void claim (frequency 8) the processor accepted has nothing more to wait for
     S.SUBMITTED: frozenset({S.PENDING, S.IN_REVIEW, S.CLOSED}),
     S.PENDING: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.IN_REVIEW}),
-    S.IN_REVIEW: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.INFO_REQUESTED}),
+    # back to ready: an adjuster approved a claim the risk screen held before submission; it is sent from there
+    S.IN_REVIEW: frozenset({S.APPROVED, S.PARTIALLY_APPROVED, S.DENIED, S.INFO_REQUESTED, S.READY}),
     S.INFO_REQUESTED: frozenset({S.IN_REVIEW, S.DENIED}),
     S.APPROVED: frozenset({S.PAID}),
     S.PARTIALLY_APPROVED: frozenset({S.PAID}),

@@ -340,7 +340,10 @@ class ClaimWorkflow:
             who = assignment.adjuster_id or "nobody (no eligible adjuster)"
             who += f" by rule {assignment.rule}" if assignment.rule else ""
             details = StatusDetails(
-                adjudication=adjudication or None, assigned_adjuster=assignment.adjuster_id, validation_issues=issues
+                adjudication=adjudication or None,
+                assigned_adjuster=assignment.adjuster_id,
+                validation_issues=issues,
+                review_due_at=state.review_due_at,
             )
             await self._status.move(
                 ClaimStatus.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details
@@ -380,7 +383,9 @@ class ClaimWorkflow:
             reason = f"escalated: no decision within {hours:g}h; assigned to {state.assigned_adjuster or 'nobody'}"
             reason += f" by rule {assignment.rule}" if assignment.adjuster_id and assignment.rule else ""
             await self._status.record(
-                ClaimStatus.IN_REVIEW, reason, details=StatusDetails(assigned_adjuster=state.assigned_adjuster)
+                ClaimStatus.IN_REVIEW,
+                reason,
+                details=StatusDetails(assigned_adjuster=state.assigned_adjuster, review_due_at=state.review_due_at),
             )
 
     async def _await_information(self) -> None:
@@ -475,7 +480,7 @@ class ClaimWorkflow:
             await self._status.record(
                 ClaimStatus.IN_REVIEW,
                 f"recommendation assigned to {who} for a second approval",
-                details=StatusDetails(assigned_adjuster=assignment.adjuster_id),
+                details=StatusDetails(assigned_adjuster=assignment.adjuster_id, review_due_at=state.review_due_at),
             )
 
     async def _apply_decision(self, input: DecideInput) -> None:
@@ -568,7 +573,9 @@ class ClaimWorkflow:
                 state.status,
                 f"reassigned from {previous} to {chosen} by {input.actor}",
                 actor=input.actor,
-                details=StatusDetails(assigned_adjuster=chosen, note_id=input.note_id),
+                details=StatusDetails(
+                    assigned_adjuster=chosen, note_id=input.note_id, review_due_at=state.review_due_at
+                ),
             )
         return UpdateResult(claim_id=state.claim_id, status=state.status, assigned_adjuster=chosen)
 
@@ -601,7 +608,10 @@ class ClaimWorkflow:
             self._state.review_due_at = workflow.now() + self._policy.review_sla
             reason = f"information provided by {input.actor}"
             await self._status.move(
-                ClaimStatus.IN_REVIEW, reason, actor=input.actor, details=StatusDetails(note_id=input.note_id)
+                ClaimStatus.IN_REVIEW,
+                reason,
+                actor=input.actor,
+                details=StatusDetails(note_id=input.note_id, review_due_at=self._state.review_due_at),
             )
         return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from api.deps import ContextDep, Reader, Reassigner, Reviewer, Submitter, Withdrawer
+from api.deps import ContextDep, Overseer, Reader, Reviewer, Submitter, Withdrawer
 from api.disconnect import even_if_client_leaves
 from api.presenters import present, present_summary, projection_of
 from api.schemas.claims import (
@@ -148,7 +148,7 @@ async def decide(claim_id: str, decision: Decision, principal: Reviewer, context
         422: {"description": "No such adjuster, or not active"},
     },
 )
-async def reassign(claim_id: str, body: ReassignRequest, principal: Reassigner, context: ContextDep) -> UpdateResult:
+async def reassign(claim_id: str, body: ReassignRequest, principal: Overseer, context: ContextDep) -> UpdateResult:
     """A supervisor hands a claim in review (or waiting for information) to another adjuster, with a reason; the
     review SLA starts again for them. Without `adjuster_id` the assignment rules choose anyone but the current one."""
     return await claims.reassign(context, principal, claim_id, body.adjuster_id, body.reason)

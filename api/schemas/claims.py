@@ -19,6 +19,7 @@ from domain.claim import Address, BillingProvider, FrequencyCode, Provider, Serv
 from domain.decision import DecisionAction
 from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
 from domain.money import Money, SignedMoney
+from domain.priority import Priority
 from domain.status import ClaimStatus
 from domain.validation import ValidationIssue
 from services.claims import NOTE_BODY_MAX_CHARS, NoteKind
@@ -205,6 +206,11 @@ class ClaimRead(BaseModel):
     )
     review_due_at: datetime | None = Field(
         default=None, description="When the assignee's review is due (the SLA); past it, the claim is escalated."
+    )
+    priority: Priority | None = Field(
+        default=None,
+        description="In review or waiting for information: its priority in queues, from amount, age, review due "
+        "time and risk score, computed now (null otherwise).",
     )
     recommendation: RecommendationRead | None = Field(
         default=None,

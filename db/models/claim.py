@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +31,10 @@ class ClaimRegister(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(32))
     status_seq: Mapped[int] = mapped_column(Integer)
     assigned_adjuster: Mapped[str | None] = mapped_column(String(64))
+    #: When the assignee's review is due (the review SLA), while the claim is in review.
+    review_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The risk screen's score (0-100), when the claim was screened.
+    risk_score: Mapped[int | None] = mapped_column(Integer)
     payer_claim_id: Mapped[str | None] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSONB)
     validation_errors: Mapped[list[dict[str, str]]] = mapped_column(JSONB)

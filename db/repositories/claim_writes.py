@@ -63,6 +63,8 @@ _INTAKE_VALUES = {
 _ADJUSTER = param(CLAIM.c.assigned_adjuster)
 _PAYER_CLAIM_ID = param(CLAIM.c.payer_claim_id)
 _VALIDATION_ERRORS = param(CLAIM.c.validation_errors, type_=OPTIONAL_JSON)
+_REVIEW_DUE_AT = param(CLAIM.c.review_due_at)
+_RISK_SCORE = param(CLAIM.c.risk_score)
 
 #: The status change is newer than the register's (compared with the row before the update, as SET does).
 _AHEAD = CLAIM.c.status_seq < _SEQ
@@ -87,6 +89,10 @@ _REGISTER_CHANGES = {
     "validation_errors": case(
         (_AHEAD, func.coalesce(_VALIDATION_ERRORS, CLAIM.c.validation_errors)), else_=CLAIM.c.validation_errors
     ),
+    "review_due_at": case(
+        (_AHEAD, func.coalesce(_REVIEW_DUE_AT, CLAIM.c.review_due_at)), else_=CLAIM.c.review_due_at
+    ),
+    "risk_score": case((_AHEAD, func.coalesce(_RISK_SCORE, CLAIM.c.risk_score)), else_=CLAIM.c.risk_score),
     "updated_at": _NOW,
 }
 #: What a line's adjudication replaces when the line was adjudicated before (an adjuster's decision after the

@@ -287,6 +287,9 @@ def create_claim_tables() -> None:
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("status_seq", sa.Integer(), nullable=False),
         sa.Column("assigned_adjuster", sa.String(length=64), nullable=True),
+        # work management: when the assignee's review is due, and the risk screen's score (for queue priority)
+        sa.Column("review_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("risk_score", sa.Integer(), nullable=True),
         sa.Column("payer_claim_id", sa.String(length=64), nullable=True),
         sa.Column("document", JSON, nullable=False),
         sa.Column("validation_errors", JSON, nullable=False),

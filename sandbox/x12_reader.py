@@ -95,6 +95,8 @@ def read_837p(interchange: Interchange) -> ClaimIn:
                 fields["payer_id"] = segment.get(9)
             case "NM1", "85":
                 names.update(provider=segment.get(3), provider_npi=segment.get(9))
+            case "NM1", "DN":  # 2310A: the referring provider (kept with the claim, not echoed)
+                fields["referring_provider_npi"] = segment.get(9)
             case "CLM", _:
                 fields["patient_control_number"] = segment.get(1)
                 fields["total_charge"] = _money(segment.get(2))

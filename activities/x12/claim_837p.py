@@ -153,7 +153,24 @@ def missing(source: ClaimSource) -> list[str]:
     rendering = claim.rendering_provider
     if rendering is not None and rendering.npi != claim.billing_provider.npi and not rendering.name:
         problems.append("rendering_provider.name: the 837P names the rendering provider (2310B NM1)")
+    referring = claim.referring_provider
+    if referring is not None:
+        if not referring.name:
+            problems.append(
+                "referring_provider.name: the 837P names the referring provider, a person (2310A NM1*DN); "
+                'give it as "Last, First"'
+            )
+        elif len(_person_name(referring.name)[1]) > MAX_FIRST_NAME:
+            problems.append(f"referring_provider.name: a first name of at most {MAX_FIRST_NAME} characters (NM104)")
     return problems
+
+
+def _person_name(name: str) -> tuple[str, str]:
+    """(last, first) of a name written "Last, First"; a name without a comma is all last name."""
+    last, comma, first = name.partition(",")
+    if comma and last.strip() and first.strip():
+        return last.strip(), first.strip()
+    return name.strip(), ""
 
 
 def _submitter_and_receiver(writer: SegmentWriter, submitter: SubmitterProfile) -> None:
@@ -256,16 +273,25 @@ def _claim(writer: SegmentWriter, claim: Claim) -> None:
         writer.add("REF", "F8", claim.original_payer_claim_id, source="original_payer_claim_id")
     codes = [code.replace(".", "") for code in claim.diagnosis_codes]
     writer.add("HI", ("ABK", codes[0]), *[("ABF", code) for code in codes[1:]], source="diagnosis_codes")
+    if claim.referring_provider is not None:
+        _referring_provider(writer, claim.referring_provider)
     rendering = claim.rendering_provider
     if rendering is not None and rendering.npi != claim.billing_provider.npi:
         _rendering_provider(writer, rendering)
 
 
+def _referring_provider(writer: SegmentWriter, provider: Provider) -> None:
+    """2310A (before 2310B): the referring provider is always a person (NM102 1), "Last, First" split."""
+    assert provider.name is not None  # checked by missing()
+    last, first = _person_name(provider.name)
+    writer.add("NM1", "DN", "1", last, first or None, None, None, None, "XX", provider.npi, source="referring_provider")
+
+
 def _rendering_provider(writer: SegmentWriter, provider: Provider) -> None:
     """2310B: a person written "Last, First" is a person (NM102 1); any other name an organisation (NM102 2)."""
     assert provider.name is not None  # checked by missing()
-    last, comma, first = provider.name.partition(",")
-    if comma and last.strip() and first.strip():
+    last, first = _person_name(provider.name)
+    if first:
         writer.add("NM1", "82", "1", last, first, None, None, None, "XX", provider.npi, source="rendering_provider")
     else:
         writer.add(

@@ -107,27 +107,31 @@ async def new_837p(uow: UnitOfWork, record: ClaimRecord, integration: X12Integra
 
 async def claim_source(uow: UnitOfWork, record: ClaimRecord) -> ClaimSource:
     """The claim as submitted (its snapshot's source), with what reference data adds: the payer's name, the
-    rendering provider's name when the claim gives only its NPI, the subscriber when the patient is not."""
+    rendering and referring providers' names when the claim gives only their NPI, the subscriber when the patient
+    is not."""
     claim = record.claim
     payer_name = await uow.x12.payer_name(claim.insurance.payer_id)
     if payer_name is None:
         raise ClaimIncompleteError(
             f"payer {claim.insurance.payer_id} is not in the payer table: the 837P names the payer (2010BB NM1)"
         )
-    claim = await _with_rendering_name(uow, claim)
+    claim = await _with_provider_names(uow, claim)
     return ClaimSource(
         claim_id=record.claim_id, claim=claim, payer_name=payer_name, subscriber=await _subscriber(uow, claim)
     )
 
 
-async def _with_rendering_name(uow: UnitOfWork, claim: Claim) -> Claim:
-    rendering = claim.rendering_provider
-    if rendering is None or rendering.name:
-        return claim
-    known = await uow.reference.get_provider(rendering.npi)
-    if known is None or not known.name:
-        return claim
-    return claim.model_copy(update={"rendering_provider": Provider(npi=rendering.npi, name=known.name)})
+async def _with_provider_names(uow: UnitOfWork, claim: Claim) -> Claim:
+    """The rendering and referring providers the claim gives by NPI only, named from reference data if known."""
+    named: dict[str, Provider] = {}
+    for role in ("rendering_provider", "referring_provider"):
+        provider: Provider | None = getattr(claim, role)
+        if provider is None or provider.name:
+            continue
+        known = await uow.reference.get_provider(provider.npi)
+        if known is not None and known.name:
+            named[role] = Provider(npi=provider.npi, name=known.name)
+    return claim.model_copy(update=named) if named else claim
 
 
 async def _subscriber(uow: UnitOfWork, claim: Claim) -> Subscriber | None:

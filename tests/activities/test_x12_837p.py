@@ -15,6 +15,7 @@ from activities.x12.claim_837p import ClaimSource, SubmitterProfile, Subscriber,
 from activities.x12.envelope import ControlNumbers, Envelope
 from activities.x12.writer import X12ValueError
 from domain.claim import Claim
+from sandbox.x12_reader import read, read_837p
 from workers.sample_claims import sample_claim
 
 AT = datetime(2026, 11, 23, 14, 5, tzinfo=UTC)
@@ -153,6 +154,56 @@ def test_a_rendering_provider_who_is_the_billing_provider_is_not_repeated() -> N
 
     assert pyx12_errors(interchange) == []
     assert find(interchange, "NM1", "82") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Example, Pat", ["NM1", "DN", "1", "Example", "Pat", "", "", "", "XX", "1555123458"]),
+        ("Dr. Pat Example", ["NM1", "DN", "1", "Dr. Pat Example", "", "", "", "", "XX", "1555123458"]),
+    ],
+)
+def test_a_referring_provider_is_loop_2310a_a_person_before_the_rendering_provider_and_passes_pyx12(
+    name: str, expected: list[str]
+) -> None:
+    interchange = write(
+        body(
+            referring_provider={"npi": "1555123458", "name": name},
+            rendering_provider={"npi": "1245319599", "name": "Smith, Jane"},
+        )
+    )
+
+    assert pyx12_errors(interchange) == []
+    assert find(interchange, "NM1", "DN") == [expected]
+    order = [f"NM1*{s[1]}" if s[0] == "NM1" else s[0] for s in segments(interchange)]
+    # in the claim's 2300 loop after HI: 2310A, then 2310B, then the service lines (2400)
+    assert order.index("HI") < order.index("NM1*DN") == order.index("NM1*82") - 1 < order.index("LX")
+
+
+def test_a_referring_provider_who_is_also_the_billing_provider_is_still_written() -> None:
+    interchange = write(body(referring_provider={"npi": "1234567893", "name": "Lab, Director"}))
+
+    assert pyx12_errors(interchange) == []
+    assert find(interchange, "NM1", "DN") == [["NM1", "DN", "1", "Lab", "Director", "", "", "", "XX", "1234567893"]]
+
+
+def test_a_claim_without_a_referring_provider_has_no_2310a() -> None:
+    assert find(write(body()), "NM1", "DN") == []
+
+
+def test_a_referring_provider_without_a_name_is_named_as_what_the_837p_lacks() -> None:
+    with pytest.raises(X12ValueError) as refused:
+        write(body(referring_provider={"npi": "1555123458"}))
+
+    [problem] = refused.value.problems
+    assert problem.startswith("referring_provider.name: the 837P names the referring provider, a person (2310A")
+
+
+def test_the_sandbox_reads_the_referring_providers_npi_from_the_837p() -> None:
+    interchange = write(body(referring_provider={"npi": "1555123458", "name": "Example, Pat"}))
+
+    assert read_837p(read(interchange)).submission["referring_provider_npi"] == "1555123458"
+    assert "referring_provider_npi" not in read_837p(read(write(body()))).submission
 
 
 def test_patient_who_is_the_subscriber_has_no_patient_loop() -> None:

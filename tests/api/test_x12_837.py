@@ -72,6 +72,20 @@ async def test_a_dependent_patient_is_billed_under_the_subscriber_from_reference
     assert find(response.text, "NM1", "QC") == [["NM1", "QC", "1", "Ruiz", "Leo"]]
 
 
+async def test_a_referring_provider_given_by_npi_is_named_from_reference_data_in_loop_2310a(stack: Stack) -> None:
+    body = billable()
+    body["referring_provider"] = {"npi": "1555123458"}  # seeded as "Dr. Pat Example (fictional)" (providers.json)
+    claim_id = await snapshotted(stack, body)
+
+    response = await stack.api.get(path(claim_id), headers=stack.headers)
+
+    assert response.status_code == 200, response.text
+    assert pyx12_errors(response.text) == []
+    assert find(response.text, "NM1", "DN") == [
+        ["NM1", "DN", "1", "Dr. Pat Example (fictional)", "", "", "", "", "XX", "1555123458"]
+    ]
+
+
 async def test_only_a_submitter_of_the_claims_organization_reads_its_837p(stack: Stack) -> None:
     claim_id = await snapshotted(stack, billable())
 

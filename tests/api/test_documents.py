@@ -20,7 +20,10 @@ from temporalio.client import Client
 
 from api.app import create_app
 from api.auth import Role
+from services import documents
+from services.access import Principal
 from services.documents import DocumentConfig
+from services.errors import NotFoundError
 from services.storage.clamd import ClamdScanner
 from services.storage.filesystem import FilesystemDocumentStore
 from tests.api.test_claim_lifecycle import member
@@ -350,10 +353,10 @@ async def scanned(
     """An API (no worker: claims only need to be recorded) whose documents go through a fake clamd into a folder of
     this test's, with a 1 KiB limit."""
     async with fake_clamd() as clamd:
-        documents = DocumentConfig(
+        config = DocumentConfig(
             store=FilesystemDocumentStore(tmp_path), scanner=ClamdScanner(clamd.host, clamd.port), max_bytes=1024
         )
-        app = create_app(config_for_tests(documents=documents), _returning(temporal), sessions)
+        app = create_app(config_for_tests(documents=config), _returning(temporal), sessions)
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claimflow.test") as api,
@@ -401,3 +404,21 @@ async def test_the_size_limit_is_a_setting_and_the_same_bytes_are_stored_once(sc
     assert (first.status_code, again.status_code, over.status_code) == (201, 201, 413)
     assert first.json()["latest"]["sha256"] == again.json()["latest"]["sha256"]
     assert len(stored_files(scanned.store)) == 1  # two documents, one stored object
+
+
+async def test_the_ids_attached_so_far_are_what_an_answer_to_a_request_for_information_can_name(stack: Stack) -> None:
+    owner = org()
+    submitter = auth(Role.SUBMITTER, "doc-answer", owner)
+    claim_id = await submit(stack.api, submitter)
+    first = (await uploaded(stack.api, claim_id, submitter, PDF, type="medical_record"))["document_id"]
+    second = (await uploaded(stack.api, claim_id, submitter, NOTE, type="itemized_bill", name="bill.txt"))[
+        "document_id"
+    ]
+    await uploaded(stack.api, claim_id, submitter, PDF + b"%v2\n", type="medical_record", name=None, document_id=first)
+    context = stack.api._transport.app.state.context  # type: ignore[attr-defined]
+    principal = Principal(sub="doc-answer", role=Role.SUBMITTER, org=owner)
+
+    assert await documents.attached_document_ids(context, principal, claim_id) == [first, second]
+    stranger = Principal(sub="someone", role=Role.SUBMITTER, org=org())
+    with pytest.raises(NotFoundError):
+        await documents.attached_document_ids(context, stranger, claim_id)

@@ -132,46 +132,46 @@ async def writable_claim(context: ServiceContext, principal: Principal, claim_id
 
 
 async def upload(
-    context: ServiceContext, config: DocumentConfig, principal: Principal, claim_id: str, upload: Upload
+    context: ServiceContext, config: DocumentConfig, principal: Principal, claim_id: str, sent: Upload
 ) -> ClaimDocument:
     """Check the bytes, scan them, store them under their SHA-256 (once, however often they are uploaded), then
     record the document or its new version with an audit entry in one transaction."""
     async with UnitOfWork(context.sessions) as uow:
         await visible_record(uow, principal, claim_id)
-    name = None if upload.name is None else checked_name(upload.name)
-    content_type = check_content(upload.data, config.max_bytes)
-    await _scan(config.scanner, upload.data)
-    sha256 = sha256_of(upload.data)
-    await config.store.put(sha256, upload.data)
+    name = None if sent.name is None else checked_name(sent.name)
+    content_type = check_content(sent.data, config.max_bytes)
+    await _scan(config.scanner, sent.data)
+    sha256 = sha256_of(sent.data)
+    await config.store.put(sha256, sent.data)
     now = datetime.now(UTC)
     async with UnitOfWork(context.sessions) as uow:
         record = await visible_record(uow, principal, claim_id)  # still visible: its scope may have moved meanwhile
-        if upload.document_id is None:
+        if sent.document_id is None:
             if name is None:
                 raise InvalidFieldError(
                     "name: a new document needs a name", path="name", problem="name the document", rule="required"
                 )
             document_id = uuid.uuid4().hex
-            version = _version(1, sha256, upload.data, content_type, principal, now)
+            version = _version(1, sha256, sent.data, content_type, principal, now)
             await uow.documents.add(
                 document_id=document_id,
                 claim_id=record.claim_id,
                 org_id=record.org_id,
-                type=upload.type,
+                type=sent.type,
                 name=name,
                 version=version,
             )
         else:
-            document_id = upload.document_id
+            document_id = sent.document_id
             current = await uow.documents.lock(document_id, record.claim_id) if _is_id(document_id) else None
             if current is None:
                 raise NotFoundError(f"document_id: claim {record.claim_id} has no document {document_id}")
-            if current.type is not upload.type:
+            if current.type is not sent.type:
                 problem = f"a new version keeps its document's type, {current.type.value}"
                 raise InvalidFieldError(f"type: {problem}", path="type", problem=problem, rule="document.same_type")
-            version = _version(current.versions + 1, sha256, upload.data, content_type, principal, now)
+            version = _version(current.versions + 1, sha256, sent.data, content_type, principal, now)
             await uow.documents.add_version(document_id, name=name or current.name, version=version)
-        await _audit(uow, principal, "document.uploaded", record.claim_id, document_id, upload.type, version)
+        await _audit(uow, principal, "document.uploaded", record.claim_id, document_id, sent.type, version)
         await uow.commit()
         document = await uow.documents.get(document_id, scope=scope_of(principal))
     assert document is not None  # written and committed just now, on a claim in the caller's scope

@@ -255,6 +255,7 @@ def present(view: ClaimView, principal: Principal) -> ClaimRead:
         assignment_rule=live.assignment_rule if live else None,
         review_due_at=live.review_due_at if live and status is ClaimStatus.IN_REVIEW else None,
         priority=priority_now(record.total_charge, record.created_at, live) if status in OPEN_WORK else None,
+        information_requested=live.information_requested if live and status is ClaimStatus.INFO_REQUESTED else [],
         recommendation=present_recommendation(live.recommendation) if live and live.recommendation else None,
         payer_claim_id=(live.payer_claim_id if live else None) or record.payer_claim_id,
         validation_errors=errors,

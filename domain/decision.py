@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from domain.adjudication import Adjustment, GroupCode, LineAdjudication, RemarkCode
+from domain.documents import DocumentType
 from domain.errors import ConflictError, RefusedError
 from domain.money import Money, total
 from domain.status import OPEN_WORK, ClaimStatus
@@ -44,6 +45,8 @@ class Decision(BaseModel):
     lines: list[LineDecision] = []
     reason_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10)] | None = None
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    #: A request for information names the documents it needs by type; the answer must attach one of each.
+    requested_documents: Annotated[list[DocumentType], Field(max_length=len(DocumentType))] = []
 
 
 class BilledLine(BaseModel):
@@ -115,7 +118,7 @@ def check_decision(
             "the claim is assigned to another adjuster; only they or a supervisor may decide it"
         )
     if decision.action is DecisionAction.CONFIRM:
-        if decision.lines or decision.reason_code:
+        if decision.lines or decision.reason_code or decision.requested_documents:
             raise DecisionRefusedError(
                 "action: confirm approves the recommendation as it stands; to change it, send approve or partial "
                 "with your amounts instead"
@@ -157,8 +160,14 @@ def check_decision(
         raise DecisionRefusedError(
             "lines: this approves nothing (every approved amount is 0.00); deny the claim with a reason code instead"
         )
-    if decision.action is DecisionAction.REQUEST_INFO and not (bool(decision.note) if has_note is None else has_note):
-        raise DecisionRefusedError("note: say what information is requested from the submitter")
+    if decision.requested_documents and decision.action is not DecisionAction.REQUEST_INFO:
+        raise DecisionRefusedError("requested_documents: only a request for information (request_info) names documents")
+    has_text = bool(decision.note) if has_note is None else has_note
+    if decision.action is DecisionAction.REQUEST_INFO and not (has_text or decision.requested_documents):
+        raise DecisionRefusedError(
+            "note: say what information is requested from the submitter (a note with the questions, "
+            "requested_documents with the document types, or both)"
+        )
 
 
 class ReassignConflictError(ConflictError):
@@ -229,3 +238,19 @@ def adjudicate(decision: Decision, lines: list[BilledLine]) -> list[LineAdjudica
             )
         )
     return result
+
+
+class InformationIncompleteError(RefusedError):
+    """An answer to a request for information that lacks a document type the adjuster asked for (HTTP 422)."""
+
+    code = "information_incomplete"
+
+
+def check_information_complete(requested: list[DocumentType], provided: list[DocumentType]) -> None:
+    """Raise unless the documents provided hold at least one of each type requested."""
+    missing = [kind.value for kind in requested if kind not in provided]
+    if missing:
+        raise InformationIncompleteError(
+            f"document_ids: the adjuster asked for {', '.join(missing)}; upload "
+            f"{'it' if len(missing) == 1 else 'them'} (POST /v1/claims/{{claim_id}}/documents) and name the document ids"
+        )

@@ -293,13 +293,36 @@ async def cancel(context: ServiceContext, principal: Principal, claim_id: str, r
     return await _update(context, record.claim_id, CANCEL_UPDATE, update, what="cancellation", note_id=note_id)
 
 
-async def provide_information(context: ServiceContext, principal: Principal, claim_id: str, note: str) -> UpdateResult:
-    """The submitter's answer to a request for information: stored as a note first, the update carries its id."""
+async def provide_information(
+    context: ServiceContext,
+    principal: Principal,
+    claim_id: str,
+    note: str | None,
+    document_ids: list[str] | None = None,
+) -> UpdateResult:
+    """The submitter's answer to a request for information: a note (stored first, the update carries its id) and
+    documents already uploaded to the claim (their ids, with the types found for them: the workflow refuses an
+    answer that lacks a type the adjuster asked for)."""
+    wanted = list(dict.fromkeys(document_ids or []))
     async with UnitOfWork(context.sessions) as uow:
         record = await visible_record(uow, principal, claim_id)
         check_not_final(record)
+        types = {document.document_id: document.type for document in await uow.documents.for_claim(record.claim_id)}
+        for index, document_id in enumerate(wanted):
+            if document_id not in types:
+                raise InvalidFieldError(
+                    f"document_ids[{index}]: no document {document_id} on this claim",
+                    path=f"document_ids[{index}]",
+                    problem="not a document of this claim; upload it with POST /v1/claims/{claim_id}/documents first",
+                    rule="document_of_claim",
+                )
         note_id = await add_note(uow, principal, record.claim_id, "information", note)
-    update = ProvideInformationInput(actor=principal.label, note_id=note_id)
+    update = ProvideInformationInput(
+        actor=principal.label,
+        note_id=note_id,
+        document_ids=wanted,
+        document_types=sorted({types[document_id] for document_id in wanted}),
+    )
     return await _update(
         context, record.claim_id, PROVIDE_INFORMATION_UPDATE, update, what="information", note_id=note_id
     )

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         adjudicate,
         approved_total,
         check_decision,
+        check_information_complete,
         check_reassignable,
         needs_second_approval,
     )
@@ -344,6 +345,7 @@ class ClaimWorkflow:
                 assigned_adjuster=assignment.adjuster_id,
                 validation_issues=issues,
                 review_due_at=state.review_due_at,
+                risk_score=state.risk_score,
             )
             await self._status.move(
                 ClaimStatus.IN_REVIEW, f"needs review: {reason.value}; assigned to {who}", details=details
@@ -518,8 +520,14 @@ class ClaimWorkflow:
                     ClaimStatus.DENIED, f"denied by {actor} (CARC {code}){how}", actor=actor, details=details
                 )
             case DecisionAction.REQUEST_INFO:
+                state.information_requested = list(decision.requested_documents)
+                documents = ", ".join(kind.value for kind in decision.requested_documents)
+                asked = f" ({documents})" if documents else ""
                 await self._status.move(
-                    ClaimStatus.INFO_REQUESTED, f"information requested by {actor}{how}", actor=actor, details=note
+                    ClaimStatus.INFO_REQUESTED,
+                    f"information requested by {actor}{asked}{how}",
+                    actor=actor,
+                    details=note,
                 )
             case DecisionAction.CONFIRM:  # refused by the validator without a recommendation
                 raise business_failure("decision_conflict", "nothing to confirm")
@@ -606,7 +614,9 @@ class ClaimWorkflow:
         async with self._lock:
             self._check_information_expected(input)
             self._state.review_due_at = workflow.now() + self._policy.review_sla
-            reason = f"information provided by {input.actor}"
+            self._state.information_requested = []
+            with_documents = f" with documents {', '.join(input.document_ids)}" if input.document_ids else ""
+            reason = f"information provided by {input.actor}{with_documents}"
             await self._status.move(
                 ClaimStatus.IN_REVIEW,
                 reason,
@@ -640,6 +650,7 @@ class ClaimWorkflow:
     @provide_information.validator
     def _check_information_expected(self, input: ProvideInformationInput) -> None:
         enforce(lambda: check_information_expected(self._state.status))
+        enforce(lambda: check_information_complete(self._state.information_requested, input.document_types))
 
     def _show_claim_file(self) -> None:
         """Refresh what the Temporal UI shows of the claim."""

@@ -10,6 +10,7 @@ from temporalio.common import SearchAttributeKey
 
 from domain.adjudication import Category, LineAdjudication
 from domain.decision import BilledLine, Decision, Recommendation
+from domain.documents import DocumentType
 from domain.integrations import Adapter
 from domain.lineage import LineageKind
 from domain.risk import RiskReason
@@ -94,6 +95,8 @@ class ClaimState(BaseModel):
     review_due_at: datetime | None = None
     #: An approval above its adjuster's authority, waiting for a supervisor (two-step approval).
     recommendation: Recommendation | None = None
+    #: While information is requested: the document types the answer must attach (one of each).
+    information_requested: list[DocumentType] = []
     payment_id: str | None = None
     paid_amount: Decimal | None = None
     polls: int = 0
@@ -165,8 +168,13 @@ class CancelInput(BaseModel):
 
 
 class ProvideInformationInput(BaseModel):
+    """The submitter's answer: a note the API stored, and documents of the claim (their ids, and the types the API
+    found them to be)."""
+
     actor: str
     note_id: str | None = None
+    document_ids: list[str] = []
+    document_types: list[DocumentType] = []
     signature: UpdateSignature | None = None
 
 

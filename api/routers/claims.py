@@ -194,8 +194,10 @@ async def submit_ready(claim_id: str, principal: Submitter, context: ContextDep)
 async def provide_information(
     claim_id: str, body: InformationRequest, principal: Submitter, context: ContextDep
 ) -> UpdateResult:
-    """Answer an adjuster's request for information; the claim goes back to review."""
-    return await claims.provide_information(context, principal, claim_id, body.note)
+    """Answer an adjuster's request for information with a note, documents uploaded to the claim (their ids), or
+    both; when the adjuster named document types, the answer must attach one of each (422 names the missing). The
+    claim goes back to review."""
+    return await claims.provide_information(context, principal, claim_id, body.note, body.document_ids)
 
 
 LINKED: dict[int | str, dict[str, object]] = {

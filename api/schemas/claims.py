@@ -10,13 +10,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from api.schemas.eligibility import EligibilityRead
 from api.schemas.risk import RiskReasonRead
 from domain.adjudication import Adjustment
 from domain.claim import Address, BillingProvider, FrequencyCode, Provider, ServiceLine, Sex
 from domain.decision import DecisionAction
+from domain.documents import DocumentType
 from domain.ledger import LedgerKind, LedgerSource, LineTotals, Totals
 from domain.money import Money, SignedMoney
 from domain.priority import Priority
@@ -207,6 +208,10 @@ class ClaimRead(BaseModel):
     review_due_at: datetime | None = Field(
         default=None, description="When the assignee's review is due (the SLA); past it, the claim is escalated."
     )
+    information_requested: list[DocumentType] = Field(
+        default=[],
+        description="While information is requested: the document types the answer must attach, one of each.",
+    )
     priority: Priority | None = Field(
         default=None,
         description="In review or waiting for information: its priority in queues, from amount, age, review due "
@@ -290,9 +295,18 @@ class VoidRequest(BaseModel):
 
 
 class InformationRequest(BaseModel):
+    """An answer to a request for information: a note, documents uploaded to the claim, or both."""
+
     model_config = ConfigDict(extra="forbid")
 
-    note: NoteText
+    note: NoteText | None = None
+    document_ids: Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Field(max_length=20)] = []
+
+    @model_validator(mode="after")
+    def _says_something(self) -> InformationRequest:
+        if self.note is None and not self.document_ids:
+            raise ValueError("an answer needs a note, document_ids, or both")
+        return self
 
 
 class ReassignRequest(BaseModel):

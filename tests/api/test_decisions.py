@@ -308,3 +308,56 @@ async def test_a_refused_reassignment_says_why_and_changes_nothing(
     assert says in response.text
     assert await update_events(stack, claim_id) == before
     assert (await stack.read(claim_id))["assigned_adjuster"] == denied_claim["assigned_adjuster"]
+
+
+async def test_a_request_for_information_names_documents_and_the_answer_must_attach_them(stack: Stack) -> None:
+    """The adjuster asks for a medical record; an answer without one is refused (422, naming it) and changes nothing;
+    the submitter uploads one and answers with its id: the claim is back in review, its history names the document."""
+    claim_id = await stack.submit(member("DENY"))
+    claim = await stack.wait_for(claim_id, "in_review")
+    asked = await stack.api.post(
+        f"/v1/claims/{claim_id}/decision",
+        json={"action": "request_info", "requested_documents": ["medical_record"], "note": "operative report"},
+        headers=auth(Role.ADJUSTER, sub=claim["assigned_adjuster"], org=None),
+    )
+    assert asked.status_code == 200, asked.text
+    waiting = await stack.read(claim_id)
+    assert waiting["status"] == "info_requested" and waiting["information_requested"] == ["medical_record"]
+    assert waiting["status_history"][-1]["reason"].endswith("(medical_record)")
+
+    no_document = await stack.api.post(
+        f"/v1/claims/{claim_id}/information", json={"note": "see attached"}, headers=stack.headers
+    )
+    assert no_document.status_code == 422, no_document.text
+    assert no_document.json()["code"] == "information_incomplete" and "medical_record" in no_document.json()["detail"]
+    unknown = await stack.api.post(
+        f"/v1/claims/{claim_id}/information", json={"document_ids": ["f" * 32]}, headers=stack.headers
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["path"] == "document_ids[0]", unknown.text
+    assert (await stack.read(claim_id))["status"] == "info_requested"
+
+    uploaded = await stack.api.post(
+        f"/v1/claims/{claim_id}/documents",
+        files={"file": ("record.pdf", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n", "application/pdf")},
+        data={"type": "medical_record", "name": "operative report"},
+        headers=stack.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    document_id = uploaded.json()["document_id"]
+    answered = await stack.api.post(
+        f"/v1/claims/{claim_id}/information", json={"document_ids": [document_id]}, headers=stack.headers
+    )
+    assert answered.status_code == 200, answered.text
+    back = await stack.read(claim_id)
+    assert back["status"] == "in_review" and back["information_requested"] == []
+    assert (
+        back["status_history"][-1]["reason"] == f"information provided by submitter:tester with documents {document_id}"
+    )
+
+
+async def test_an_answer_with_neither_note_nor_documents_is_422(stack: Stack, denied_claim: dict[str, Any]) -> None:
+    response = await stack.api.post(
+        f"/v1/claims/{denied_claim['claim_id']}/information", json={}, headers=stack.headers
+    )
+    assert response.status_code == 422
+    assert "note, document_ids, or both" in response.text

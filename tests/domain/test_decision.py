@@ -17,15 +17,18 @@ from domain.decision import (
     DecisionAction,
     DecisionConflictError,
     DecisionRefusedError,
+    InformationIncompleteError,
     LineDecision,
     ReassignConflictError,
     Recommendation,
     adjudicate,
     approved_total,
     check_decision,
+    check_information_complete,
     check_reassignable,
     needs_second_approval,
 )
+from domain.documents import DocumentType
 from domain.errors import ConflictError, RefusedError
 from domain.status import ClaimStatus
 
@@ -373,3 +376,25 @@ class TestProperties:
             check(made, lines=billed)
         except (DecisionConflictError, DecisionRefusedError):
             pass
+
+
+class TestRequestedDocuments:
+    def test_a_request_for_information_may_name_documents_instead_of_a_note(self) -> None:
+        check(Decision(action=A.REQUEST_INFO, requested_documents=[DocumentType.MEDICAL_RECORD]))
+
+    @pytest.mark.parametrize("action", [A.APPROVE, A.DENY], ids=str)
+    def test_only_a_request_for_information_names_documents(self, action: DecisionAction) -> None:
+        made = VALID[action].model_copy(update={"requested_documents": [DocumentType.LAB_REPORT]})
+        with pytest.raises(DecisionRefusedError, match="requested_documents: only a request for information"):
+            check(made)
+
+    def test_an_answer_with_one_of_each_type_requested_is_complete(self) -> None:
+        requested = [DocumentType.MEDICAL_RECORD, DocumentType.ITEMIZED_BILL]
+        check_information_complete(requested, [DocumentType.ITEMIZED_BILL, DocumentType.MEDICAL_RECORD])
+        check_information_complete([], [])
+
+    def test_an_answer_missing_a_type_is_refused_naming_it(self) -> None:
+        with pytest.raises(InformationIncompleteError, match="asked for itemized_bill; upload it"):
+            check_information_complete(
+                [DocumentType.MEDICAL_RECORD, DocumentType.ITEMIZED_BILL], [DocumentType.MEDICAL_RECORD]
+            )

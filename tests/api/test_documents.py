@@ -4,6 +4,7 @@ audit entries every read and write leaves (ids, type, version, SHA-256; never th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -422,3 +423,22 @@ async def test_the_ids_attached_so_far_are_what_an_answer_to_a_request_for_infor
     stranger = Principal(sub="someone", role=Role.SUBMITTER, org=org())
     with pytest.raises(NotFoundError):
         await documents.attached_document_ids(context, stranger, claim_id)
+
+
+async def test_concurrent_new_versions_of_one_document_are_numbered_one_after_another(stack: Stack) -> None:
+    submitter = auth(Role.SUBMITTER, "doc-race", org())
+    claim_id = await submit(stack.api, submitter)
+    document_id = (await uploaded(stack.api, claim_id, submitter, PDF, type="lab_report"))["document_id"]
+
+    answers = await asyncio.gather(
+        *(
+            upload(stack.api, claim_id, submitter, PDF + bytes([n]), type="lab_report", document_id=document_id)
+            for n in range(5)
+        )
+    )
+
+    assert [answer.status_code for answer in answers] == [201] * 5
+    assert sorted(answer.json()["latest"]["version"] for answer in answers) == [2, 3, 4, 5, 6]
+    for version in range(1, 7):
+        kept = await stack.api.get(f"/v1/documents/{document_id}", params={"version": version}, headers=submitter)
+        assert kept.status_code == 200

@@ -284,8 +284,8 @@ def _line_facts(line: LineAdjudication | LedgerEntry) -> tuple[object, ...]:
 def _restates_remittance(ledger: list[LedgerEntry], answer: PaymentAnswer) -> bool:
     """A processor's status answer that says, line for line, what the standing 835s posted (and nothing at claim
     level): the X12 path read it from those 835s, so it is the same adjudication, already in the ledger."""
-    if not answer.replaces_standing or answer.source is not LedgerSource.PROCESSOR:
-        return False
+    if not answer.replaces_standing or answer.source is not LedgerSource.PROCESSOR or not answer.lines:
+        return False  # an answer without lines (a void's reversal) restates nothing
     if answer.claim_adjustments or answer.claim_remark_codes or answer.claim_billed is not None:
         return False
     answers = set(standing(ledger))

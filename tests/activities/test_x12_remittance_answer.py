@@ -163,3 +163,17 @@ def test_a_processor_status_answer_restating_the_posted_835_adds_nothing_and_one
     assert [e.kind for e in post(ledger, differs)] == [LedgerKind.REVERSAL, LedgerKind.REVERSAL, LedgerKind.CORRECTION]
     by_adjuster = restated.model_copy(update={"source": LedgerSource.ADJUSTER})
     assert len(post(ledger, by_adjuster)) == 4  # an adjuster's decision always posts (reversal and correction)
+
+
+def test_a_void_after_an_835_without_lines_still_reverses_its_claim_level_entry() -> None:
+    ledger = posted(answers()["PAYERCLM0012"])  # the denial: one claim-level entry, no lines
+    void = PaymentAnswer(
+        remittance_id="void:c2",
+        source=LedgerSource.PROCESSOR,
+        at=AT,
+        payer_claim_id="PAYERCLM0012",
+        replaces_standing=True,
+    )
+    (reversal,) = post(ledger, void)
+    assert (reversal.kind, reversal.line_number, reversal.billed) == (LedgerKind.REVERSAL, None, D("-60.00"))
+    assert money([*ledger, reversal]) == (D("0.00"),) * 4

@@ -104,6 +104,29 @@ class Walk(ReadmeWalk):
         answer: dict[str, Any] = self.json(self.command("/cancel"), TOKEN=self.token, CLAIM_ID=claim_id)
         return answer
 
+    def as_adjuster(self, adjuster: str) -> str:
+        """The README's adjuster token line, minted for `adjuster` instead of alice."""
+        return self.assign(self.command("ADJ=").replace("--sub alice", f"--sub {adjuster}"), "ADJ")
+
+    def my_queue(self, adjuster: str) -> dict[str, Any]:
+        page: dict[str, Any] = self.json(self.command("/v1/queues/mine"), ADJ=self.as_adjuster(adjuster))
+        return page
+
+    def supervisor(self) -> str:
+        return self.assign(self.command("SUP="), "SUP")
+
+    def every_queue(self) -> dict[str, Any]:
+        overview: dict[str, Any] = self.json(self.command("/v1/queues -H"), SUP=self.supervisor())
+        return overview
+
+    def reassign(self, claim_id: str, to: str) -> dict[str, Any]:
+        line = self.command("/reassign")
+        assert '"adjuster_id": "bob"' in line
+        answer: dict[str, Any] = self.json(
+            line.replace('"adjuster_id": "bob"', f'"adjuster_id": "{to}"'), SUP=self.supervisor(), CLAIM_ID=claim_id
+        )
+        return answer
+
     def list_in_review(self) -> dict[str, Any]:
         page: dict[str, Any] = self.json(self.command("v1/claims?status=in_review"), TOKEN=self.token)
         return page
@@ -148,7 +171,14 @@ def test_readme_curl_lines_on_dev_stack_reach_every_end_state_then_ctrl_c_and_re
         assert walk.decide(claims["info"], "request_info")["status"] == "info_requested"
         assert walk.inform(claims["info"])["status"] == "in_review"
         assert walk.decide(claims["info"], "approve")["status"] == "approved"
-        walk.wait_for(claims["cancel"], "in_review")
+        owner = walk.wait_for(claims["cancel"], "in_review")["assigned_adjuster"]
+        queued = {item["claim_id"]: item for item in walk.my_queue(owner)["data"]}
+        assert queued[claims["cancel"]]["review_due_at"] and queued[claims["cancel"]]["priority"] in {"low", "normal"}
+        watched = {row["adjuster_id"]: row for row in walk.every_queue()["adjusters"]}
+        assert watched[owner]["in_review"] >= 1
+        other = "bob" if owner == "alice" else "alice"
+        assert walk.reassign(claims["cancel"], other)["assigned_adjuster"] == other
+        assert claims["cancel"] in {item["claim_id"] for item in walk.my_queue(other)["data"]}
         assert walk.cancel(claims["cancel"])["status"] == "cancelled"
         walk.wait_for(claims["pending"], "pending")
         refused = walk.cancel(claims["pending"])  # the processor has it: a void claim withdraws it, not a cancel

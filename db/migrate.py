@@ -70,6 +70,8 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "risk_rule": ("SELECT", "INSERT", "UPDATE"),  # admins edit the risk screen's rules (PUT /v1/risk/rules/{id})
     "claim_document": ("SELECT", "INSERT", "UPDATE"),  # a new version moves current_version (and may rename it)
     "claim_document_version": ("SELECT", "INSERT"),  # versions are kept for good: never changed, never deleted
+    "subscription": ("SELECT", "INSERT", "UPDATE"),  # organizations' webhook subscriptions (deleted: inactive)
+    "webhook_delivery": ("SELECT", "INSERT", "UPDATE"),  # one row per event and subscription, its last attempt
 }
 #: Tables the application's role gets nothing on.
 OWNER_ONLY_TABLES = frozenset({"alembic_version"})

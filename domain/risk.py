@@ -224,6 +224,16 @@ def with_external(rules: RiskScore, external: ExternalScore | None) -> RiskScore
     return RiskScore(score=max(rules.score, external.score), reasons=[*rules.reasons, reason])
 
 
+def lookback_days(rules: Sequence[RiskRule]) -> int:
+    """How many days before a claim's first service date its history must reach for the enabled rules."""
+    days = [0]
+    for rule in rules:
+        params = parse_params(rule.kind, rule.params) if rule.enabled else None
+        if isinstance(params, NearDuplicateParams | FrequencyLimitParams):
+            days.append(params.window_days)
+    return max(days)
+
+
 def holds(score: RiskScore, threshold: int) -> bool:
     """Whether the score sends the claim to review: at or above the threshold."""
     return score.score >= threshold

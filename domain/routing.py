@@ -22,6 +22,7 @@ class ReviewReason(StrEnum):
     ABOVE_AUTO_APPROVAL_LIMIT = "above_auto_approval_limit"
     NO_ANSWER_BY_DEADLINE = "no_answer_by_deadline"
     COVERAGE_INACTIVE = "coverage_inactive"  # the payer's eligibility answer before submission: not covered
+    RISK_SCREEN = "risk_screen"  # the risk score reached the threshold (before submission or auto-approval)
 
 
 class Routing(BaseModel):
@@ -62,6 +63,13 @@ def route(answer: ProcessorStatus, total_charge: Decimal, auto_approve_limit: De
             return Routing(status=ClaimStatus.APPROVED, reason="paid_in_full_by_payer")
         case Category.RECEIVED | Category.ACCEPTED | Category.PENDING | Category.PENDING_PAYER_REVIEW:
             return Routing(status=ClaimStatus.PENDING, reason=f"processor_{answer.category.value}")
+
+
+def held_by_risk_screen() -> Routing:
+    """A processor answer that would auto-approve the claim, held for an adjuster by its risk score."""
+    return Routing(
+        status=ClaimStatus.IN_REVIEW, reason=ReviewReason.RISK_SCREEN.value, review_reason=ReviewReason.RISK_SCREEN
+    )
 
 
 def statuses_toward(current: ClaimStatus, routing: Routing) -> list[ClaimStatus]:

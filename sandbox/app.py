@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultInjector, FaultMiddleware
 from sandbox.processor import Processor, error_body
-from sandbox.routes import claims, controls, core, eligibility, payments
+from sandbox.routes import claims, controls, core, eligibility, payments, risk
 from sandbox.routes.parsing import invalid_body, json_response
 from sandbox.state import SandboxState
 from sandbox.store import Store
@@ -45,7 +45,7 @@ def create_app(config: SandboxConfig, *, webhook_transport: httpx.AsyncBaseTrans
         lifespan=lifespan,
     )
     app.state.sandbox = state
-    for module in (claims, payments, eligibility, controls, core):
+    for module in (claims, payments, eligibility, controls, core, risk):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     poll_deadline_days: float = 30.0
     review_sla_hours: float = 48.0
     info_deadline_days: float = 30.0
+    #: The risk screen (before submission and before auto-approval): a score (0-100) at or above the threshold sends
+    #: the claim to review with its reasons. An external scorer, when a URL is set, is asked too (the higher score
+    #: counts); past its timeout or on an error the rules' score stands alone. Production wants an https:// URL.
+    risk_threshold: int = Field(default=50, ge=1, le=100)
+    risk_scoring_url: str = ""
+    risk_scoring_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
@@ -283,6 +289,7 @@ def refuse_plaintext_in_production(settings: Settings) -> None:
     for name, url in (
         ("CLAIMFLOW_PROCESSOR_URL", settings.processor_url),
         ("CLAIMFLOW_PUBLIC_API_URL", settings.webhook_base_url),
+        *([("CLAIMFLOW_RISK_SCORING_URL", settings.risk_scoring_url)] if settings.risk_scoring_url else []),
     ):
         if urlsplit(url).scheme != "https":
             raise ValueError(

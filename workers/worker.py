@@ -20,6 +20,7 @@ from activities.claim_records import ClaimRecordActivities
 from activities.eligibility import ClaimEligibilityActivities
 from activities.integrations import IntegrationActivities
 from activities.processor import ProcessorActivities
+from activities.risk import RiskActivities
 from activities.x12.interchange import X12Integration
 from workers.activity_failures import PlainActivityFailures
 from workers.api_config import x12_integration
@@ -52,6 +53,9 @@ async def claim_worker(
     max_concurrent_local_activities: int = 16,
     x12: X12Integration | None = None,
     auto_integrations: bool = False,
+    risk_threshold: int = 50,
+    risk_scoring_url: str | None = None,
+    risk_scoring_timeout: float = 2.0,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
     `trusted_update_keys` (the API's public keys). `auto_integrations`: an organization without an integration gets
@@ -65,6 +69,9 @@ async def claim_worker(
         assignment = AssignmentActivities(sessions)
         integrations = IntegrationActivities(sessions, auto_provision=auto_integrations)
         eligibility = ClaimEligibilityActivities(sessions, processor)
+        risk = RiskActivities(
+            sessions, http, threshold=risk_threshold, scoring_url=risk_scoring_url, scoring_timeout=risk_scoring_timeout
+        )
         worker = Worker(
             client,
             task_queue=task_queue,
@@ -79,6 +86,7 @@ async def claim_worker(
                 processor.poll_claim_status,
                 processor.issue_payment,
                 assignment.assign_adjuster,
+                risk.screen_claim_risk,
             ],
             max_concurrent_activities=max_concurrent_activities,
             max_concurrent_local_activities=max_concurrent_local_activities,
@@ -106,6 +114,9 @@ def worker_from_settings(
         max_concurrent_local_activities=settings.worker_max_local_activities,
         x12=x12_integration(settings),
         auto_integrations=settings.auto_integrations,
+        risk_threshold=settings.risk_threshold,
+        risk_scoring_url=settings.risk_scoring_url or None,
+        risk_scoring_timeout=settings.risk_scoring_timeout_seconds,
     )
 
 

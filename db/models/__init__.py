@@ -31,6 +31,8 @@ from db.models.payment import Payment
 from db.models.provider import Provider
 from db.models.rate_limit import RateLimitWindow
 from db.models.risk_rule import RiskRuleRow
+from db.models.subscription import Subscription
+from db.models.webhook_delivery import WebhookDelivery
 from db.models.x12_interchange import X12Interchange
 
 __all__ = [
@@ -65,5 +67,7 @@ __all__ = [
     "ProviderAdjustmentRow",
     "RateLimitWindow",
     "RiskRuleRow",
+    "Subscription",
+    "WebhookDelivery",
     "X12Interchange",
 ]

@@ -35,4 +35,7 @@ class InsuranceClaim(CreatedAtMixin, Base):
     original_payer_claim_id: Mapped[str | None] = mapped_column(String(30))
     taken_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_insurance_claim_payer_id_member_id", "payer_id", "member_id"),)
+    __table_args__ = (
+        Index("ix_insurance_claim_payer_id_member_id", "payer_id", "member_id"),
+        Index("ix_insurance_claim_payer_id_patient_member_id", "payer_id", "patient_member_id"),  # the risk screen
+    )

@@ -57,6 +57,7 @@ README_MOVES: frozenset[tuple[ClaimStatus, ClaimStatus]] = frozenset(
         # the eligibility check before submission finds the coverage inactive
         (S.VALIDATING, S.IN_REVIEW),
         (S.READY, S.IN_REVIEW),
+        (S.IN_REVIEW, S.READY),  # approved after the risk screen held it before submission: sent from ready
         (S.SUBMITTED, S.CLOSED),  # a void claim the processor accepted
         # the payer accepted a replacement (frequency 7) or a void (8) of an adjudicated claim
         *((status, target) for status in (S.CLOSED, S.DENIED) for target in (S.REPLACED, S.VOIDED)),

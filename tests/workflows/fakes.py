@@ -122,6 +122,10 @@ class Script:
     original_claim_id: str | None = None
     #: The void's reason note the lineage activity finds on the new claim.
     void_note_id: str | None = None
+    #: What the risk screen answers, one per screen in order; the last one repeats (the default: a clean claim).
+    risk: list[contracts.RiskScreenResult] = field(
+        default_factory=lambda: [contracts.RiskScreenResult(score=0, threshold=50, held=False)]
+    )
 
     def gates(self) -> list[Gate]:
         held = [self.validation_gate, self.submission_gate, *self.poll_gates.values()]
@@ -160,6 +164,7 @@ class FakeActivities:
             self.poll_claim_status,
             self.issue_payment,
             self.assign_adjuster,
+            self.screen_claim_risk,
         ]
         contract = {value.name for value in vars(contracts).values() if isinstance(value, contracts.Activity)}
         assert {activity._Definition.must_from_callable(method).name for method in methods} == contract
@@ -301,3 +306,9 @@ class FakeActivities:
             supervisor=input.escalate,
             reason="escalated" if input.escalate else "assigned by the script",
         )
+
+    @activity.defn(name=contracts.SCREEN_RISK.name)
+    async def screen_claim_risk(self, input: contracts.ScreenRiskInput) -> contracts.RiskScreenResult:
+        script = self._called(contracts.SCREEN_RISK, input.claim_id, input)
+        number = len(self.inputs(contracts.SCREEN_RISK, input.claim_id))
+        return script.risk[min(number, len(script.risk)) - 1]

@@ -24,6 +24,8 @@ depends_on: str | Sequence[str] | None = None
 JSON = postgresql.JSONB()
 MONEY = sa.Numeric(precision=12, scale=2)
 TIMESTAMP = sa.DateTime(timezone=True)
+#: The writing transaction's id as a number (xid8 with its epoch: it never wraps).
+EVENT_TXID = "(pg_current_xact_id()::text)::bigint"
 CLAIM_ID = sa.String(length=32)
 
 APPEND_ONLY_MESSAGE = "audit_log is append-only: UPDATE, DELETE and TRUNCATE are refused"
@@ -68,6 +70,7 @@ def upgrade() -> None:
     create_claim_eligibility()
     create_risk_rules()
     create_claim_documents()
+    create_subscriptions()
 
 
 def create_claim_documents() -> None:
@@ -324,6 +327,8 @@ def create_claim_tables() -> None:
         sa.Column("at", TIMESTAMP, nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("note_id", sa.String(length=32), nullable=True),
+        # the event feed's position: the writing transaction's id (events are read below the oldest running one)
+        sa.Column("txid", sa.BigInteger(), server_default=sa.text(EVENT_TXID), nullable=False),
         created_at(),
         sa.PrimaryKeyConstraint("claim_id", "seq", name="pk_claim_status_history"),
         sa.ForeignKeyConstraint(["claim_id"], ["claim.claim_id"], name="fk_claim_status_history_claim_id_claim"),
@@ -334,6 +339,7 @@ def create_claim_tables() -> None:
             name="fk_claim_status_history_note_id_claim_note",
         ),
     )
+    op.create_index("ix_claim_status_history_feed", "claim_status_history", ["txid", "claim_id", "seq"])
     op.create_index(
         "ix_claim_status_history_note_id",
         "claim_status_history",
@@ -386,7 +392,8 @@ def create_claim_note() -> None:
             f"char_length(body) BETWEEN 1 AND {NOTE_BODY_MAX_CHARS}", name=op.f("ck_claim_note_body_length")
         ),
         sa.CheckConstraint(
-            "kind IN ('decision', 'information', 'cancellation', 'void', 'reassignment')", name=op.f("ck_claim_note_kind")
+            "kind IN ('decision', 'information', 'cancellation', 'void', 'reassignment')",
+            name=op.f("ck_claim_note_kind"),
         ),
     )
     op.execute(
@@ -729,8 +736,50 @@ def create_ledger() -> None:
         )
 
 
+def create_subscriptions() -> None:
+    """Webhook subscriptions of organizations, and the log of every delivery attempt of every event to them."""
+    op.create_table(
+        "subscription",
+        sa.Column("subscription_id", sa.String(length=32), nullable=False),
+        sa.Column("org_id", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("events", JSON, nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("subscription_id", name="pk_subscription"),
+    )
+    op.create_index("ix_subscription_org_id", "subscription", ["org_id"])
+    op.create_table(
+        "webhook_delivery",
+        sa.Column("subscription_id", sa.String(length=32), nullable=False),
+        sa.Column("claim_id", CLAIM_ID, nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("response_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
+        sa.Column("delivered_at", TIMESTAMP, nullable=True),
+        *timestamps(),
+        sa.PrimaryKeyConstraint("subscription_id", "claim_id", "seq", name="pk_webhook_delivery"),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["subscription.subscription_id"],
+            name="fk_webhook_delivery_subscription_id_subscription",
+        ),
+        sa.ForeignKeyConstraint(
+            ["claim_id", "seq"],
+            ["claim_status_history.claim_id", "claim_status_history.seq"],
+            name="fk_webhook_delivery_claim_id_claim_status_history",
+        ),
+    )
+
+
 def downgrade() -> None:
     for table in (
+        "webhook_delivery",
+        "subscription",
         "claim_document_version",
         "claim_document",
         "risk_rule",

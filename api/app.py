@@ -8,6 +8,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from opentelemetry.trace import TracerProvider
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -16,6 +18,8 @@ from api.deps import ApiConfig, ApiContext, token_verifier
 from api.disconnect import CancelOnDisconnect
 from api.document_upload import DOCUMENT_UPLOADS
 from api.limits import BodySizeLimit
+from api.metrics import RequestMetrics, RequestMetricsMiddleware
+from api.metrics import router as metrics_router
 from api.rate_limit import rate_limiter
 from api.routers import (
     adjusters,
@@ -24,15 +28,19 @@ from api.routers import (
     codes,
     documents,
     eligibility,
+    events,
     health,
     integrations,
     queues,
+    subscriptions,
     webhooks,
     x12,
 )
 from api.routers.risk import router as risk_router
+from api.tracing import RequestTracing
 from api.webhook_signatures import WebhookVerifier
 from domain.codes import load_icd10
+from services.metrics import ClaimMetricsCollector, ClaimMetricsConfig
 
 
 def operation_id(route: APIRoute) -> str:
@@ -44,8 +52,12 @@ def create_app(
     config: ApiConfig,
     connect_temporal: Callable[[], Awaitable[Client]],
     sessions: async_sessionmaker[AsyncSession],
+    *,
+    claim_metrics: ClaimMetricsConfig | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
-    """Build the app; the lifespan connects one Temporal client for the whole process."""
+    """Build the app; the lifespan connects one Temporal client for the whole process. `claim_metrics`: how /metrics
+    reads the claim figures (default ClaimMetricsConfig()); `tracer_provider`: the requests' spans' (default global)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,12 +84,17 @@ def create_app(
         openapi_url="/openapi.json" if config.docs else None,
     )
     app.state.webhooks = WebhookVerifier(config.webhook_secret)
+    app.state.request_metrics = RequestMetrics()
+    app.state.claim_metrics = ClaimMetricsCollector(sessions, claim_metrics or ClaimMetricsConfig())
+    app.state.claim_metrics_registry = CollectorRegistry(auto_describe=False)
+    app.state.claim_metrics_registry.register(app.state.claim_metrics)
     app.state.rate_limiter = rate_limiter(
         sessions, limit=config.rate_limit, window_seconds=config.rate_limit_window_seconds
     )
     errors.install(app)
     openapi.install(app)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     app.include_router(claims.router)
     app.include_router(codes.router)
     app.include_router(webhooks.router)
@@ -86,10 +103,14 @@ def create_app(
     app.include_router(eligibility.router)
     app.include_router(integrations.router)
     app.include_router(queues.router)
+    app.include_router(subscriptions.router)
+    app.include_router(events.router)
     app.include_router(risk_router)
     app.include_router(documents.router)
     app.include_router(adjusters.router)
     # a document upload streams its file and counts it against its own limit (api/document_upload.py)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes, own_limits=DOCUMENT_UPLOADS)
-    app.add_middleware(CancelOnDisconnect)  # outermost of ours: sees the client leave whatever runs inside
+    app.add_middleware(CancelOnDisconnect)  # sees the client leave whatever runs inside
+    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.request_metrics)  # every answer, a 413 too
+    app.add_middleware(RequestTracing, provider=tracer_provider)  # outermost: the request's span holds all the rest
     return app

@@ -60,6 +60,12 @@ class ApiConfig:
     #: Where claims' documents are stored, what scans them and the largest taken (workers/api_config.py); None: the
     #: document routes answer 404.
     documents: DocumentConfig | None = None
+    #: Webhook deliveries: the longest pause between two attempts at one event, and between two looks for events.
+    subscription_retry_max_seconds: float = 300.0
+    subscription_poll_seconds: float = 2.0
+    #: How often an event stream (GET /v1/events) looks for new events, and sends a keep-alive comment.
+    event_stream_poll_seconds: float = 0.5
+    event_stream_keepalive_seconds: float = 15.0
 
 
 @dataclass

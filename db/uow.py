@@ -13,11 +13,13 @@ from db.repositories.claims import ClaimRepository
 from db.repositories.codes import CodeRepository
 from db.repositories.documents import DocumentRepository
 from db.repositories.eligibility import EligibilityRepository
+from db.repositories.events import EventRepository
 from db.repositories.integrations import IntegrationRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.queues import QueueRepository
 from db.repositories.reference import ReferenceRepository
 from db.repositories.risk import RiskRepository
+from db.repositories.subscriptions import SubscriptionRepository
 from db.repositories.x12 import X12Repository
 
 
@@ -38,6 +40,8 @@ class UnitOfWork:
     documents: DocumentRepository
     adjusters: AdjusterRepository
     queues: QueueRepository
+    events: EventRepository
+    subscriptions: SubscriptionRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -56,6 +60,8 @@ class UnitOfWork:
         self.adjusters = AdjusterRepository(self.session)
         self.documents = DocumentRepository(self.session)
         self.queues = QueueRepository(self.session)
+        self.events = EventRepository(self.session)
+        self.subscriptions = SubscriptionRepository(self.session)
         return self
 
     async def __aexit__(

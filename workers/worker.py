@@ -9,8 +9,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -19,6 +19,7 @@ from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.eligibility import ClaimEligibilityActivities
 from activities.integrations import IntegrationActivities
+from activities.notifications import WebhookActivities
 from activities.processor import ProcessorActivities
 from activities.risk import RiskActivities
 from activities.x12.interchange import X12Integration
@@ -26,11 +27,13 @@ from workers.activity_failures import PlainActivityFailures
 from workers.api_config import x12_integration
 from workers.settings import Settings
 from workers.startup import load_code_sets
+from workers.telemetry import traced_client
 from workers.tls import client_context
 from workers.update_guard import UpdateGuard
 from workers.update_keys import trusted_keys
 from workers.workflow_runner import workflow_runner
 from workflows.claim import ClaimWorkflow
+from workflows.subscription import SubscriptionWorkflow
 
 #: On shutdown, running activities get this long to finish before they are cancelled (they retry elsewhere).
 ACTIVITY_GRACE = timedelta(seconds=2)
@@ -56,12 +59,14 @@ async def claim_worker(
     risk_threshold: int = 50,
     risk_scoring_url: str | None = None,
     risk_scoring_timeout: float = 2.0,
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
     `trusted_update_keys` (the API's public keys). `auto_integrations`: an organization without an integration gets
-    the sandbox's on its first claim (dev)."""
+    the sandbox's on its first claim (dev). Its HTTP calls are client spans of `tracer_provider` (default: the global)."""
     await asyncio.to_thread(load_code_sets)  # loaded and frozen now, not on the first claim
-    async with httpx.AsyncClient(timeout=processor_timeout, verify=client_context(processor_ca_file)) as http:
+    verify = client_context(processor_ca_file)
+    async with traced_client(timeout=processor_timeout, verify=verify, provider=tracer_provider) as http:
         records = ClaimRecordActivities(sessions)
         processor = ProcessorActivities(
             sessions, http, processor_url, f"{webhook_base}/v1/webhooks/processor" if webhook_base else None, x12
@@ -72,10 +77,11 @@ async def claim_worker(
         risk = RiskActivities(
             sessions, http, threshold=risk_threshold, scoring_url=risk_scoring_url, scoring_timeout=risk_scoring_timeout
         )
+        webhooks = WebhookActivities(sessions)
         worker = Worker(
             client,
             task_queue=task_queue,
-            workflows=[ClaimWorkflow],
+            workflows=[ClaimWorkflow, SubscriptionWorkflow],
             activities=[
                 records.validate_and_snapshot_claim,
                 records.record_status_changes,
@@ -87,6 +93,8 @@ async def claim_worker(
                 processor.issue_payment,
                 assignment.assign_adjuster,
                 risk.screen_claim_risk,
+                webhooks.next_events,
+                webhooks.deliver_event,
             ],
             max_concurrent_activities=max_concurrent_activities,
             max_concurrent_local_activities=max_concurrent_local_activities,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, CreatedAtMixin
@@ -26,9 +26,13 @@ class ClaimStatusHistory(CreatedAtMixin, Base):
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(64))
     note_id: Mapped[str | None] = mapped_column(String(32))
+    #: The event feed's position: the id of the transaction that wrote the row (server default). The feed reads rows
+    #: of transactions below the oldest one still running, in (txid, claim_id, seq) order, so none is skipped.
+    txid: Mapped[int] = mapped_column(BigInteger, server_default=text("(pg_current_xact_id()::text)::bigint"))
 
     __table_args__ = (
         ForeignKeyConstraint(["note_id", "claim_id"], ["claim_note.note_id", "claim_note.claim_id"]),
         # discarding a note asks whether a status row refers to it (and so does the foreign key on DELETE)
         Index("ix_claim_status_history_note_id", "note_id", postgresql_where="note_id IS NOT NULL"),
+        Index("ix_claim_status_history_feed", "txid", "claim_id", "seq"),
     )

@@ -89,9 +89,7 @@ _REGISTER_CHANGES = {
     "validation_errors": case(
         (_AHEAD, func.coalesce(_VALIDATION_ERRORS, CLAIM.c.validation_errors)), else_=CLAIM.c.validation_errors
     ),
-    "review_due_at": case(
-        (_AHEAD, func.coalesce(_REVIEW_DUE_AT, CLAIM.c.review_due_at)), else_=CLAIM.c.review_due_at
-    ),
+    "review_due_at": case((_AHEAD, func.coalesce(_REVIEW_DUE_AT, CLAIM.c.review_due_at)), else_=CLAIM.c.review_due_at),
     "risk_score": case((_AHEAD, func.coalesce(_RISK_SCORE, CLAIM.c.risk_score)), else_=CLAIM.c.risk_score),
     "updated_at": _NOW,
 }

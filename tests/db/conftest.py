@@ -12,6 +12,8 @@ from tests.support.database import create_test_database, drop_test_database, emp
 
 #: Tables that tests fill; reference tables keep their seed. Emptied as the owner (the app role may not TRUNCATE).
 CLAIM_TABLES = (
+    "webhook_delivery",
+    "subscription",
     "claim_document_version",
     "claim_document",
     "x12_interchange",

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import uvicorn
 
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
+from tests.support.served import served
+from tests.support.stack import free_port as free_port
 
 BASE_URL = "http://sandbox.test"
 
@@ -31,33 +30,15 @@ async def open_sandbox(
         yield client
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn inside the test's event loop, leaving signal handling to pytest."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def served_sandbox(config: SandboxConfig | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """The sandbox behind a real uvicorn socket (in this event loop), and a client for it: for what only a real
     connection shows (a dropped connection, a client that goes away)."""
-    port = free_port()
-    app = create_app(config or SandboxConfig())
-    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    server.config.timeout_graceful_shutdown = 1
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                assert not task.done(), "the sandbox server stopped"
-                await asyncio.sleep(0.01)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await task
+    async with (
+        served(create_app(config or SandboxConfig())) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=10) as client,
+    ):
+        yield client
 
 
 def line(number: int = 1, charge: str = "45.00", code: str = "80053") -> dict[str, Any]:
@@ -127,11 +108,3 @@ def assert_line_invariants(lines: list[dict[str, Any]]) -> None:
         for adjustment in remit["adjustments"]:
             assert adjustment["group_code"] in {"CO", "PR", "OA", "PI"}
             assert isinstance(adjustment["amount"], str)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

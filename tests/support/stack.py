@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -23,6 +24,7 @@ from api.app import create_app
 from api.auth import Role, mint_token
 from api.deps import ApiConfig
 from services.documents import DocumentConfig
+from services.metrics import ClaimMetricsConfig
 from services.storage.filesystem import FilesystemDocumentStore
 from workers.api_config import eligibility_exchange, x12_integration
 from workers.settings import Settings
@@ -121,6 +123,10 @@ def config_for_tests(**overrides: Any) -> ApiConfig:
         "update_signing_key": UPDATE_SIGNING_KEY,
         "x12": x12_integration(Settings(_env_file=None)),  # the dev envelope and submitter (CLAIMFLOW_X12_*)
         "documents": DocumentConfig(store=FilesystemDocumentStore(TEST_DOCUMENTS)),
+        # webhook deliveries retried within a second, subscriptions and streams looking often
+        "subscription_retry_max_seconds": 1.0,
+        "subscription_poll_seconds": 0.2,
+        "event_stream_poll_seconds": 0.1,
     }
     return ApiConfig(**{**values, **overrides})
 
@@ -133,8 +139,11 @@ async def running_stack(
     *,
     policy: ClaimPolicy = FAST_POLICY,
     with_worker: bool = True,
+    claim_metrics: ClaimMetricsConfig | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[Stack]:
-    """A worker on a fresh task queue and the API app talking to it."""
+    """A worker on a fresh task queue and the API app talking to it. `tracer_provider`: the API's request spans and
+    the worker's HTTP client spans (pass `temporal` a client traced into the same provider); default the global."""
     config = config_for_tests(
         policy=policy,
         eligibility=eligibility_exchange(
@@ -146,7 +155,7 @@ async def running_stack(
     async def connect() -> Client:
         return temporal
 
-    app = create_app(config, connect, sessions)
+    app = create_app(config, connect, sessions, claim_metrics=claim_metrics, tracer_provider=tracer_provider)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://claimflow.test", timeout=30) as api,
@@ -170,6 +179,7 @@ async def running_stack(
             trusted_update_keys=TRUSTED_UPDATE_KEYS,
             x12=x12_integration(Settings(_env_file=None)),  # payers ending in -X12 speak X12 over the CORE envelope
             auto_integrations=True,  # an organization without integrations gets the sandbox's: JSON, X12 for SANDBOX-X12
+            tracer_provider=tracer_provider,
         ) as worker:
             task = asyncio.create_task(worker.run())
             try:

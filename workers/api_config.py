@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.eligibility import EligibilityExchange
@@ -14,6 +14,7 @@ from activities.processor import ProcessorActivities
 from api.deps import ApiConfig
 from api.oidc import OidcConfig
 from services.documents import DocumentConfig
+from services.metrics import ClaimMetricsConfig
 from services.storage import DocumentStore
 from services.storage.clamd import ClamdScanner
 from services.storage.filesystem import FilesystemDocumentStore
@@ -21,6 +22,7 @@ from services.storage.s3 import S3DocumentStore, S3Location
 from services.x12 import Envelope, SubmitterProfile, X12Integration
 from workers.policy import claim_policy
 from workers.settings import Environment, Settings
+from workers.telemetry import traced_client
 from workers.tls import client_context
 from workers.update_keys import signing_key
 
@@ -52,6 +54,16 @@ def api_config(settings: Settings) -> ApiConfig:
     )
 
 
+def claim_metrics_config(settings: Settings) -> ClaimMetricsConfig:
+    """How the API's /metrics reads the claim figures (CLAIMFLOW_METRICS_*)."""
+    return ClaimMetricsConfig(
+        query_timeout_seconds=settings.metrics_query_timeout_seconds,
+        stuck_after=timedelta(hours=settings.metrics_stuck_hours),
+        window=timedelta(days=settings.metrics_window_days),
+        cache_seconds=settings.metrics_cache_seconds,
+    )
+
+
 def eligibility_exchange(
     processor_url: str,
     *,
@@ -65,7 +77,7 @@ def eligibility_exchange(
 
     @asynccontextmanager
     async def open_exchange(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[EligibilityExchange]:
-        async with httpx.AsyncClient(timeout=timeout, verify=client_context(ca_file)) as http:
+        async with traced_client(timeout=timeout, verify=client_context(ca_file)) as http:
             processor = ProcessorActivities(sessions, http, processor_url, None, x12)
             yield EligibilityExchange(sessions, processor, auto_provision=auto_provision)
 

@@ -15,12 +15,14 @@ from api.app import create_app
 from db.engine import create_engine, create_session_factory
 from sandbox.app import SandboxConfig
 from sandbox.app import create_app as create_sandbox_app
-from workers.api_config import api_config
+from workers.api_config import api_config, claim_metrics_config
 from workers.codec_server import codec_app_from_settings, token_verifier
 from workers.database import Database
+from workers.logging_setup import configure_logging
 from workers.servers import EmbeddedServer, embedded
 from workers.settings import Settings
 from workers.shutdown import Shutdown
+from workers.telemetry import flush_traces, install_tracer_provider, worker_runtime
 from workers.temporal_client import connect
 from workers.temporal_server import temporal_dev_server, wait_for_port
 from workers.worker import stop_worker, worker_from_settings
@@ -40,9 +42,10 @@ def ports(settings: Settings) -> DevPorts:
 
 
 async def connect_with_retry(settings: Settings, attempts: int = 50) -> Client:
+    runtime = worker_runtime(settings)  # one per process: it binds the worker's metrics port
     for attempt in range(attempts):
         try:
-            return await connect(settings)
+            return await connect(settings, runtime=runtime)
         except RuntimeError:
             if attempt == attempts - 1:
                 raise
@@ -57,6 +60,7 @@ async def run_dev(settings: Settings, database: Database, console: Console) -> N
     shutdown = Shutdown().install()
 
     console.print(f"[bold]claimflow dev[/] — data in {data}")
+    install_tracer_provider(settings, "claimflow-dev")
     await asyncio.to_thread(database.migrate)  # as the owner; the stack connects as the application's role
     engine = create_engine(database.url)
     sessions = create_session_factory(engine)
@@ -80,7 +84,9 @@ async def run_dev(settings: Settings, database: Database, console: Console) -> N
         async def shared_client() -> Client:
             return client
 
-        api = embedded(create_app(api_config(settings), shared_client, sessions), settings.api_host, p.api)
+        app = create_app(api_config(settings), shared_client, sessions, claim_metrics=claim_metrics_config(settings))
+        api = embedded(app, settings.api_host, p.api)
+        configure_logging(settings)  # after uvicorn set up its loggers: they go through ours
         async with worker_from_settings(client, sessions, settings) as worker:
             tasks = [
                 asyncio.create_task(sandbox.serve(), name="sandbox"),
@@ -111,6 +117,7 @@ async def run_dev(settings: Settings, database: Database, console: Console) -> N
                     await asyncio.wait_for(task, 3)
             stopped.cancel()
     await engine.dispose()
+    flush_traces()
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,12 @@ def where_things_are(settings: Settings, p: DevPorts, database_url: str, *, code
     table.add_row("Sandbox processor", f"http://127.0.0.1:{p.sandbox}  (ledger: /_sandbox/ledger)")
     table.add_row("Database", make_url(database_url).render_as_string(hide_password=True))
     table.add_row("Worker", f"task queue '{settings.task_queue}'")
+    if settings.worker_metrics_address:
+        table.add_row(
+            "Metrics",
+            f"API: http://{settings.api_host}:{p.api}/metrics  worker (Temporal SDK): "
+            f"http://{settings.worker_metrics_address}/metrics",
+        )
     table.add_row("Token", "claimflow token --role submitter --org demo-lab")
     table.add_row("Stop", "Ctrl-C")
     return table

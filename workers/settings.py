@@ -126,7 +126,29 @@ class Settings(BaseSettings):
     #: per minute, counted in the database so it holds across replicas; past it, 429 with Retry-After. 0: no limit.
     api_rate_limit_per_minute: int = 3000
 
-    trace_exporter: Literal["none", "console"] = "none"
+    #: Traces (OpenTelemetry): "none" (spans made, context carried from the API through the workflow to the processor
+    #: call, nothing exported), "console" (printed), "otlp" (sent to an OpenTelemetry collector over OTLP/HTTP protobuf
+    #: at trace_otlp_endpoint — empty: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or http://localhost:4318/v1/traces — with
+    #: trace_otlp_headers, e.g. {"authorization": "Bearer ..."}). Spans carry ids and names, never claim data.
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
+    trace_otlp_endpoint: str = ""
+    trace_otlp_headers: dict[str, SecretStr] = {}
+    trace_otlp_protocol: Literal["http/protobuf"] = "http/protobuf"
+    trace_otlp_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    #: Logs: "json" (one object a line with trace_id, span_id and the claim_id a record names) or "text". None: json in
+    #: production, text elsewhere (`claimflow dev`).
+    log_format: Literal["json", "text"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Prometheus: the worker serves the Temporal SDK's metrics at http://<worker_metrics_address>/metrics (empty: not
+    #: served). The API's /metrics computes the claim figures from PostgreSQL, at most every metrics_cache_seconds,
+    #: each query cut off after metrics_query_timeout_seconds; a claim not final, not waiting for a person and unchanged
+    #: for metrics_stuck_hours is stuck; time in status and first-pass acceptance read the claims received in the last
+    #: metrics_window_days.
+    worker_metrics_address: str = "127.0.0.1:9464"
+    metrics_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    metrics_query_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    metrics_stuck_hours: float = Field(default=24.0, gt=0)
+    metrics_window_days: float = Field(default=7.0, gt=0, le=90)
 
     #: The X12 837P's envelope and submitter: ISA06/GS02 and 1000A NM109 the submitter's id, ISA08/GS03 and 1000B
     #: NM109 the receiver's (clearinghouse's), 1000A PER a contact (an email or a phone), ISA15 T (test) or P
@@ -251,6 +273,13 @@ class Settings(BaseSettings):
         if self.payload_encryption is None:
             return self.environment is Environment.PRODUCTION
         return self.payload_encryption
+
+    @property
+    def json_logs(self) -> bool:
+        """Logs as JSON lines: CLAIMFLOW_LOG_FORMAT, else in production only."""
+        if self.log_format is None:
+            return self.environment is Environment.PRODUCTION
+        return self.log_format == "json"
 
     @property
     def codec_server_tls(self) -> TlsFiles | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.converter import PayloadCodec
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from workers.payload_codec import codec_from_settings, data_converter
@@ -11,9 +12,9 @@ from workers.settings import Settings
 from workers.telemetry import tracing
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
     """One client per process; pydantic models travel as JSON, encrypted when CLAIMFLOW_PAYLOAD_ENCRYPTION is on;
-    TLS, mutual TLS and an API key as configured."""
+    TLS, mutual TLS and an API key as configured. `runtime`: the worker's, serving the SDK's metrics."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -21,6 +22,7 @@ async def connect(settings: Settings) -> Client:
         interceptors=tracing(settings.trace_exporter),
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
+        runtime=runtime,
     )
 
 

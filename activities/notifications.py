@@ -1,4 +1,5 @@
-"""Activities that deliver claim events to webhook subscribers: wait for the next events, post one, signed."""
+"""Activities that deliver claim events to subscribers: find the next events; post one to a webhook, signed, or mail
+it (to a subscribed address, or to the claim's assignee)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,20 @@ from activities.contracts import (
     NextEventsInput,
     NextEventsResult,
 )
-from db.records import ClaimScope
+from activities.mailer import Mailer, MailNotSent
+from db.records import EVERY_CLAIM, ClaimScope
 from db.repositories.events import FeedPosition
 from db.uow import UnitOfWork
-from domain.subscriptions import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signature
+from domain.subscriptions import (
+    EVENT_ID_HEADER,
+    EVERY_ORGANIZATION,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Channel,
+    ClaimEvent,
+    Subscription,
+    signature,
+)
 
 #: How long a subscriber may take to answer one delivery.
 DELIVERY_TIMEOUT_SECONDS = 10.0
@@ -30,9 +41,16 @@ DELIVERY_TIMEOUT_SECONDS = 10.0
 NOT_DELIVERED = "webhook_not_delivered"
 
 
-class WebhookActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], transport: httpx.AsyncBaseTransport | None = None):
+class NotificationActivities:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        mailer: Mailer | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._mailer = mailer
         self._transport = transport
 
     @activity.defn(name=NEXT_EVENTS.name)
@@ -46,7 +64,7 @@ class WebhookActivities:
                 return NextEventsResult(active=False)
             events = await uow.events.after(
                 FeedPosition.parse(input.after),
-                scope=ClaimScope(kind="organization", subject=subscription.org_id),
+                scope=scope_of(subscription),
                 statuses=subscription.events or None,
                 limit=input.limit,
             )
@@ -62,28 +80,21 @@ class WebhookActivities:
             secret = await uow.subscriptions.secret(input.subscription_id)
             if subscription is None or secret is None or not subscription.active:
                 return DeliverEventResult(delivered=False, skipped=True)
-            scope = ClaimScope(kind="organization", subject=subscription.org_id)
-            event = await uow.events.one(input.event.claim_id, input.event.seq, scope=scope)
+            event = await uow.events.one(input.event.claim_id, input.event.seq, scope=scope_of(subscription))
+            assignee = (
+                await uow.reference.get_adjuster(await uow.claims.assignee(event.claim_id) or "")
+                if event is not None and subscription.channel is Channel.ASSIGNEE_EMAIL
+                else None
+            )
         if event is None:  # not this organization's (a forged signal): never sent
             return DeliverEventResult(delivered=False, skipped=True)
-        body = json.dumps(event.body(), separators=(",", ":")).encode()
-        timestamp = str(int(time.time()))
-        headers = {
-            "content-type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(secret, timestamp, body),
-            EVENT_ID_HEADER: event.position,
-        }
-        status: int | None = None
-        error: str | None = None
-        try:
-            async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS, transport=self._transport) as http:
-                response = await http.post(subscription.url, content=body, headers=headers)
-            status = response.status_code
-            if not response.is_success:
-                error = f"the subscriber answered {status}"
-        except httpx.HTTPError as exc:  # our words: the library's message may name hosts, never claim data
-            error = f"the subscriber could not be reached ({type(exc).__name__})"
+        match subscription.channel:
+            case Channel.WEBHOOK:
+                status, error = await self._post(subscription.url, secret, event)
+            case Channel.EMAIL:
+                status, error = None, await self._mail(subscription.email, event)
+            case Channel.ASSIGNEE_EMAIL:
+                status, error = None, await self._mail(assignee.email if assignee else None, event)
         async with UnitOfWork(self._sessions) as uow:
             await uow.subscriptions.record_attempt(
                 input.subscription_id,
@@ -97,7 +108,46 @@ class WebhookActivities:
         if error is not None:
             raise ApplicationError(error, type=NOT_DELIVERED)
         activity.logger.info(
-            "webhook.delivered",
+            "notification.delivered",
             extra={"claim_id": event.claim_id, "subscription_id": input.subscription_id, "seq": event.seq},
         )
         return DeliverEventResult(delivered=True, response_status=status)
+
+    async def _mail(self, to: str | None, event: ClaimEvent) -> str | None:
+        """Mail the event; the error, if it was not sent. No address (an assignee without one): nothing to send."""
+        if to is None:
+            return None
+        if self._mailer is None:
+            return "e-mail is not configured on this worker (CLAIMFLOW_SMTP_HOST)"
+        subject, text = event.mail(self._mailer.config.public_url)
+        try:
+            await self._mailer.send(to, subject, text)
+        except MailNotSent as exc:
+            return str(exc)
+        return None
+
+    async def _post(self, url: str, secret: str, event: ClaimEvent) -> tuple[int | None, str | None]:
+        """Post the event, signed; the answer's status and the error, if it was not taken."""
+        body = json.dumps(event.body(), separators=(",", ":")).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: signature(secret, timestamp, body),
+            EVENT_ID_HEADER: event.position,
+        }
+        try:
+            async with httpx.AsyncClient(timeout=DELIVERY_TIMEOUT_SECONDS, transport=self._transport) as http:
+                response = await http.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:  # our words: the library's message may name hosts, never claim data
+            return None, f"the subscriber could not be reached ({type(exc).__name__})"
+        if not response.is_success:
+            return response.status_code, f"the subscriber answered {response.status_code}"
+        return response.status_code, None
+
+
+def scope_of(subscription: Subscription) -> ClaimScope:
+    """The claims a subscription hears of: its organization's (the engine's own: every claim)."""
+    if subscription.org_id == EVERY_ORGANIZATION:
+        return EVERY_CLAIM
+    return ClaimScope(kind="organization", subject=subscription.org_id)

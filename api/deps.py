@@ -63,6 +63,8 @@ class ApiConfig:
     #: Webhook deliveries: the longest pause between two attempts at one event, and between two looks for events.
     subscription_retry_max_seconds: float = 300.0
     subscription_poll_seconds: float = 2.0
+    #: Whether the workers send e-mail (CLAIMFLOW_SMTP_HOST set): e-mail subscriptions are refused otherwise.
+    email_enabled: bool = False
     #: How often an event stream (GET /v1/events) looks for new events, and sends a keep-alive comment.
     event_stream_poll_seconds: float = 0.5
     event_stream_keepalive_seconds: float = 15.0

@@ -66,6 +66,8 @@ class Adjuster(BaseModel):
     away: bool = False
     #: The team whose supervisors see this adjuster's claims; None: in no team.
     team: str | None = None
+    #: Where assignments and escalations are mailed (when the engine sends mail); None: not mailed.
+    email: str | None = None
 
     @property
     def status(self) -> AdjusterStatus:

@@ -17,7 +17,7 @@ from db.uow import UnitOfWork
 from domain.subscriptions import NewSubscription, Subscription
 from services.access import Principal
 from services.context import ServiceContext
-from services.errors import NotFoundError, WorkflowServiceUnavailableError
+from services.errors import InvalidFieldError, NotFoundError, WorkflowServiceUnavailableError
 from workflows.subscription import (
     REDELIVER_SIGNAL,
     SUBSCRIPTION_WORKFLOW,
@@ -39,16 +39,24 @@ async def subscribe(
     *,
     retry_max_seconds: float,
     poll_seconds: float,
+    email_enabled: bool,
 ) -> Subscription:
     """Record the subscription and start its delivery workflow from the feed's head: the organization's events
     from now on. If Temporal cannot start it, the subscription is withdrawn again and the caller told to retry."""
     org_id = _org(principal)
+    if new.email is not None and not email_enabled:
+        raise InvalidFieldError(
+            "email: this claimflow sends no e-mail",
+            path="email",
+            problem="e-mail is not configured here (CLAIMFLOW_SMTP_HOST); subscribe a webhook url instead",
+            rule="email_configured",
+        )
     subscription = Subscription(
-        subscription_id=uuid.uuid4().hex, org_id=org_id, url=str(new.url), events=new.events, active=True
+        subscription_id=uuid.uuid4().hex, org_id=org_id, url=new.target, events=new.statuses, active=True
     )
     async with UnitOfWork(context.sessions) as uow:
         head = await uow.events.head()
-        await uow.subscriptions.add(subscription, secret=new.secret, created_by=principal.label)
+        await uow.subscriptions.add(subscription, secret=new.secret or "", created_by=principal.label)
         await _audit(uow, principal, "subscription.created", subscription)
         await uow.commit()
     seconds = context.config.temporal_start_timeout_seconds

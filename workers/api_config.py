@@ -44,6 +44,7 @@ def api_config(settings: Settings) -> ApiConfig:
         rate_limit=settings.api_rate_limit_per_minute,
         x12=x12_integration(settings),
         documents=document_config(settings),
+        email_enabled=bool(settings.smtp_host),
         eligibility=eligibility_exchange(
             settings.processor_url,
             timeout=settings.processor_timeout_seconds,

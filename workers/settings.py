@@ -195,6 +195,15 @@ class Settings(BaseSettings):
     risk_threshold: int = Field(default=50, ge=1, le=100)
     risk_scoring_url: str = ""
     risk_scoring_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    #: E-mail notifications (empty host: none): adjusters on assignment, escalation and reassignment (their
+    #: `email`), and e-mail subscriptions of organizations (POST /v1/subscriptions with `email`). Links in mails
+    #: point at CLAIMFLOW_PUBLIC_API_URL.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "claimflow@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:

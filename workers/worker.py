@@ -19,12 +19,14 @@ from activities.assignment import AssignmentActivities
 from activities.claim_records import ClaimRecordActivities
 from activities.eligibility import ClaimEligibilityActivities
 from activities.integrations import IntegrationActivities
-from activities.notifications import WebhookActivities
+from activities.mailer import Mailer
+from activities.notifications import NotificationActivities
 from activities.processor import ProcessorActivities
 from activities.risk import RiskActivities
 from activities.x12.interchange import X12Integration
 from workers.activity_failures import PlainActivityFailures
 from workers.api_config import x12_integration
+from workers.mail import mailer_from_settings, start_assignee_mail
 from workers.settings import Settings
 from workers.startup import load_code_sets
 from workers.telemetry import traced_client
@@ -60,6 +62,7 @@ async def claim_worker(
     risk_scoring_url: str | None = None,
     risk_scoring_timeout: float = 2.0,
     tracer_provider: TracerProvider | None = None,
+    mailer: Mailer | None = None,
 ) -> AsyncIterator[Worker]:
     """A worker with its activities' clients; closes them on exit. It runs only the updates signed by one of
     `trusted_update_keys` (the API's public keys). `auto_integrations`: an organization without an integration gets
@@ -77,7 +80,7 @@ async def claim_worker(
         risk = RiskActivities(
             sessions, http, threshold=risk_threshold, scoring_url=risk_scoring_url, scoring_timeout=risk_scoring_timeout
         )
-        webhooks = WebhookActivities(sessions)
+        notifications = NotificationActivities(sessions, mailer=mailer)
         worker = Worker(
             client,
             task_queue=task_queue,
@@ -93,8 +96,8 @@ async def claim_worker(
                 processor.issue_payment,
                 assignment.assign_adjuster,
                 risk.screen_claim_risk,
-                webhooks.next_events,
-                webhooks.deliver_event,
+                notifications.next_events,
+                notifications.deliver_event,
             ],
             max_concurrent_activities=max_concurrent_activities,
             max_concurrent_local_activities=max_concurrent_local_activities,
@@ -102,6 +105,8 @@ async def claim_worker(
             graceful_shutdown_timeout=ACTIVITY_GRACE,
             interceptors=[UpdateGuard(trusted_update_keys), PlainActivityFailures()],
         )
+        if mailer is not None:  # the engine's own subscription: assignees are mailed their claims
+            await start_assignee_mail(client, sessions, task_queue=task_queue)
         yield worker
 
 
@@ -125,6 +130,7 @@ def worker_from_settings(
         risk_threshold=settings.risk_threshold,
         risk_scoring_url=settings.risk_scoring_url or None,
         risk_scoring_timeout=settings.risk_scoring_timeout_seconds,
+        mailer=mailer_from_settings(settings),
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.deps import ContextDep, Submitter
 from api.schemas.subscriptions import DeliveryLog, DeliveryRead, SubscriptionList, SubscriptionRead
-from domain.subscriptions import NewSubscription, Subscription
+from domain.subscriptions import Channel, NewSubscription, Subscription
 from services import subscriptions
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
@@ -23,7 +23,8 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
 def _read(subscription: Subscription) -> SubscriptionRead:
     return SubscriptionRead(
         subscription_id=subscription.subscription_id,
-        url=subscription.url,
+        url=None if subscription.channel is Channel.EMAIL else subscription.url,
+        email=subscription.email,
         events=subscription.events,
         active=subscription.active,
     )
@@ -38,7 +39,8 @@ def _read(subscription: Subscription) -> SubscriptionRead:
 async def subscribe(
     body: NewSubscription, principal: Submitter, context: ContextDep, response: Response
 ) -> SubscriptionRead:
-    """Post your organization's claim events (every status change, or the `events` statuses) to `url`, from now on:
+    """Mail your organization's claim decisions and requests for information (or the `events` statuses) to
+    `email`, or post its claim events (every status change, or the `events` statuses) to `url`, from now on:
     JSON with the event id, claim id, seq, status, reason, amounts and a link (no patient data), signed —
     `Claimflow-Signature: v1=<hex HMAC-SHA256 of "<Claimflow-Timestamp>.<body>" under your secret>` — with
     `Claimflow-Event-Id` to drop a repeat. In order; a delivery your URL does not take with a 2xx is retried with
@@ -49,6 +51,7 @@ async def subscribe(
         body,
         retry_max_seconds=context.config.subscription_retry_max_seconds,
         poll_seconds=context.config.subscription_poll_seconds,
+        email_enabled=context.config.email_enabled,
     )
     response.headers["Location"] = f"/v1/subscriptions/{created.subscription_id}"
     return _read(created)

@@ -13,7 +13,8 @@ class SubscriptionRead(BaseModel):
     """A webhook subscription (its secret is never shown again)."""
 
     subscription_id: str
-    url: str
+    url: str | None = Field(description="The webhook's URL (null for an e-mail subscription).")
+    email: str | None = Field(default=None, description="The address mailed (null for a webhook).")
     events: list[ClaimStatus] = Field(description="The statuses posted; empty: every status change.")
     active: bool
 

@@ -29,3 +29,5 @@ class Adjuster(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     away: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     team: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Where the adjuster's assignments and escalations are mailed (None: not mailed).
+    email: Mapped[str | None] = mapped_column(String(254))

@@ -44,6 +44,7 @@ def to_adjuster(row: Adjuster) -> assignment.Adjuster:
         active=row.active,
         away=row.away,
         team=row.team,
+        email=row.email,
     )
 
 

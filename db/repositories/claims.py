@@ -458,6 +458,12 @@ class ClaimRepository(Repository):
             update(ClaimRegister).where(ClaimRegister.claim_id == claim_id).values(assigned_adjuster=adjuster_id)
         )
 
+    async def assignee(self, claim_id: str) -> str | None:
+        """Who the claim is assigned to now, as the register says."""
+        return await self.session.scalar(
+            select(ClaimRegister.assigned_adjuster).where(ClaimRegister.claim_id == claim_id)
+        )
+
     # ---- lineage: replacements (frequency 7) and voids (frequency 8) of an original ----------------------
 
     async def link_original(self, claim_id: str, original_claim_id: str) -> None:

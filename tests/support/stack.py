@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from activities.mailer import Mailer
 from api.app import create_app
 from api.auth import Role, mint_token
 from api.deps import ApiConfig
@@ -141,11 +142,14 @@ async def running_stack(
     with_worker: bool = True,
     claim_metrics: ClaimMetricsConfig | None = None,
     tracer_provider: TracerProvider | None = None,
+    mailer: Mailer | None = None,
 ) -> AsyncIterator[Stack]:
     """A worker on a fresh task queue and the API app talking to it. `tracer_provider`: the API's request spans and
-    the worker's HTTP client spans (pass `temporal` a client traced into the same provider); default the global."""
+    the worker's HTTP client spans (pass `temporal` a client traced into the same provider); default the global.
+    `mailer`: the worker sends e-mail through it (and the API takes e-mail subscriptions)."""
     config = config_for_tests(
         policy=policy,
+        email_enabled=mailer is not None,
         eligibility=eligibility_exchange(
             sandbox_url, x12=x12_integration(Settings(_env_file=None)), auto_provision=True
         ),
@@ -180,6 +184,7 @@ async def running_stack(
             x12=x12_integration(Settings(_env_file=None)),  # payers ending in -X12 speak X12 over the CORE envelope
             auto_integrations=True,  # an organization without integrations gets the sandbox's: JSON, X12 for SANDBOX-X12
             tracer_provider=tracer_provider,
+            mailer=mailer,
         ) as worker:
             task = asyncio.create_task(worker.run())
             try:

@@ -232,6 +232,7 @@ def create_reference_tables() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("away", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("team", sa.String(length=64), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=True),  # where assignments and escalations are mailed
         *timestamps(),
         sa.PrimaryKeyConstraint("adjuster_id", name="pk_adjuster"),
         sa.CheckConstraint("capacity >= 1", name=op.f("ck_adjuster_capacity")),

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import make_url
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from api.app import create_app
 from db.engine import create_engine, create_session_factory
@@ -22,7 +23,7 @@ from workers.logging_setup import configure_logging
 from workers.servers import EmbeddedServer, embedded
 from workers.settings import Settings
 from workers.shutdown import Shutdown
-from workers.telemetry import flush_traces, install_tracer_provider, worker_runtime
+from workers.telemetry import flush_traces, install_tracer_provider, worker_metrics_address, worker_runtime
 from workers.temporal_client import connect
 from workers.temporal_server import temporal_dev_server, wait_for_port
 from workers.worker import stop_worker, worker_from_settings
@@ -41,8 +42,7 @@ def ports(settings: Settings) -> DevPorts:
     return DevPorts(temporal_port, settings.temporal_ui_port, settings.api_port, settings.sandbox_port)
 
 
-async def connect_with_retry(settings: Settings, attempts: int = 50) -> Client:
-    runtime = worker_runtime(settings)  # one per process: it binds the worker's metrics port
+async def connect_with_retry(settings: Settings, attempts: int = 50, *, runtime: Runtime | None = None) -> Client:
     for attempt in range(attempts):
         try:
             return await connect(settings, runtime=runtime)
@@ -72,7 +72,8 @@ async def run_dev(settings: Settings, database: Database, console: Console) -> N
         log_file=data / "temporal.log",
         ui_codec_endpoint=codec.url if codec else None,
     ):
-        client = await connect_with_retry(settings)
+        runtime = worker_runtime(settings, dev=True)  # one per process: it binds the worker's metrics port
+        client = await connect_with_retry(settings, runtime=runtime)
         sandbox = embedded(
             create_sandbox_app(
                 SandboxConfig(data_path=data / "sandbox.db", step_seconds=2.0, webhook_secret=settings.webhook_secret)
@@ -99,7 +100,12 @@ async def run_dev(settings: Settings, database: Database, console: Console) -> N
             await wait_for_port(settings.api_host, p.api, timeout=30)
             if codec:
                 await wait_for_port(settings.codec_server_host, settings.codec_server_port, timeout=30)
-            console.print(where_things_are(settings, p, database.url, codec_url=codec.url if codec else None))
+            metrics = worker_metrics_address(settings, dev=True) if runtime else None
+            console.print(
+                where_things_are(
+                    settings, p, database.url, codec_url=codec.url if codec else None, worker_metrics=metrics
+                )
+            )
             stopped = asyncio.create_task(shutdown.requested.wait())
             done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -136,7 +142,14 @@ def dev_codec_server(settings: Settings) -> DevCodecServer | None:
     return DevCodecServer(embedded(app, host, port, tls=settings.codec_server_tls), f"{scheme}://{host}:{port}")
 
 
-def where_things_are(settings: Settings, p: DevPorts, database_url: str, *, codec_url: str | None = None) -> Table:
+def where_things_are(
+    settings: Settings,
+    p: DevPorts,
+    database_url: str,
+    *,
+    codec_url: str | None = None,
+    worker_metrics: str | None = None,
+) -> Table:
     table = Table(title="claimflow is running", show_header=True)
     table.add_column("part")
     table.add_column("where")
@@ -150,12 +163,10 @@ def where_things_are(settings: Settings, p: DevPorts, database_url: str, *, code
     table.add_row("Sandbox processor", f"http://127.0.0.1:{p.sandbox}  (ledger: /_sandbox/ledger)")
     table.add_row("Database", make_url(database_url).render_as_string(hide_password=True))
     table.add_row("Worker", f"task queue '{settings.task_queue}'")
-    if settings.worker_metrics_address:
-        table.add_row(
-            "Metrics",
-            f"API: http://{settings.api_host}:{p.api}/metrics  worker (Temporal SDK): "
-            f"http://{settings.worker_metrics_address}/metrics",
-        )
+    metrics = f"API: http://{settings.api_host}:{p.api}/metrics"
+    if worker_metrics:
+        metrics += f"  worker (Temporal SDK): http://{worker_metrics}/metrics"
+    table.add_row("Metrics", metrics)
     table.add_row("Token", "claimflow token --role submitter --org demo-lab")
     table.add_row("Stop", "Ctrl-C")
     return table

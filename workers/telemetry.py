@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -16,6 +17,8 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from workers.settings import ConfigurationError, Settings
+
+log = logging.getLogger(__name__)
 
 
 def tracing(exporter: str, provider: TracerProvider | None = None) -> list[Interceptor]:
@@ -121,13 +124,32 @@ def traced_client(
     )
 
 
-def worker_runtime(settings: Settings) -> Runtime | None:
-    """A Temporal runtime serving the SDK's metrics (temporal_*) in Prometheus form on CLAIMFLOW_WORKER_METRICS_ADDRESS;
-    None when it is empty (the SDK's default runtime, no metrics served)."""
-    address = settings.worker_metrics_address
+#: Where `claimflow dev` serves the worker's Temporal metrics unless CLAIMFLOW_WORKER_METRICS_ADDRESS says otherwise.
+DEV_WORKER_METRICS_ADDRESS = "127.0.0.1:9464"
+
+
+def worker_metrics_address(settings: Settings, *, dev: bool = False) -> str:
+    """Where the worker's metrics are served ("" for nowhere): CLAIMFLOW_WORKER_METRICS_ADDRESS, else the dev default
+    for `claimflow dev`."""
+    if settings.worker_metrics_address is None:
+        return DEV_WORKER_METRICS_ADDRESS if dev else ""
+    return settings.worker_metrics_address
+
+
+def worker_runtime(settings: Settings, *, dev: bool = False) -> Runtime | None:
+    """A Temporal runtime serving the SDK's metrics (temporal_*) in Prometheus form at worker_metrics_address; None
+    when there is none (the SDK's default runtime). The dev stack's default port, when taken, is skipped with a
+    warning; a configured address that cannot be bound stops the process (ConfigurationError)."""
+    address = worker_metrics_address(settings, dev=dev)
     if not address:
         return None
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise ConfigurationError("CLAIMFLOW_WORKER_METRICS_ADDRESS must be host:port (e.g. 0.0.0.0:9464), or empty")
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except ValueError as exc:  # the exporter could not bind its port
+        if settings.worker_metrics_address is None:
+            log.warning("worker.metrics_not_served", extra={"address": address, "error": str(exc)})
+            return None
+        raise ConfigurationError(f"CLAIMFLOW_WORKER_METRICS_ADDRESS cannot be served: {exc}") from None

@@ -68,6 +68,7 @@ class ClaimFigures:
     reached_processor: int
     accepted_first_pass: int
     denials_by_carc: dict[str, int]
+    webhook_delivery_failures: int = 0
     status_stays: dict[str, StatusStays] = field(default_factory=dict)
 
     @property
@@ -91,6 +92,7 @@ async def read_claim_figures(
         reached, accepted = await metrics.first_pass(since)
         denials = await metrics.denials_by_carc()
         stays = _cumulative(await metrics.status_seconds(since, STATUS_SECONDS_BUCKETS))
+        webhook_failures = await metrics.webhook_delivery_failures()
         await session.rollback()
     return ClaimFigures(
         claims_by_status={status.value: by_status.get(status.value, 0) for status in ClaimStatus},
@@ -99,6 +101,7 @@ async def read_claim_figures(
         reached_processor=reached,
         accepted_first_pass=accepted,
         denials_by_carc=denials,
+        webhook_delivery_failures=webhook_failures,
         status_stays=stays,
     )
 
@@ -160,8 +163,8 @@ def metric_families(figures: ClaimFigures) -> Iterator[Metric]:
     yield stays
     yield CounterMetricFamily(
         "claimflow_webhook_delivery_failures",
-        "Failed webhook delivery attempts (0 until webhook deliveries are counted).",
-        value=0,
+        "Webhook delivery attempts that did not deliver the event (the subscriber refused it or could not be reached).",
+        value=figures.webhook_delivery_failures,
     )
 
 

@@ -1,5 +1,5 @@
 """Read-only queries behind the API's claim metrics: counts by status, SLA breaches, stuck claims, first-pass
-acceptance, denials by CARC and time spent in each status. Ids, codes and counts only; cheap by design (each
+acceptance, denials by CARC, time spent in each status and failed webhook deliveries. Ids, codes and counts only; cheap by design (each
 query walks an index of the claim register, or the ledger once)."""
 
 from __future__ import annotations
@@ -56,6 +56,12 @@ _DENIALS_BY_CARC = text(
     """
 )
 
+# Webhook delivery attempts that did not deliver: each delivery's attempts but the one that delivered it (an operator's
+# redelivery that is taken is an attempt that delivered too, and is counted here as well: redeliveries are rare).
+_WEBHOOK_FAILURES = text(
+    "SELECT coalesce(sum(attempts - CASE WHEN delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM webhook_delivery"
+)
+
 # Each finished stay in a status (the time to the claim's next status row) of the claims received since :since,
 # counted into the histogram's buckets (width_bucket: index i counts bounds[i-1] <= seconds < bounds[i]).
 _STATUS_SECONDS = text(
@@ -108,6 +114,9 @@ class MetricsRepository(Repository):
     async def denials_by_carc(self) -> dict[str, int]:
         rows = await self.session.execute(_DENIALS_BY_CARC)
         return {carc: count for carc, count in rows if carc}
+
+    async def webhook_delivery_failures(self) -> int:
+        return int((await self.session.execute(_WEBHOOK_FAILURES)).scalar_one())
 
     async def status_seconds(self, since: datetime, bounds: Sequence[float]) -> list[tuple[str, int, int, float]]:
         """(status, bucket index, stays, their seconds) of the finished stays of the claims received since."""

@@ -18,6 +18,8 @@ from temporalio.client import Client
 
 from services.metrics import STATUS_SECONDS_BUCKETS, ClaimMetricsConfig, read_claim_figures
 from tests.api.test_claim_lifecycle import member
+from tests.api.test_subscriptions import Subscriber, subscribe, unsubscribe, until
+from tests.support.served import served
 from tests.support.stack import FAST_POLICY, Stack, running_stack
 
 SLA = timedelta(seconds=2)
@@ -31,6 +33,15 @@ async def stack(temporal: Client, sessions: async_sessionmaker[AsyncSession], sa
     policy = FAST_POLICY.model_copy(update={"review_sla": SLA, "max_escalations": 0})
     async with running_stack(temporal, sessions, sandbox_url, policy=policy, claim_metrics=METRICS) as running:
         yield running
+
+
+@pytest.fixture
+async def subscriber() -> AsyncIterator[Subscriber]:
+    """A webhook endpoint on a real port (tests.api.test_subscriptions' Subscriber: answers 503 while down)."""
+    subscriber = Subscriber()
+    async with served(subscriber.app(), lifespan="off") as base_url:
+        subscriber.url = f"{base_url}/hook"
+        yield subscriber
 
 
 async def scrape(stack: Stack) -> tuple[str, Samples]:
@@ -108,7 +119,7 @@ async def test_claim_figures_move_as_claims_are_denied_rejected_and_left_in_revi
     assert len([line for line in text.splitlines() if "claimflow_claim_status_seconds_bucket{" in line]) >= len(
         STATUS_SECONDS_BUCKETS
     )
-    assert "claimflow_webhook_delivery_failures_total 0.0" in text
+    assert value(scraped, "claimflow_webhook_delivery_failures_total") == after.webhook_delivery_failures
     for claim_id in (denied, rejected):
         assert claim_id not in text
 
@@ -128,3 +139,24 @@ async def test_a_claim_no_worker_picks_up_counts_as_stuck_once_unchanged_past_th
     assert status == "received"
     assert after.stuck - before.stuck >= 1
     assert value(scraped, "claimflow_claims_stuck") >= 1
+
+
+async def test_webhook_delivery_failures_count_the_attempts_a_subscriber_refused(
+    stack: Stack, subscriber: Subscriber
+) -> None:
+    subscription_id = await subscribe(stack, subscriber, events=["closed"])
+    _, before = await scrape(stack)
+    subscriber.down = True  # answers 503
+    claim_id = await stack.submit(member("M"))
+    await stack.wait_for(claim_id, "closed")
+    await until(lambda: subscriber.refused >= 2)
+    _, during = await scrape(stack)
+    subscriber.down = False
+    await until(lambda: len(subscriber.of(claim_id)) == 1)
+    _, after = await scrape(stack)
+    await unsubscribe(stack, subscription_id)
+
+    failures = "claimflow_webhook_delivery_failures_total"
+    assert value(during, failures) - value(before, failures) >= 2
+    refused = subscriber.refused  # every refusal is a failed attempt; the delivery that was taken is not
+    assert value(after, failures) - value(before, failures) == refused

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -10,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client.core import CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.repositories.metrics import MetricsRepository
 from domain.status import FINAL, ClaimStatus
+
+log = logging.getLogger(__name__)
 
 #: Statuses in which the engine (or an operator, for `ready`) must move a claim on. Not these: final ones, `pending`
 #: (the processor has it; the workflow's poll deadline sends it to review) and a person's open work (`in_review`,
@@ -174,22 +178,35 @@ def _bound(seconds: float) -> str:
 
 class ClaimMetricsCollector(Collector):
     """Collects the last figures read; `refresh` reads them again unless they are younger than cache_seconds (one
-    reading at a time per process, so scrapes that arrive together cost one)."""
+    reading at a time per process, so scrapes that arrive together cost one). A reading the database refuses or cuts
+    off (the statement timeout) is logged and the last figures stay: a scrape still answers, with the request metrics
+    and claimflow_claim_metrics_read_timestamp_seconds telling how old the claim figures are."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], config: ClaimMetricsConfig) -> None:
         self._sessions = sessions
         self._config = config
         self._figures: ClaimFigures | None = None
         self._read_at = 0.0
+        self._read_wall = 0.0
         self._lock = asyncio.Lock()
 
     async def refresh(self) -> None:
         async with self._lock:
             if self._figures is not None and time.monotonic() - self._read_at < self._config.cache_seconds:
                 return
-            self._figures = await read_claim_figures(self._sessions, self._config)
+            try:
+                self._figures = await read_claim_figures(self._sessions, self._config)
+            except DBAPIError as exc:
+                log.warning("metrics.claim_figures_unavailable", extra={"error": type(exc.orig).__name__})
+                return
             self._read_at = time.monotonic()
+            self._read_wall = time.time()
 
     def collect(self) -> Iterator[Metric]:
         if self._figures is not None:
             yield from metric_families(self._figures)
+            yield GaugeMetricFamily(
+                "claimflow_claim_metrics_read_timestamp_seconds",
+                "When this API process last read the claim figures from the database (Unix time).",
+                value=self._read_wall,
+            )

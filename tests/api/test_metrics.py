@@ -7,15 +7,18 @@ The module's stack runs a 2-second review SLA without escalation, so a claim lef
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from db.repositories.metrics import MetricsRepository
 from services.metrics import STATUS_SECONDS_BUCKETS, ClaimMetricsConfig, read_claim_figures
 from tests.api.test_claim_lifecycle import member
 from tests.api.test_subscriptions import Subscriber, subscribe, unsubscribe, until
@@ -120,6 +123,7 @@ async def test_claim_figures_move_as_claims_are_denied_rejected_and_left_in_revi
         STATUS_SECONDS_BUCKETS
     )
     assert value(scraped, "claimflow_webhook_delivery_failures_total") == after.webhook_delivery_failures
+    assert value(scraped, "claimflow_claim_metrics_read_timestamp_seconds") >= time.time() - 5
     for claim_id in (denied, rejected):
         assert claim_id not in text
 
@@ -160,3 +164,16 @@ async def test_webhook_delivery_failures_count_the_attempts_a_subscriber_refused
     assert value(during, failures) - value(before, failures) >= 2
     refused = subscriber.refused  # every refusal is a failed attempt; the delivery that was taken is not
     assert value(after, failures) - value(before, failures) == refused
+
+
+async def test_the_figures_are_read_in_a_read_only_snapshot_whose_statements_time_out(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        await MetricsRepository(session).begin_snapshot(0.2)
+        with pytest.raises(DBAPIError, match="statement timeout"):
+            await session.execute(text("SELECT pg_sleep(2)"))
+    async with sessions() as session:
+        await MetricsRepository(session).begin_snapshot(2.0)
+        with pytest.raises(DBAPIError, match="read-only transaction"):
+            await session.execute(text("UPDATE claim SET status = status"))

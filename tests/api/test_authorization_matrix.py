@@ -51,6 +51,7 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     ("GET", "/redoc"): {"any": every(200)},
     ("GET", "/healthz"): {"any": every(200)},
     ("GET", "/readyz"): {"any": every(200)},
+    ("GET", "/metrics"): {"any": every(200)},  # an operator endpoint inside the network, like /healthz
     ("POST", "/v1/claims"): {"any": row(401, 422, 422, 403, 403, 403, 422)},
     ("POST", "/v1/claims/validate"): {"any": row(401, 200, 200, 403, 403, 403, 200)},
     ("GET", "/v1/claims"): {"any": row(401, 200, 200, 200, 200, 200, 200)},

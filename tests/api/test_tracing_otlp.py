@@ -21,7 +21,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -157,3 +159,22 @@ async def test_a_claim_submitted_through_the_api_is_one_trace_from_request_to_pr
     patient = body["patient"]
     for value in (patient["last_name"], patient["date_of_birth"], patient["member_id"], body["patient_control_number"]):
         assert value.encode() not in exported
+
+
+async def test_a_callers_traceparent_is_continued_by_the_request_span(
+    temporal: Client, sessions: async_sessionmaker[AsyncSession], sandbox_url: str
+) -> None:
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    headers = {"traceparent": f"00-{trace_id}-{parent_id}-01"}
+
+    async with running_stack(temporal, sessions, sandbox_url, with_worker=False, tracer_provider=provider) as stack:
+        assert (await stack.api.get("/healthz", headers=headers)).status_code == 200
+
+    [request] = spans.get_finished_spans()
+    assert request.name == "GET /healthz"
+    assert request.kind is SpanKind.SERVER
+    assert f"{request.context.trace_id:032x}" == trace_id
+    assert request.parent is not None and f"{request.parent.span_id:016x}" == parent_id

@@ -195,7 +195,7 @@ class Settings(BaseSettings):
     #: counts); past its timeout or on an error the rules' score stands alone. Production wants an https:// URL.
     risk_threshold: int = Field(default=50, ge=1, le=100)
     risk_scoring_url: str = ""
-    risk_scoring_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    risk_scoring_timeout_seconds: float = Field(default=2.0, gt=0, le=10)  # within the step's 15 s
     #: E-mail notifications (empty host: none): adjusters on assignment, escalation and reassignment (their
     #: `email`), and e-mail subscriptions of organizations (POST /v1/subscriptions with `email`). Links in mails
     #: point at CLAIMFLOW_PUBLIC_API_URL.

@@ -85,8 +85,9 @@ async def check_eligibility(state: ClaimState, deadline: timedelta) -> Eligibili
 
 
 async def screen_risk(state: ClaimState, stage: str) -> RiskScreenResult:
-    """Score the claim by the risk rules (and the external scorer, where one is configured)."""
-    return await steps.run(
+    """Score the claim by the risk rules (and the external scorer, where one is configured, within its short
+    timeout): a short step, run inside the workflow task that needs it."""
+    return await steps.run_local(
         SCREEN_RISK,
         ScreenRiskInput(claim_id=state.claim_id, stage=stage),
         kind=steps.DATABASE,

@@ -13,6 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.metrics import ClaimMetricsCollector
 
+#: A request the client abandoned before any answer started (nginx's convention): the handler was cancelled.
+CLIENT_CLOSED_REQUEST = 499
 #: The label of a request no route matched (a 404, or one refused before routing): never its raw path.
 UNMATCHED = "unmatched"
 
@@ -62,7 +64,7 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500  # unless an answer starts: the app failed before it answered
+        status = CLIENT_CLOSED_REQUEST  # unless an answer starts: the client left first (the handler was cancelled)
 
         async def send_and_note_status(message: Message) -> None:
             nonlocal status
@@ -72,6 +74,9 @@ class RequestMetricsMiddleware:
 
         try:
             await self.app(scope, receive, send_and_note_status)
+        except Exception:
+            status = 500  # what Starlette's outermost error handler answers
+            raise
         finally:
             route, method = route_template(scope), scope["method"]
             self.metrics.requests.labels(route, method, str(status)).inc()

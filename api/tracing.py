@@ -6,7 +6,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.metrics import route_template
+from api.metrics import CLIENT_CLOSED_REQUEST, route_template
 
 
 class RequestTracing:
@@ -32,7 +32,7 @@ class RequestTracing:
             record_exception=False,
             set_status_on_exception=False,
         ) as span:
-            status = 500
+            status = CLIENT_CLOSED_REQUEST
 
             async def send_and_note_status(message: Message) -> None:
                 nonlocal status
@@ -43,6 +43,7 @@ class RequestTracing:
             try:
                 await self.app(scope, receive, send_and_note_status)
             except Exception as exc:
+                status = 500  # what Starlette's outermost error handler answers
                 span.set_attribute("error.type", type(exc).__qualname__)
                 raise
             finally:

@@ -16,8 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.types import Message, Receive, Scope, Send
 from temporalio.client import Client
 
+from api.metrics import RequestMetrics, RequestMetricsMiddleware
 from db.repositories.metrics import MetricsRepository
 from services.metrics import STATUS_SECONDS_BUCKETS, ClaimMetricsConfig, read_claim_figures
 from tests.api.test_claim_lifecycle import member
@@ -177,3 +179,30 @@ async def test_the_figures_are_read_in_a_read_only_snapshot_whose_statements_tim
         await MetricsRepository(session).begin_snapshot(2.0)
         with pytest.raises(DBAPIError, match="read-only transaction"):
             await session.execute(text("UPDATE claim SET status = status"))
+
+
+async def test_a_request_the_client_abandoned_counts_as_499_and_one_that_failed_as_500() -> None:
+    metrics = RequestMetrics()
+
+    async def abandoned(scope: Scope, receive: Receive, send: Send) -> None:
+        return  # the handler was cancelled when the client left: no answer started
+
+    async def failing(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("the handler failed")
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        raise AssertionError("nothing is sent")
+
+    scope: Scope = {"type": "http", "method": "GET", "path": "/v1/claims", "headers": []}
+    await RequestMetricsMiddleware(abandoned, metrics=metrics)(scope, receive, send)
+    with pytest.raises(RuntimeError):
+        await RequestMetricsMiddleware(failing, metrics=metrics)(dict(scope), receive, send)
+
+    def count(status: str) -> float | None:
+        labels = {"route": "unmatched", "method": "GET", "status": status}
+        return metrics.registry.get_sample_value("claimflow_http_requests_total", labels)
+
+    assert (count("499"), count("500")) == (1.0, 1.0)

@@ -88,6 +88,9 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "any": row(401, 403, 403, 403, 403, 403, 422)
     },
     ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    # the risk screen's rules: admins only (422: a body without a kind changes nothing)
+    ("GET", "/v1/risk/rules"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+    ("PUT", "/v1/risk/rules/{rule_id}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
     ("GET", "/v1/codes/{kind}"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
     ("GET", "/v1/codes/{kind}/{code}"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
     ("POST", "/v1/codes/{kind}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
@@ -129,6 +132,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/organizations/{org_id}/integrations"): {},  # no integration: 422 for an admin
     ("PATCH", "/v1/organizations/{org_id}/integrations/{integration_id}"): {"enabled": "sometimes"},
     ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {},
+    ("PUT", "/v1/risk/rules/{rule_id}"): {},  # no kind: 422 for an admin, so no rule changes
     ("POST", "/v1/codes/{kind}"): {},  # no code: 422 for an admin
     ("PATCH", "/v1/codes/{kind}/{code}"): {"billable": "sometimes"},  # 422 for an admin
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
@@ -142,6 +146,7 @@ PATH_PARAMETERS = {
     "integration_id": "sandbox",
     "payer_id": "SANDBOX",
     "document_id": "0" * 32,
+    "rule_id": "duplicate.exact",
 }
 
 

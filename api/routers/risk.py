@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Response, status
 
 from api.deps import Admin, ContextDep
 from api.schemas.risk import RiskRuleList, RiskRulePut, RiskRuleRead
-from domain.risk import RiskRule
+from domain.risk import RULE_ID, RiskRule
 from services import risk
 
 router = APIRouter(prefix="/v1/risk", tags=["risk"])
-RuleId = Annotated[str, Path(min_length=1, max_length=40)]
+RuleId = Annotated[str, Path(min_length=1, max_length=40, pattern=f"^{RULE_ID.pattern}$")]
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"description": "No or an invalid bearer token"},

@@ -54,6 +54,9 @@ class ClaimMetricsConfig:
     stuck_after: timedelta = timedelta(hours=24)
     window: timedelta = timedelta(days=7)
     cache_seconds: float = 0.0  # the API built from settings keeps a reading CLAIMFLOW_METRICS_CACHE_SECONDS
+    #: The figures read from the status history and the ledger (first-pass acceptance, denials by CARC, time in status)
+    #: cost the most and move slowest: they are read again only this often (at least every cache_seconds).
+    history_cache_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,9 +85,14 @@ class ClaimFigures:
 
 
 async def read_claim_figures(
-    sessions: async_sessionmaker[AsyncSession], config: ClaimMetricsConfig, now: datetime | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    config: ClaimMetricsConfig,
+    now: datetime | None = None,
+    *,
+    history_from: ClaimFigures | None = None,
 ) -> ClaimFigures:
-    """One consistent read of every figure, in a read-only transaction whose statements time out."""
+    """One consistent read of every figure, in a read-only transaction whose statements time out; with
+    `history_from`, the history and ledger figures are taken from it instead of read."""
     now = now or datetime.now(UTC)
     since = now - config.window
     async with sessions() as session:
@@ -93,10 +101,14 @@ async def read_claim_figures(
         by_status = await metrics.claims_by_status()
         breaches = await metrics.sla_breaches(now)
         stuck = await metrics.stuck([status.value for status in STUCK_STATUSES], now - config.stuck_after)
-        reached, accepted = await metrics.first_pass(since)
-        denials = await metrics.denials_by_carc()
-        stays = _cumulative(await metrics.status_seconds(since, STATUS_SECONDS_BUCKETS))
         webhook_failures = await metrics.webhook_delivery_failures()
+        if history_from is None:
+            reached, accepted = await metrics.first_pass(since)
+            denials = await metrics.denials_by_carc()
+            stays = _cumulative(await metrics.status_seconds(since, STATUS_SECONDS_BUCKETS))
+        else:
+            reached, accepted = history_from.reached_processor, history_from.accepted_first_pass
+            denials, stays = history_from.denials_by_carc, history_from.status_stays
         await session.rollback()
     return ClaimFigures(
         claims_by_status={status.value: by_status.get(status.value, 0) for status in ClaimStatus},
@@ -177,8 +189,9 @@ def _bound(seconds: float) -> str:
 
 
 class ClaimMetricsCollector(Collector):
-    """Collects the last figures read; `refresh` reads them again unless they are younger than cache_seconds (one
-    reading at a time per process, so scrapes that arrive together cost one). A reading the database refuses or cuts
+    """Collects the last figures read; `refresh` reads them again unless they are younger than cache_seconds (the
+    history and ledger figures: history_cache_seconds), one reading at a time per process, so scrapes that arrive
+    together cost one. A reading the database refuses or cuts
     off (the statement timeout) is logged and the last figures stay: a scrape still answers, with the request metrics
     and claimflow_claim_metrics_read_timestamp_seconds telling how old the claim figures are."""
 
@@ -187,6 +200,7 @@ class ClaimMetricsCollector(Collector):
         self._config = config
         self._figures: ClaimFigures | None = None
         self._read_at = 0.0
+        self._history_read_at = 0.0
         self._read_wall = 0.0
         self._lock = asyncio.Lock()
 
@@ -194,13 +208,21 @@ class ClaimMetricsCollector(Collector):
         async with self._lock:
             if self._figures is not None and time.monotonic() - self._read_at < self._config.cache_seconds:
                 return
+            history_due = time.monotonic() - self._history_read_at >= self._config.history_cache_seconds
+            previous = None if history_due else self._figures
             try:
-                self._figures = await read_claim_figures(self._sessions, self._config)
+                self._figures = await read_claim_figures(self._sessions, self._config, history_from=previous)
             except DBAPIError as exc:
                 log.warning("metrics.claim_figures_unavailable", extra={"error": type(exc.orig).__name__})
                 return
             self._read_at = time.monotonic()
+            self._history_read_at = self._read_at if previous is None else self._history_read_at
             self._read_wall = time.time()
+
+    @property
+    def figures(self) -> ClaimFigures | None:
+        """The figures last read (None before the first reading)."""
+        return self._figures
 
     def collect(self) -> Iterator[Metric]:
         if self._figures is not None:

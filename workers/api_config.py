@@ -62,6 +62,7 @@ def claim_metrics_config(settings: Settings) -> ClaimMetricsConfig:
         stuck_after=timedelta(hours=settings.metrics_stuck_hours),
         window=timedelta(days=settings.metrics_window_days),
         cache_seconds=settings.metrics_cache_seconds,
+        history_cache_seconds=settings.metrics_history_cache_seconds,
     )
 
 

@@ -141,12 +141,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: Prometheus: the worker serves the Temporal SDK's metrics at http://<worker_metrics_address>/metrics, e.g.
     #: 0.0.0.0:9464 in a container (a port taken stops the worker). None: `claimflow dev` serves them on 127.0.0.1:9464
-    #: (or skips them, saying so, when that port is taken), `claimflow worker` does not; empty: never. The API's /metrics computes the claim figures from PostgreSQL, at most every metrics_cache_seconds,
-    #: each query cut off after metrics_query_timeout_seconds; a claim not final, not waiting for a person and unchanged
-    #: for metrics_stuck_hours is stuck; time in status and first-pass acceptance read the claims received in the last
-    #: metrics_window_days.
+    #: (or skips them, saying so, when that port is taken), `claimflow worker` does not; empty: never.
+    #: The API's /metrics reads the claim figures from PostgreSQL at most every metrics_cache_seconds (those read from
+    #: the status history and the ledger — first-pass acceptance, denials by CARC, time in status — every
+    #: metrics_history_cache_seconds), each query cut off after metrics_query_timeout_seconds; a claim not final, not
+    #: waiting for a person and unchanged for metrics_stuck_hours is stuck; time in status and first-pass acceptance
+    #: read the claims received in the last metrics_window_days.
     worker_metrics_address: str | None = None
     metrics_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    metrics_history_cache_seconds: float = Field(default=300.0, ge=0, le=3600)
     metrics_query_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     metrics_stuck_hours: float = Field(default=24.0, gt=0)
     metrics_window_days: float = Field(default=7.0, gt=0, le=90)

@@ -20,28 +20,30 @@ _CLAIMS_BY_STATUS = text("SELECT status, count(*) FROM claim GROUP BY status")
 
 _SLA_BREACHES = text("SELECT count(*) FROM claim WHERE status = 'in_review' AND review_due_at < :now")
 
-# The current status's row (claim_id, status_seq) is the status history's primary key: when the claim entered it.
+# The current status's row (claim_id, status_seq) is the status history's primary key: when the claim entered it. The
+# scalar subquery keeps that a primary-key lookup per candidate claim (few: the claims in a stuck-prone status).
 _STUCK = text(
     """
     SELECT count(*) FROM claim c
-    JOIN claim_status_history h ON h.claim_id = c.claim_id AND h.seq = c.status_seq
-    WHERE c.status = ANY(:statuses) AND h.at < :before
+    WHERE c.status = ANY(:statuses)
+      AND (SELECT h.at FROM claim_status_history h WHERE h.claim_id = c.claim_id AND h.seq = c.status_seq) < :before
     """
 )
 
 # Claims received since :since that reached the processor (a `submitted` row), original claims only (a replacement
-# or void is a resubmission), and how many of them the processor never rejected.
+# or void is a resubmission), and how many of them the processor never rejected. LATERAL reads each claim's history
+# through its primary key (the window's claims, by the created_at index), never the whole history table.
 _FIRST_PASS = text(
     """
-    SELECT count(*) AS submitted,
-           count(*) FILTER (WHERE NOT EXISTS (
-               SELECT 1 FROM claim_status_history r
-               WHERE r.claim_id = c.claim_id
-                 AND (r.reason LIKE :rejected_at_submission OR r.reason LIKE :rejected_into_review)
-           )) AS accepted
-    FROM claim c
+    SELECT count(*) FILTER (WHERE h.submitted) AS submitted,
+           count(*) FILTER (WHERE h.submitted AND NOT h.rejected) AS accepted
+    FROM claim c CROSS JOIN LATERAL (
+        SELECT coalesce(bool_or(r.status = 'submitted'), false) AS submitted,
+               coalesce(bool_or(r.reason LIKE :rejected_at_submission OR r.reason LIKE :rejected_into_review), false)
+                   AS rejected
+        FROM claim_status_history r WHERE r.claim_id = c.claim_id
+    ) h
     WHERE c.created_at >= :since AND c.replaces_claim_id IS NULL
-      AND EXISTS (SELECT 1 FROM claim_status_history s WHERE s.claim_id = c.claim_id AND s.status = 'submitted')
     """
 )
 
@@ -63,13 +65,16 @@ _WEBHOOK_FAILURES = text(
 )
 
 # Each finished stay in a status (the time to the claim's next status row) of the claims received since :since,
-# counted into the histogram's buckets (width_bucket: index i counts bounds[i-1] <= seconds < bounds[i]).
+# counted into the histogram's buckets (width_bucket: index i counts bounds[i-1] <= seconds < bounds[i]). LATERAL
+# reads each claim's history through its primary key, as for first-pass acceptance.
 _STATUS_SECONDS = text(
     """
     WITH stays AS (
-        SELECT h.status,
-               extract(epoch FROM lead(h.at) OVER (PARTITION BY h.claim_id ORDER BY h.seq) - h.at) AS seconds
-        FROM claim c JOIN claim_status_history h ON h.claim_id = c.claim_id
+        SELECT s.status, s.seconds
+        FROM claim c CROSS JOIN LATERAL (
+            SELECT h.status, extract(epoch FROM lead(h.at) OVER (ORDER BY h.seq) - h.at) AS seconds
+            FROM claim_status_history h WHERE h.claim_id = c.claim_id
+        ) s
         WHERE c.created_at >= :since
     )
     SELECT status, width_bucket(seconds, CAST(:bounds AS double precision[])) AS bucket, count(*), sum(seconds)

@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from api.metrics import RequestMetrics, RequestMetricsMiddleware
 from db.repositories.metrics import MetricsRepository
-from services.metrics import STATUS_SECONDS_BUCKETS, ClaimMetricsConfig, read_claim_figures
+from services.metrics import STATUS_SECONDS_BUCKETS, ClaimMetricsCollector, ClaimMetricsConfig, read_claim_figures
 from tests.api.test_claim_lifecycle import member
 from tests.api.test_subscriptions import Subscriber, subscribe, unsubscribe, until
 from tests.support.served import served
@@ -206,3 +206,21 @@ async def test_a_request_the_client_abandoned_counts_as_499_and_one_that_failed_
         return metrics.registry.get_sample_value("claimflow_http_requests_total", labels)
 
     assert (count("499"), count("500")) == (1.0, 1.0)
+
+
+async def test_history_figures_are_kept_for_their_own_cache_time_while_the_live_ones_move(
+    stack: Stack, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    collector = ClaimMetricsCollector(sessions, ClaimMetricsConfig(history_cache_seconds=3600))
+    await collector.refresh()
+    first = collector.figures
+    claim_id = await stack.submit(member("M"))
+    await stack.wait_for(claim_id, "closed")
+    await collector.refresh()
+    kept = collector.figures
+    fresh = await read_claim_figures(sessions, ClaimMetricsConfig())
+
+    assert first is not None and kept is not None
+    assert kept.claims_by_status["closed"] == first.claims_by_status["closed"] + 1  # live: read again
+    assert (kept.reached_processor, kept.status_stays) == (first.reached_processor, first.status_stays)  # kept
+    assert fresh.reached_processor == first.reached_processor + 1

@@ -88,6 +88,14 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
         "any": row(401, 403, 403, 403, 403, 403, 422)
     },
     ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    # adjusters and the assignment rules: admins only (422: bodies that change nothing)
+    ("GET", "/v1/adjusters"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+    ("POST", "/v1/adjusters"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    ("GET", "/v1/adjusters/{adjuster_id}"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+    ("PATCH", "/v1/adjusters/{adjuster_id}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    ("GET", "/v1/assignment-rules"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
+    ("PUT", "/v1/assignment-rules"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
+    ("GET", "/v1/assignment-rules/versions/{version}"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
     # the risk screen's rules: admins only (422: a body without a kind changes nothing)
     ("GET", "/v1/risk/rules"): {"any": row(401, 403, 403, 403, 403, 403, 200)},
     ("PUT", "/v1/risk/rules/{rule_id}"): {"any": row(401, 403, 403, 403, 403, 403, 422)},
@@ -132,6 +140,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/organizations/{org_id}/integrations"): {},  # no integration: 422 for an admin
     ("PATCH", "/v1/organizations/{org_id}/integrations/{integration_id}"): {"enabled": "sometimes"},
     ("PUT", "/v1/organizations/{org_id}/payer-routes/{payer_id}"): {},
+    ("POST", "/v1/adjusters"): {},  # no adjuster: 422 for an admin
+    ("PATCH", "/v1/adjusters/{adjuster_id}"): {"capacity": 0},  # 422 for an admin, so alice is unchanged
+    ("PUT", "/v1/assignment-rules"): {"rules": []},  # 422 for an admin, so no new version
     ("PUT", "/v1/risk/rules/{rule_id}"): {},  # no kind: 422 for an admin, so no rule changes
     ("POST", "/v1/codes/{kind}"): {},  # no code: 422 for an admin
     ("PATCH", "/v1/codes/{kind}/{code}"): {"billable": "sometimes"},  # 422 for an admin
@@ -147,6 +158,8 @@ PATH_PARAMETERS = {
     "payer_id": "SANDBOX",
     "document_id": "0" * 32,
     "rule_id": "duplicate.exact",
+    "adjuster_id": "alice",
+    "version": "1",
 }
 
 

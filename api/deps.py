@@ -164,3 +164,5 @@ Reviewer = Annotated[Principal, require(Role.ADJUSTER, Role.SUPERVISOR)]
 Reader = Annotated[Principal, require(Role.SUBMITTER, Role.ADJUSTER, Role.SUPERVISOR, Role.ADMIN)]
 Withdrawer = Annotated[Principal, require(Role.SUBMITTER, Role.SUPERVISOR, Role.ADMIN)]
 Overseer = Annotated[Principal, require(Role.SUPERVISOR, Role.ADMIN)]
+#: A member of an organization acting for it (an admin belongs to none).
+OrgMember = Annotated[Principal, require(Role.SUBMITTER)]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ContextDep, Submitter
+from api.deps import ContextDep, OrgMember
 from api.schemas.subscriptions import DeliveryLog, DeliveryRead, SubscriptionList, SubscriptionRead
 from domain.subscriptions import Channel, NewSubscription, Subscription
 from services import subscriptions
@@ -37,7 +37,7 @@ def _read(subscription: Subscription) -> SubscriptionRead:
     responses={**PROBLEMS, 422: {}, 503: {"description": "Temporal did not answer; nothing was subscribed"}},
 )
 async def subscribe(
-    body: NewSubscription, principal: Submitter, context: ContextDep, response: Response
+    body: NewSubscription, principal: OrgMember, context: ContextDep, response: Response
 ) -> SubscriptionRead:
     """Mail your organization's claim decisions and requests for information (or the `events` statuses) to
     `email`, or post its claim events (every status change, or the `events` statuses) to `url`, from now on:
@@ -58,17 +58,17 @@ async def subscribe(
 
 
 @router.get("", response_model=SubscriptionList, responses=PROBLEMS)
-async def list_subscriptions(principal: Submitter, context: ContextDep) -> SubscriptionList:
+async def list_subscriptions(principal: OrgMember, context: ContextDep) -> SubscriptionList:
     return SubscriptionList(data=[_read(s) for s in await subscriptions.subscriptions(context, principal)])
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionRead, responses=PROBLEMS)
-async def read_subscription(subscription_id: str, principal: Submitter, context: ContextDep) -> SubscriptionRead:
+async def read_subscription(subscription_id: str, principal: OrgMember, context: ContextDep) -> SubscriptionRead:
     return _read(await subscriptions.subscription(context, principal, subscription_id))
 
 
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=PROBLEMS)
-async def unsubscribe(subscription_id: str, principal: Submitter, context: ContextDep) -> None:
+async def unsubscribe(subscription_id: str, principal: OrgMember, context: ContextDep) -> None:
     """Stop the deliveries (one under way is finished); the log stays."""
     await subscriptions.unsubscribe(context, principal, subscription_id)
 
@@ -76,7 +76,7 @@ async def unsubscribe(subscription_id: str, principal: Submitter, context: Conte
 @router.get("/{subscription_id}/deliveries", response_model=DeliveryLog, responses=PROBLEMS)
 async def delivery_log(
     subscription_id: str,
-    principal: Submitter,
+    principal: OrgMember,
     context: ContextDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryLog:
@@ -94,6 +94,6 @@ async def delivery_log(
     status_code=status.HTTP_202_ACCEPTED,
     responses={**PROBLEMS, 503: {"description": "Temporal did not answer; ask again"}},
 )
-async def redeliver(subscription_id: str, claim_id: str, seq: int, principal: Submitter, context: ContextDep) -> None:
+async def redeliver(subscription_id: str, claim_id: str, seq: int, principal: OrgMember, context: ContextDep) -> None:
     """Post that event again, after the delivery under way (signed anew; the same `Claimflow-Event-Id`)."""
     await subscriptions.redeliver(context, principal, subscription_id, claim_id, seq)

@@ -126,6 +126,29 @@ MATRIX: dict[tuple[str, str], dict[str, dict[str, int]]] = {
     },
     ("GET", "/v1/documents/{document_id}"): {"any": row(401, 404, 404, 404, 404, 404, 404)},
     ("GET", "/v1/documents"): {"any": row(401, 200, 200, 200, 200, 200, 200)},
+    # queues: an adjuster's (or supervisor's) own; every queue of a team for its supervisor, all for admins
+    ("GET", "/v1/queues/mine"): {"any": row(401, 403, 403, 200, 200, 200, 403)},
+    ("GET", "/v1/queues"): {"any": row(401, 403, 403, 403, 403, 200, 200)},
+    # reassignment: supervisors and admins, on a claim they can see (409: the own claim is closed, the foreign invalid)
+    ("POST", "/v1/claims/{claim_id}/reassign"): {
+        "own": row(401, 403, 403, 403, 403, 409, 409),
+        "foreign": row(401, 403, 403, 403, 403, 404, 409),
+    },
+    # an organization's subscriptions: its submitters (an admin belongs to no organization); ids nobody has: 404
+    ("POST", "/v1/subscriptions"): {"any": row(401, 422, 422, 403, 403, 403, 403)},
+    ("GET", "/v1/subscriptions"): {"any": row(401, 200, 200, 403, 403, 403, 403)},
+    ("GET", "/v1/subscriptions/{subscription_id}"): {"any": row(401, 404, 404, 403, 403, 403, 403)},
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): {"any": row(401, 404, 404, 403, 403, 403, 403)},
+    ("GET", "/v1/subscriptions/{subscription_id}/deliveries"): {"any": row(401, 404, 404, 403, 403, 403, 403)},
+    ("POST", "/v1/subscriptions/{subscription_id}/deliveries/{claim_id}/{seq}/redeliver"): {
+        "any": row(401, 404, 404, 403, 403, 403, 403)
+    },
+    # event streams: whoever may read (400: a Last-Event-ID that is no position, so no stream is left open)
+    ("GET", "/v1/events"): {"any": row(401, 400, 400, 400, 400, 400, 400)},
+    ("GET", "/v1/claims/{claim_id}/events"): {
+        "own": row(401, 400, 404, 400, 404, 400, 400),
+        "foreign": row(401, 404, 400, 404, 404, 404, 400),
+    },
 }
 
 #: What each route is sent (beyond the caller's token): bodies that are refused or change nothing.
@@ -149,6 +172,13 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/v1/webhooks/processor/{claim_id}"): {"payer_claim_id": "P-1"},
     ("POST", "/v1/eligibility"): {},  # no inquiry: 422 once authorised, so no payer is asked
     ("POST", "/v1/claims/{claim_id}/documents"): {},  # not multipart: 415 once the claim is found, nothing stored
+    ("POST", "/v1/claims/{claim_id}/reassign"): {"reason": "matrix"},  # the rules would choose; both claims are done
+    ("POST", "/v1/subscriptions"): {},  # no url or email: 422 for a submitter, nothing subscribed
+}
+#: Headers some routes are sent besides the token: a stream is asked to resume from a position that is none.
+HEADERS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/v1/events"): {"Last-Event-ID": "not-a-position"},
+    ("GET", "/v1/claims/{claim_id}/events"): {"Last-Event-ID": "not-a-position"},
 }
 PATH_PARAMETERS = {
     "kind": "cpt",
@@ -160,6 +190,8 @@ PATH_PARAMETERS = {
     "rule_id": "duplicate.exact",
     "adjuster_id": "alice",
     "version": "1",
+    "subscription_id": "0" * 32,
+    "seq": "0",
 }
 
 
@@ -248,7 +280,10 @@ async def test_every_caller_gets_the_expected_status_on_every_route_for_both_cla
             path = template.format(**PATH_PARAMETERS, claim_id=claims.get(which, setup.own))
             for caller, expected in statuses.items():
                 response = await stack.api.request(
-                    method, path, json=BODIES.get((method, template)), headers=setup.headers[caller]
+                    method,
+                    path,
+                    json=BODIES.get((method, template)),
+                    headers=setup.headers[caller] | HEADERS.get((method, template), {}),
                 )
                 if response.status_code != expected:
                     wrong.append(

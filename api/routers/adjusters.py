@@ -19,8 +19,8 @@ from domain.assignment import Adjuster, RuleSet, status_flags
 from services import adjusters
 
 router = APIRouter(prefix="/v1", tags=["adjusters"])
-AdjusterId = Annotated[str, Path(min_length=1, max_length=64)]
-Version = Annotated[int, Path(ge=1)]
+AdjusterId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
+Version = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 PROBLEMS: dict[int | str, dict[str, object]] = {
     401: {"description": "No or an invalid bearer token"},
@@ -58,7 +58,7 @@ async def create_adjuster(
     return _read(created)
 
 
-@router.get("/adjusters/{adjuster_id}", response_model=AdjusterRead, responses={**PROBLEMS, 404: {}})
+@router.get("/adjusters/{adjuster_id}", response_model=AdjusterRead, responses={**PROBLEMS, 404: {}, 422: {}})
 async def get_adjuster(adjuster_id: AdjusterId, principal: Admin, context: ContextDep) -> AdjusterRead:
     return _read(await adjusters.get_adjuster(context, adjuster_id))
 
@@ -89,7 +89,9 @@ async def set_rules(body: AssignmentRulesSet, principal: Admin, context: Context
     return _rules(await adjusters.set_rules(context, principal, body.rules))
 
 
-@router.get("/assignment-rules/versions/{version}", response_model=AssignmentRulesRead, responses={**PROBLEMS, 404: {}})
+@router.get(
+    "/assignment-rules/versions/{version}", response_model=AssignmentRulesRead, responses={**PROBLEMS, 404: {}, 422: {}}
+)
 async def rules_version(version: Version, principal: Admin, context: ContextDep) -> AssignmentRulesRead:
     """An earlier (or the current) version of the rules."""
     return _rules(await adjusters.rules_version(context, version))

@@ -185,3 +185,25 @@ async def test_a_hundred_claims_over_five_adjusters_fill_each_to_its_capacity(
     assert Counter(result.adjuster_id for result in results) == capacities
     assert {result.rule for result in results} == {f"balance@v{rules.version}"}
     assert await load(session_factory) == capacities
+
+
+async def test_an_adjusters_open_claims_are_those_assigned_and_not_yet_decided(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """What a reassignment of an away adjuster's work starts from: assigned and not yet decided."""
+    entering, in_review, waiting, decided, bobs = [(await take_in(session_factory)).claim_id for _ in range(5)]
+    for claim_id, adjuster_id, status in (
+        (in_review, "alice", ClaimStatus.IN_REVIEW),
+        (waiting, "alice", ClaimStatus.INFO_REQUESTED),
+        (decided, "alice", ClaimStatus.APPROVED),
+        (bobs, "bob", ClaimStatus.IN_REVIEW),
+    ):
+        await record(session_factory, claim_id, 2, status, assigned_adjuster=adjuster_id)
+    async with UnitOfWork(session_factory) as uow:
+        await uow.claims.assign(entering, "alice")  # assigned, its status not yet in review
+        await uow.commit()
+
+    async with UnitOfWork(session_factory) as uow:
+        open_claims = await uow.adjusters.open_claims_of("alice")
+    assert sorted(open_claims) == sorted([entering, in_review, waiting])
+    assert await load(session_factory) == {"alice": 3, "bob": 1}

@@ -30,9 +30,10 @@ CHANGEABLE = (
     "status",
     "supervisor",
     "team",
+    "email",
 )
 #: Fields that may be left out of a change but not set to null.
-REQUIRED = frozenset(CHANGEABLE) - {"team"}
+REQUIRED = frozenset(CHANGEABLE) - {"team", "email"}
 
 
 class AdjusterExistsError(ConflictError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from domain.assignment import DEFAULT_CAPACITY, AdjusterStatus, AssignmentRule, ClaimKind
 from domain.money import Money
@@ -21,6 +21,7 @@ Capacity = Annotated[int, Field(ge=1, le=10_000, description="The most open clai
 PayerSkills = Annotated[list[PayerId], Field(max_length=100, description="Payers this adjuster reviews; [] = all.")]
 KindSkills = Annotated[list[ClaimKind], Field(max_length=3, description="Claim kinds this adjuster reviews; [] = all.")]
 OrgSkills = Annotated[list[OrgId], Field(max_length=100, description="Organizations served; [] = all.")]
+Email = Annotated[EmailStr, Field(max_length=254, description="Where assignments and escalations are mailed.")]
 
 
 class AdjusterRead(BaseModel):
@@ -34,6 +35,7 @@ class AdjusterRead(BaseModel):
     status: AdjusterStatus
     supervisor: bool
     team: str | None
+    email: str | None
 
 
 class AdjusterCreate(BaseModel):
@@ -51,10 +53,12 @@ class AdjusterCreate(BaseModel):
     status: AdjusterStatus = AdjusterStatus.ACTIVE
     supervisor: bool = False
     team: Team | None = None
+    email: Email | None = None
 
 
 class AdjusterUpdate(BaseModel):
-    """Fields to change; only those sent are changed (`team: null` takes the adjuster out of its team)."""
+    """Fields to change; only those sent are changed (`team: null` takes the adjuster out of its team, `email: null`
+    stops its mail)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -67,6 +71,7 @@ class AdjusterUpdate(BaseModel):
     status: AdjusterStatus | None = None
     supervisor: bool | None = None
     team: Team | None = None
+    email: Email | None = None
 
 
 class AdjusterList(BaseModel):

@@ -85,7 +85,13 @@ async def test_only_admins_may_read_or_change_adjusters_and_rules(stack: Stack, 
 
 async def test_an_admin_adds_reads_lists_and_changes_an_adjuster(stack: Stack, scratch: list[str]) -> None:
     created = await add_adjuster(
-        stack, scratch, payer_ids=["sandbox"], claim_kinds=["replacement", "void"], org_ids=[unique("org")], team="t1"
+        stack,
+        scratch,
+        payer_ids=["sandbox"],
+        claim_kinds=["replacement", "void"],
+        org_ids=[unique("org")],
+        team="t1",
+        email="reviewer@example.com",
     )
     adjuster_id = created["adjuster_id"]
     assert created | {"org_ids": []} == {
@@ -99,6 +105,7 @@ async def test_an_admin_adds_reads_lists_and_changes_an_adjuster(stack: Stack, s
         "status": "active",
         "supervisor": False,
         "team": "t1",
+        "email": "reviewer@example.com",
     }
     assert (await stack.api.get(f"/v1/adjusters/{adjuster_id}", headers=ADMIN)).json() == created
     listed = (await stack.api.get("/v1/adjusters", headers=ADMIN)).json()["data"]
@@ -106,16 +113,17 @@ async def test_an_admin_adds_reads_lists_and_changes_an_adjuster(stack: Stack, s
 
     patched = await stack.api.patch(
         f"/v1/adjusters/{adjuster_id}",
-        json={"status": "away", "capacity": 5, "team": None, "supervisor": True},
+        json={"status": "away", "capacity": 5, "team": None, "supervisor": True, "email": None},
         headers=ADMIN,
     )
     assert patched.status_code == 200, patched.text
     assert (await stack.api.get(f"/v1/adjusters/{adjuster_id}", headers=ADMIN)).json() == patched.json()
-    assert {k: patched.json()[k] for k in ("status", "capacity", "team", "supervisor", "authority_limit")} == {
+    assert {k: patched.json()[k] for k in ("status", "capacity", "team", "supervisor", "email", "authority_limit")} == {
         "status": "away",
         "capacity": 5,
         "team": None,
         "supervisor": True,
+        "email": None,
         "authority_limit": "2500.00",
     }
 
@@ -139,6 +147,7 @@ async def test_an_admin_adds_reads_lists_and_changes_an_adjuster(stack: Stack, s
         ("post", {"status": "retired"}, "status"),
         ("post", {"authority_limit": "-1.00"}, "authority_limit"),
         ("post", {"nickname": "Al"}, "nickname"),
+        ("post", {"email": "not-an-address"}, "email"),
         ("patch", {"name": None}, "name"),
         ("patch", {"capacity": None}, "capacity"),
         ("patch", {"payer_ids": ["SANDBOX", "NOSUCHPAYER"]}, "payer_ids[1]"),

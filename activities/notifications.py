@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import (
+from activities.mailer import Mailer, MailNotSent
+from activities.subscription_contracts import (
     DELIVER_EVENT,
     NEXT_EVENTS,
     DeliverEventInput,
@@ -20,7 +21,6 @@ from activities.contracts import (
     NextEventsInput,
     NextEventsResult,
 )
-from activities.mailer import Mailer, MailNotSent
 from db.records import EVERY_CLAIM, ClaimScope
 from db.repositories.events import FeedPosition
 from db.uow import UnitOfWork

@@ -10,7 +10,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
-from activities.contracts import EventKey
+from activities.subscription_contracts import EventKey
 from db.records import ClaimScope
 from db.repositories.subscriptions import DeliveryRecord
 from db.uow import UnitOfWork

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import (
+    from activities.subscription_contracts import (
         DELIVER_EVENT,
         NEXT_EVENTS,
         DeliverEventInput,

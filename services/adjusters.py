@@ -12,10 +12,14 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
+from pydantic import BaseModel
+
 from db.uow import UnitOfWork
 from domain.assignment import Adjuster, AdjusterStatus, AssignmentRule, RuleSet, status_flags
-from domain.errors import ConflictError
+from domain.errors import ConflictError, DomainError
+from domain.status import OPEN_WORK
 from services.access import Principal
+from services.claims import reassign
 from services.context import ServiceContext
 from services.errors import InvalidFieldError, NotFoundError
 
@@ -108,6 +112,33 @@ async def update_adjuster(
         await _audit(uow, principal, "adjuster.updated", details)
         await uow.commit()
     return after
+
+
+class Handover(BaseModel):
+    """What became of an away (or inactive) adjuster's open claims: reassigned by the rules, or not and why."""
+
+    reassigned: dict[str, str] = {}  # claim id -> the new assignee
+    not_reassigned: dict[str, str] = {}  # claim id -> why (a rule's code)
+
+
+async def hand_over(context: ServiceContext, principal: Principal, adjuster: Adjuster) -> Handover:
+    """Reassign by the rules every claim in review or waiting for information that an adjuster who is no longer
+    active (away or inactive) holds, each as a signed reassignment with a reason; a claim that cannot move now (no
+    one else eligible, or it moved meanwhile) stays and is listed."""
+    handover = Handover()
+    if adjuster.status is AdjusterStatus.ACTIVE:
+        return handover
+    async with UnitOfWork(context.sessions) as uow:
+        claim_ids = await uow.adjusters.open_claims_of(adjuster.adjuster_id, statuses=OPEN_WORK)
+    reason = f"{adjuster.adjuster_id} is {adjuster.status.value}: their open claims are handed over by the rules"
+    for claim_id in claim_ids:
+        try:
+            result = await reassign(context, principal, claim_id, None, reason)
+        except DomainError as exc:
+            handover.not_reassigned[claim_id] = exc.code
+            continue
+        handover.reassigned[claim_id] = result.assigned_adjuster or ""
+    return handover
 
 
 async def open_claims_of(context: ServiceContext, adjuster_id: str) -> list[str]:

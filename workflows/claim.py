@@ -476,7 +476,7 @@ class ClaimWorkflow:
         async with self._lock:
             if state.status is not ClaimStatus.IN_REVIEW or state.recommendation is None:
                 return  # decided meanwhile
-            state.assigned_adjuster = assignment.adjuster_id
+            state.assigned_adjuster, state.assignment_rule = assignment.adjuster_id, assignment.rule
             state.review_due_at = workflow.now() + self._policy.review_sla
             who = assignment.adjuster_id or "nobody (no eligible supervisor)"
             await self._status.record(
@@ -563,18 +563,18 @@ class ClaimWorkflow:
         state = self._state
         async with self._lock:
             self._check_reassignable(input)
-        chosen = input.adjuster_id
+        chosen, rule = input.adjuster_id, None  # named by a supervisor: no rule chose
         if chosen is None:
             assignment = await claim_steps.assign(state, escalate=False, exclude_current=True)
             if assignment.adjuster_id is None:
                 raise business_failure(
                     "reassign_conflict", f"no other eligible adjuster for this claim ({assignment.reason}); name one"
                 )
-            chosen = assignment.adjuster_id
+            chosen, rule = assignment.adjuster_id, assignment.rule
         async with self._lock:
             self._check_reassignable(input)  # decided or reassigned meanwhile
             previous = state.assigned_adjuster or "nobody"
-            state.assigned_adjuster = chosen
+            state.assigned_adjuster, state.assignment_rule = chosen, rule
             if state.status is ClaimStatus.IN_REVIEW:
                 state.review_due_at = workflow.now() + self._policy.review_sla
             await self._status.record(

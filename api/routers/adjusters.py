@@ -72,9 +72,14 @@ async def update_adjuster(
     adjuster_id: AdjusterId, body: AdjusterUpdate, principal: Admin, context: ContextDep
 ) -> AdjusterRead:
     """Change an adjuster: skills, authority limit, capacity, status (active, away, inactive), supervisor, team.
-    Audited with each changed field's value before and after."""
+    Audited with each changed field's value before and after. Set away or inactive, their claims in review or
+    waiting for information are reassigned by the rules (`handover` says to whom, and which could not move)."""
     changes = body.model_dump(exclude_unset=True)
-    return _read(await adjusters.update_adjuster(context, principal, adjuster_id, changes))
+    changed = await adjusters.update_adjuster(context, principal, adjuster_id, changes)
+    read = _read(changed)
+    if "status" in changes:
+        read.handover = await adjusters.hand_over(context, principal, changed)
+    return read
 
 
 @router.get("/assignment-rules", response_model=AssignmentRulesRead, responses=PROBLEMS)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from domain.assignment import DEFAULT_CAPACITY, AdjusterStatus, AssignmentRule, ClaimKind
 from domain.money import Money
+from services.adjusters import Handover
 
 AdjusterId = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
@@ -36,6 +37,11 @@ class AdjusterRead(BaseModel):
     supervisor: bool
     team: str | None
     email: str | None
+    handover: Handover | None = Field(
+        default=None,
+        description="After a change of status to away or inactive: the claims reassigned by the rules (claim id to "
+        "new assignee) and those that could not move now (claim id to why).",
+    )
 
 
 class AdjusterCreate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -113,13 +114,13 @@ class AdjusterRepository(Repository):
         )
         return found
 
-    async def open_claims_of(self, adjuster_id: str) -> list[str]:
-        """The ids of the claims on the adjuster's desk, oldest first."""
+    async def open_claims_of(self, adjuster_id: str, *, statuses: Iterable[ClaimStatus] = ON_DESK) -> list[str]:
+        """The ids of the claims on the adjuster's desk (or in `statuses`), oldest first."""
         rows = await self.session.scalars(
             select(ClaimRegister.claim_id)
             .where(
                 ClaimRegister.assigned_adjuster == adjuster_id,
-                ClaimRegister.status.in_([status.value for status in ON_DESK]),
+                ClaimRegister.status.in_([status.value for status in statuses]),
             )
             .order_by(ClaimRegister.created_at, ClaimRegister.claim_id)
         )

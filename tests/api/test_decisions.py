@@ -361,3 +361,21 @@ async def test_an_answer_with_neither_note_nor_documents_is_422(stack: Stack, de
     )
     assert response.status_code == 422
     assert "note, document_ids, or both" in response.text
+
+
+async def test_an_adjuster_set_away_hands_their_claims_in_review_to_others_by_the_rules(stack: Stack) -> None:
+    claim_id = await stack.submit(member("DENY"))
+    holder = (await stack.wait_for(claim_id, "in_review"))["assigned_adjuster"]
+    admin = auth(Role.ADMIN, sub="root", org=None)
+    try:
+        away = await stack.api.patch(f"/v1/adjusters/{holder}", json={"status": "away"}, headers=admin)
+        assert away.status_code == 200, away.text
+        handover = away.json()["handover"]
+        new = handover["reassigned"][claim_id]
+        assert new not in {holder, ""} and claim_id not in handover["not_reassigned"]
+        claim = await stack.read(claim_id, headers=auth(Role.ADJUSTER, sub=new, org=None))
+        assert claim["assigned_adjuster"] == new
+        assert claim["status_history"][-1]["reason"].startswith(f"reassigned from {holder} to {new} by admin:root")
+    finally:
+        back = await stack.api.patch(f"/v1/adjusters/{holder}", json={"status": "active"}, headers=admin)
+        assert back.status_code == 200, back.text

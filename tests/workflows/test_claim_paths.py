@@ -587,6 +587,7 @@ async def test_reassigned_by_a_supervisor_the_sla_starts_again_for_the_new_adjus
     named = await driver.reassign(handle, "dave")
     after = await driver.state(handle)
     assert (named.assigned_adjuster, after.assigned_adjuster) == ("dave", "dave")
+    assert after.assignment_rule is None  # named by the supervisor, not chosen by a rule
     assert after.review_due_at is not None and after.review_due_at >= before.review_due_at + timedelta(hours=5)
     same = await refusal(driver.reassign(handle, "dave"))
     assert same.type == "reassign_conflict"

@@ -68,6 +68,8 @@ class ApiConfig:
     #: How often an event stream (GET /v1/events) looks for new events, and sends a keep-alive comment.
     event_stream_poll_seconds: float = 0.5
     event_stream_keepalive_seconds: float = 15.0
+    #: A stream ends after this long; the client reconnects with Last-Event-ID and misses nothing (SSE's own way).
+    event_stream_max_seconds: float = 300.0
 
 
 @dataclass

@@ -53,13 +53,15 @@ async def stream(
     claim_id: str | None,
     poll_seconds: float,
     keepalive_seconds: float,
+    max_seconds: float,
     disconnected: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
     """SSE frames (`id`, `event`, `data`) of the events after `position` that the caller may see, as they happen;
-    a comment now and then keeps proxies from closing a quiet stream. Ends when the client goes."""
+    a comment now and then keeps proxies from closing a quiet stream. Ends when the client goes, or after
+    `max_seconds` (the client reconnects with the last id it saw, as SSE clients do)."""
     scope = scope_of(principal)
-    quiet_since = time.monotonic()
-    while not await disconnected():
+    quiet_since = opened = time.monotonic()
+    while not await disconnected() and time.monotonic() - opened < max_seconds:
         async with UnitOfWork(context.sessions) as uow:
             events = await uow.events.after(position, scope=scope, claim_id=claim_id, limit=BATCH)
         for event in events:

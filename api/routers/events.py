@@ -54,6 +54,7 @@ def _response(
         claim_id=claim_id,
         poll_seconds=context.config.event_stream_poll_seconds,
         keepalive_seconds=context.config.event_stream_keepalive_seconds,
+        max_seconds=context.config.event_stream_max_seconds,
         disconnected=request.is_disconnected,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -106,6 +106,7 @@ async def test_an_admin_adds_reads_lists_and_changes_an_adjuster(stack: Stack, s
         "supervisor": False,
         "team": "t1",
         "email": "reviewer@example.com",
+        "handover": None,  # only a change of status hands claims over
     }
     assert (await stack.api.get(f"/v1/adjusters/{adjuster_id}", headers=ADMIN)).json() == created
     listed = (await stack.api.get("/v1/adjusters", headers=ADMIN)).json()["data"]
@@ -117,7 +118,10 @@ async def test_an_admin_adds_reads_lists_and_changes_an_adjuster(stack: Stack, s
         headers=ADMIN,
     )
     assert patched.status_code == 200, patched.text
-    assert (await stack.api.get(f"/v1/adjusters/{adjuster_id}", headers=ADMIN)).json() == patched.json()
+    assert patched.json()["handover"] == {"reassigned": {}, "not_reassigned": {}}  # away, with no open claim
+    assert (await stack.api.get(f"/v1/adjusters/{adjuster_id}", headers=ADMIN)).json() == patched.json() | {
+        "handover": None
+    }
     assert {k: patched.json()[k] for k in ("status", "capacity", "team", "supervisor", "email", "authority_limit")} == {
         "status": "away",
         "capacity": 5,

@@ -17,10 +17,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 
 from api.auth import Role
 from tests.support.database import owner_session
-from tests.support.stack import Stack, auth
+from tests.support.stack import Stack, auth, running_stack
 
 #: Requests generated per operation and caller; the table of operations by callers keeps the total in the hundreds.
 EXAMPLES = 12
@@ -54,6 +56,14 @@ def generated_cases(schema: Any) -> list[tuple[str, Any]]:
 
         collect()
     return cases
+
+
+@pytest.fixture(scope="module")
+async def stack(temporal: Client, sessions: async_sessionmaker[AsyncSession], sandbox_url: str) -> AsyncIterator[Stack]:
+    """The stack, with event streams that end after a moment: a generated request to a stream is answered (by a
+    stream that ends, as every stream does after its time) instead of held open for good."""
+    async with running_stack(temporal, sessions, sandbox_url, event_stream_max_seconds=0.2) as running:
+        yield running
 
 
 @pytest.fixture

@@ -143,13 +143,16 @@ async def running_stack(
     claim_metrics: ClaimMetricsConfig | None = None,
     tracer_provider: TracerProvider | None = None,
     mailer: Mailer | None = None,
+    **config_overrides: Any,
 ) -> AsyncIterator[Stack]:
     """A worker on a fresh task queue and the API app talking to it. `tracer_provider`: the API's request spans and
     the worker's HTTP client spans (pass `temporal` a client traced into the same provider); default the global.
-    `mailer`: the worker sends e-mail through it (and the API takes e-mail subscriptions)."""
+    `mailer`: the worker sends e-mail through it (and the API takes e-mail subscriptions). `config_overrides`: any
+    other field of the API's configuration."""
     config = config_for_tests(
         policy=policy,
         email_enabled=mailer is not None,
+        **config_overrides,
         eligibility=eligibility_exchange(
             sandbox_url, x12=x12_integration(Settings(_env_file=None)), auto_provision=True
         ),

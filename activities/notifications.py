@@ -9,7 +9,7 @@ import time
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.mailer import Mailer, MailNotSent
 from activities.subscription_contracts import (
@@ -106,7 +106,8 @@ class NotificationActivities:
             )
             await uow.commit()
         if error is not None:
-            raise ApplicationError(error, type=NOT_DELIVERED)
+            # benign: retried as long as it takes, logged in the delivery log, not as a worker error each attempt
+            raise ApplicationError(error, type=NOT_DELIVERED, category=ApplicationErrorCategory.BENIGN)
         activity.logger.info(
             "notification.delivered",
             extra={"claim_id": event.claim_id, "subscription_id": input.subscription_id, "seq": event.seq},

@@ -603,7 +603,9 @@ class ClaimWorkflow:
                 actor=input.actor,
                 details=StatusDetails(note_id=input.note_id),
             )
-        return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
+        return UpdateResult(
+            claim_id=self._state.claim_id, status=self._state.status, assigned_adjuster=self._state.assigned_adjuster
+        )
 
     @cancel.validator
     def _check_cancellable(self, input: CancelInput) -> None:
@@ -623,7 +625,9 @@ class ClaimWorkflow:
                 actor=input.actor,
                 details=StatusDetails(note_id=input.note_id, review_due_at=self._state.review_due_at),
             )
-        return UpdateResult(claim_id=self._state.claim_id, status=self._state.status)
+        return UpdateResult(
+            claim_id=self._state.claim_id, status=self._state.status, assigned_adjuster=self._state.assigned_adjuster
+        )
 
     @workflow.update(name=SUBMIT_UPDATE)
     async def submit(self, input: SubmitInput) -> UpdateResult:
@@ -641,7 +645,7 @@ class ClaimWorkflow:
             self._take_integration(integration)
             state.submission_started = True
         await workflow.wait_condition(lambda: state.status is not ClaimStatus.READY)
-        return UpdateResult(claim_id=state.claim_id, status=state.status)
+        return UpdateResult(claim_id=state.claim_id, status=state.status, assigned_adjuster=state.assigned_adjuster)
 
     @submit.validator
     def _check_ready(self, input: SubmitInput) -> None:

@@ -6,6 +6,7 @@ Every change is audited in the transaction that makes it: who, which fields, the
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -114,6 +115,10 @@ async def update_adjuster(
     return after
 
 
+#: Reassignments a handover sends at once (each waits for its claim's workflow to apply it).
+HANDOVERS_AT_ONCE = 8
+
+
 class Handover(BaseModel):
     """What became of an away (or inactive) adjuster's open claims: reassigned by the rules, or not and why."""
 
@@ -131,13 +136,18 @@ async def hand_over(context: ServiceContext, principal: Principal, adjuster: Adj
     async with UnitOfWork(context.sessions) as uow:
         claim_ids = await uow.adjusters.open_claims_of(adjuster.adjuster_id, statuses=OPEN_WORK)
     reason = f"{adjuster.adjuster_id} is {adjuster.status.value}: their open claims are handed over by the rules"
-    for claim_id in claim_ids:
-        try:
-            result = await reassign(context, principal, claim_id, None, reason)
-        except DomainError as exc:
-            handover.not_reassigned[claim_id] = exc.code
-            continue
+    at_once = asyncio.Semaphore(HANDOVERS_AT_ONCE)
+
+    async def hand(claim_id: str) -> None:
+        async with at_once:
+            try:
+                result = await reassign(context, principal, claim_id, None, reason)
+            except DomainError as exc:
+                handover.not_reassigned[claim_id] = exc.code
+                return
         handover.reassigned[claim_id] = result.assigned_adjuster or ""
+
+    await asyncio.gather(*(hand(claim_id) for claim_id in claim_ids))
     return handover
 
 

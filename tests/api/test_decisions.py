@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -364,18 +365,41 @@ async def test_an_answer_with_neither_note_nor_documents_is_422(stack: Stack, de
 
 
 async def test_an_adjuster_set_away_hands_their_claims_in_review_to_others_by_the_rules(stack: Stack) -> None:
-    claim_id = await stack.submit(member("DENY"))
-    holder = (await stack.wait_for(claim_id, "in_review"))["assigned_adjuster"]
+    """A fresh adjuster of the team holds one claim (a supervisor gave it to them); set away, the claim goes to
+    someone else by the rules, with the reason, and the answer says where it went."""
     admin = auth(Role.ADMIN, sub="root", org=None)
+    holder = f"handover-{uuid.uuid4().hex[:8]}"
+    added = await stack.api.post(
+        "/v1/adjusters",
+        # skilled for another payer only: the rules never give them this module's claims, only carol does
+        json={
+            "adjuster_id": holder,
+            "name": "Handover Adjuster",
+            "payer_ids": ["SANDBOX-X12"],
+            "authority_limit": "5000.00",
+            "team": "review",
+        },
+        headers=admin,
+    )
+    assert added.status_code == 201, added.text
+    claim_id = await stack.submit(member("DENY"))
+    await stack.wait_for(claim_id, "in_review")
+    given = await stack.api.post(
+        f"/v1/claims/{claim_id}/reassign",
+        json={"adjuster_id": holder, "reason": "training"},
+        headers=auth(Role.SUPERVISOR, sub="carol", org=None),
+    )
+    assert given.status_code == 200, given.text
     try:
         away = await stack.api.patch(f"/v1/adjusters/{holder}", json={"status": "away"}, headers=admin)
         assert away.status_code == 200, away.text
-        handover = away.json()["handover"]
-        new = handover["reassigned"][claim_id]
-        assert new not in {holder, ""} and claim_id not in handover["not_reassigned"]
+        assert away.json()["handover"]["not_reassigned"] == {}
+        assert list(away.json()["handover"]["reassigned"]) == [claim_id]
+        new = away.json()["handover"]["reassigned"][claim_id]
+        assert new != holder
         claim = await stack.read(claim_id, headers=auth(Role.ADJUSTER, sub=new, org=None))
         assert claim["assigned_adjuster"] == new
-        assert claim["status_history"][-1]["reason"].startswith(f"reassigned from {holder} to {new} by admin:root")
+        assert claim["status_history"][-1]["reason"] == f"reassigned from {holder} to {new} by admin:root"
     finally:
-        back = await stack.api.patch(f"/v1/adjusters/{holder}", json={"status": "active"}, headers=admin)
-        assert back.status_code == 200, back.text
+        inactive = await stack.api.patch(f"/v1/adjusters/{holder}", json={"status": "inactive"}, headers=admin)
+        assert inactive.status_code == 200, inactive.text

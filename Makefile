@@ -8,8 +8,14 @@ BIN := $(VENV)/bin
 dev: install
 	$(BIN)/claimflow dev
 
-test: install
+# With PYTEST_ARGS (a file, a -k expression…): one pytest with them. Without: the whole suite, the drills and
+# end-to-end tests alongside the rest (tests/run-suite.sh).
+test: install $(BIN)/promtool
+ifeq ($(strip $(PYTEST_ARGS)),)
+	bash tests/run-suite.sh $(BIN)/python
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 lint: install
 	$(BIN)/ruff check .
@@ -20,6 +26,11 @@ lint: install
 check: lint test
 
 install: $(VENV)/.installed
+
+# promtool checks deploy/'s alert rules in tests/deploy: Debian's, unpacked into the venv (apt; does nothing when
+# promtool is on PATH already).
+$(BIN)/promtool:
+	bash deploy/install-promtool.sh
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

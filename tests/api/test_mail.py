@@ -1,6 +1,6 @@
 """E-mail notifications through a real SMTP server (aiosmtpd): an organization's mailbox gets its claim's decisions
-and requests for information; the assignee gets the claim when it enters review and when it comes back; no
-patient data in any mail."""
+and requests for information, one subscribed to every status the claim's whole life; the assignee gets the claim
+when it enters review and when it comes back; no patient data in any mail."""
 
 from __future__ import annotations
 
@@ -19,12 +19,15 @@ from temporalio.client import Client
 
 from activities.mailer import Mailer, SmtpConfig
 from api.auth import Role
+from domain.status import ClaimStatus
 from tests.api.test_claim_lifecycle import member
 from tests.support.database import owner_session
 from tests.support.stack import Stack, auth, free_port, running_stack
 from workers.mail import ASSIGNEE_MAIL_SUBSCRIPTION
 
 MAILBOX = "billing@lab.example"
+#: A mailbox subscribed to every status: it sees the claim's whole life.
+EVERYTHING = "claims-log@lab.example"
 
 
 @dataclass
@@ -90,6 +93,11 @@ async def test_the_mailbox_and_the_assignee_follow_a_claim_through_review(
     subscribed = await stack.api.post("/v1/subscriptions", json={"email": MAILBOX}, headers=stack.headers)
     assert subscribed.status_code == 201, subscribed.text
     assert subscribed.json()["email"] == MAILBOX and subscribed.json()["url"] is None
+    every = [status.value for status in ClaimStatus]
+    logged = await stack.api.post(
+        "/v1/subscriptions", json={"email": EVERYTHING, "events": every}, headers=stack.headers
+    )
+    assert logged.status_code == 201, logged.text
     claim_id = await stack.submit(member("DENY"))
     claim = await stack.wait_for(claim_id, "in_review")
     adjuster = claim["assigned_adjuster"]
@@ -114,9 +122,13 @@ async def test_the_mailbox_and_the_assignee_follow_a_claim_through_review(
     await until(lambda: len(mails.to(MAILBOX, claim_id)) == 3)
     subjects = [m["Subject"] for m in mails.to(MAILBOX, claim_id)]
     assert subjects == [f"Claim {claim_id[:8]} is {s}" for s in ("info requested", "approved", "paid")]
+    life = ["received", "validating", "submitted", "pending", "in review", "info requested", "in review"]
+    life += ["approved", "paid", "closed"]
+    await until(lambda: len(mails.to(EVERYTHING, claim_id)) == len(life))
+    assert [m["Subject"] for m in mails.to(EVERYTHING, claim_id)] == [f"Claim {claim_id[:8]} is {s}" for s in life]
 
     patient = claim["claim"]["patient"]
-    for message in [*mails.to(MAILBOX, claim_id), *mails.to(assignee, claim_id)]:
+    for message in [*mails.to(EVERYTHING, claim_id), *mails.to(assignee, claim_id)]:
         body = message.get_payload()
         assert f"/v1/claims/{claim_id}" in body
         for value in (patient["last_name"], patient["first_name"], patient["member_id"], patient["date_of_birth"]):

@@ -76,10 +76,10 @@ class NotificationActivities:
         """Post the event, signed, to the subscriber; a 2xx answer delivers it. Anything else is logged on the
         delivery and raised, so the workflow's retry policy tries again with back-off, for as long as it takes."""
         async with UnitOfWork(self._sessions) as uow:
-            subscription = await uow.subscriptions.get(input.subscription_id)
-            secret = await uow.subscriptions.secret(input.subscription_id)
-            if subscription is None or secret is None or not subscription.active:
+            found = await uow.subscriptions.with_secret(input.subscription_id)
+            if found is None or not found[0].active:
                 return DeliverEventResult(delivered=False, skipped=True)
+            subscription, secret = found
             event = await uow.events.one(input.event.claim_id, input.event.seq, scope=scope_of(subscription))
             assignee = (
                 await uow.reference.get_adjuster(await uow.claims.assignee(event.claim_id) or "")

@@ -96,9 +96,6 @@ class Subscription(BaseModel):
     def email(self) -> str | None:
         return self.url.removeprefix(MAILTO) if self.channel is Channel.EMAIL else None
 
-    def wants(self, status: ClaimStatus) -> bool:
-        return not self.events or status in self.events
-
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """`v1=` and the hex HMAC-SHA256 of `"<timestamp>.<body>"` under the subscription's secret."""

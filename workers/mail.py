@@ -3,17 +3,14 @@ claim's assignee when it enters review, is escalated or reassigned."""
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.mailer import Mailer, SmtpConfig
-from db.base import utcnow
-from db.models import Subscription
 from db.uow import UnitOfWork
 from domain.status import ClaimStatus
-from domain.subscriptions import ASSIGNEE_MAIL, EVERY_ORGANIZATION
+from domain.subscriptions import ASSIGNEE_MAIL, EVERY_ORGANIZATION, Subscription
 from workers.settings import Settings
 from workflows.subscription import SUBSCRIPTION_WORKFLOW, SubscriptionWorkflowInput, subscription_workflow_id
 
@@ -42,24 +39,16 @@ async def start_assignee_mail(
 ) -> None:
     """Make sure the assignee-mail subscription exists and its delivery workflow runs (from the feed's head the
     first time; a running one is left alone). Every worker calls this at start: the first one creates it."""
+    subscription = Subscription(
+        subscription_id=ASSIGNEE_MAIL_SUBSCRIPTION,
+        org_id=EVERY_ORGANIZATION,
+        url=ASSIGNEE_MAIL,
+        events=[ClaimStatus.IN_REVIEW],
+        active=True,
+    )
     async with UnitOfWork(sessions) as uow:
         head = await uow.events.head()
-        now = utcnow()
-        await uow.session.execute(
-            insert(Subscription)
-            .values(
-                subscription_id=ASSIGNEE_MAIL_SUBSCRIPTION,
-                org_id=EVERY_ORGANIZATION,
-                url=ASSIGNEE_MAIL,
-                events=[ClaimStatus.IN_REVIEW.value],
-                secret="",
-                active=True,
-                created_by="claimflow",
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_update(index_elements=["subscription_id"], set_={"active": True, "updated_at": now})
-        )
+        await uow.subscriptions.add(subscription, secret="", created_by="claimflow", reactivate=True)
         await uow.commit()
     await client.start_workflow(
         SUBSCRIPTION_WORKFLOW,

@@ -42,21 +42,25 @@ def _subscription(row: SubscriptionRow) -> Subscription:
 class SubscriptionRepository(Repository):
     """Flushes, never commits: the caller's unit of work does."""
 
-    async def add(self, subscription: Subscription, *, secret: str, created_by: str) -> None:
+    async def add(self, subscription: Subscription, *, secret: str, created_by: str, reactivate: bool = False) -> None:
+        """Insert it, active; `reactivate`: one of that id already there is made active again instead."""
         now = utcnow()
-        await self.session.execute(
-            insert(SubscriptionRow).values(
-                subscription_id=subscription.subscription_id,
-                org_id=subscription.org_id,
-                url=subscription.url,
-                events=[status.value for status in subscription.events],
-                secret=secret,
-                active=True,
-                created_by=created_by,
-                created_at=now,
-                updated_at=now,
-            )
+        statement = insert(SubscriptionRow).values(
+            subscription_id=subscription.subscription_id,
+            org_id=subscription.org_id,
+            url=subscription.url,
+            events=[status.value for status in subscription.events],
+            secret=secret,
+            active=True,
+            created_by=created_by,
+            created_at=now,
+            updated_at=now,
         )
+        if reactivate:
+            statement = statement.on_conflict_do_update(
+                index_elements=["subscription_id"], set_={"active": True, "updated_at": now}
+            )
+        await self.session.execute(statement)
 
     async def get(self, subscription_id: str, *, org_id: str | None = None) -> Subscription | None:
         """The subscription (of that organization, when given)."""
@@ -65,10 +69,10 @@ class SubscriptionRepository(Repository):
             return None
         return _subscription(row)
 
-    async def secret(self, subscription_id: str) -> str | None:
-        return await self.session.scalar(
-            select(SubscriptionRow.secret).where(SubscriptionRow.subscription_id == subscription_id)
-        )
+    async def with_secret(self, subscription_id: str) -> tuple[Subscription, str] | None:
+        """The subscription and its signing secret (for a delivery), in one read."""
+        row = await self.session.get(SubscriptionRow, subscription_id, populate_existing=True)
+        return None if row is None else (_subscription(row), row.secret)
 
     async def for_org(self, org_id: str) -> list[Subscription]:
         rows = await self.session.scalars(

@@ -4,7 +4,6 @@ when it enters review and when it comes back; no patient data in any mail."""
 
 from __future__ import annotations
 
-import asyncio
 import email
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from domain.status import ClaimStatus
 from tests.api.test_claim_lifecycle import member
 from tests.support.database import owner_session
 from tests.support.stack import Stack, auth, free_port, running_stack
+from tests.support.waiting import until
 from workers.mail import ASSIGNEE_MAIL_SUBSCRIPTION
 
 MAILBOX = "billing@lab.example"
@@ -76,14 +76,6 @@ async def stack(
                 {"id": ASSIGNEE_MAIL_SUBSCRIPTION},
             )
             await session.commit()
-
-
-async def until(condition: Any, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("not within the time allowed")
 
 
 async def test_the_mailbox_and_the_assignee_follow_a_claim_through_review(

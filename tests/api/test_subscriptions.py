@@ -19,6 +19,7 @@ from domain.subscriptions import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HE
 from tests.api.test_claim_lifecycle import member
 from tests.support.served import served
 from tests.support.stack import Stack, auth
+from tests.support.waiting import until
 from workflows.subscription import subscription_workflow_id
 
 SECRET = "a-subscriber-secret-of-some-length"
@@ -73,15 +74,6 @@ async def subscribe(stack: Stack, subscriber: Subscriber, **extra: Any) -> str:
     assert response.status_code == 201, response.text
     subscription_id: str = response.json()["subscription_id"]
     return subscription_id
-
-
-async def until(condition: Any, timeout: float = 30.0) -> None:
-    """Wait until `condition()` holds; fail after `timeout` seconds."""
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("not within the time allowed")
 
 
 async def unsubscribe(stack: Stack, subscription_id: str) -> None:
